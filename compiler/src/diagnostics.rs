@@ -1,0 +1,318 @@
+//! Diagnostics shared by the compiler and the estate importer: a stable code, a labelled
+//! span in a named source, a help line, and rendering through miette.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceSpan, SpanContents,
+};
+
+/// A named piece of text that diagnostics point into: a rule file or an estate file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SourceFile {
+    /// The path shown to the user, as given on the command line or as bundled.
+    pub path: String,
+    /// The whole text of the file.
+    pub text: String,
+}
+
+impl SourceFile {
+    /// A shared source file, ready to be pointed at by many diagnostics.
+    pub fn new(path: impl Into<String>, text: impl Into<String>) -> Arc<Self> {
+        Arc::new(Self {
+            path: path.into(),
+            text: text.into(),
+        })
+    }
+
+    /// The 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let before = self.text.get(..offset).unwrap_or("");
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+        (line, column)
+    }
+}
+
+/// A half-open byte range in a source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Self {
+            start,
+            end: end.max(start),
+        }
+    }
+}
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// A stable diagnostic code. Codes are never reused; each has a page in `docs/diagnostics.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Code(pub &'static str);
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// The registry of every diagnostic code, with a one-line summary.
+pub mod codes {
+    use super::Code;
+
+    /// A rule file does not follow the grammar.
+    pub const SYNTAX: Code = Code("T0001");
+    /// A name refers to nothing that is declared.
+    pub const UNKNOWN_NAME: Code = Code("T0101");
+    /// Two declarations of one kind share a name.
+    pub const DUPLICATE_DECLARATION: Code = Code("T0102");
+    /// A name refers to a declaration of the wrong kind.
+    pub const WRONG_KIND: Code = Code("T0103");
+    /// A field is given twice in one declaration.
+    pub const DUPLICATE_FIELD: Code = Code("T0104");
+    /// A declaration lacks a field it needs.
+    pub const MISSING_FIELD: Code = Code("T0105");
+    /// An edition is not one the product declares.
+    pub const UNKNOWN_EDITION: Code = Code("T0106");
+    /// A test block has no `given` or no `expect`, or mixes kinds that cannot meet.
+    pub const INVALID_TEST: Code = Code("T0107");
+    /// A bundle lists the same member twice or has no primary member.
+    pub const INVALID_BUNDLE: Code = Code("T0108");
+    /// An application has no recognition rule, so it can never be installed.
+    pub const UNRECOGNIZABLE_APPLICATION: Code = Code("T0109");
+    /// A rule pack file or folder cannot be read.
+    pub const UNREADABLE_PACK: Code = Code("T0110");
+
+    /// An estate file is missing or unreadable.
+    pub const ESTATE_FILE: Code = Code("T0201");
+    /// A CSV file lacks a required column or has an unknown one.
+    pub const ESTATE_COLUMNS: Code = Code("T0202");
+    /// A CSV or YAML field has a value of the wrong form.
+    pub const ESTATE_VALUE: Code = Code("T0203");
+    /// Two records in an estate share an id.
+    pub const ESTATE_DUPLICATE_ID: Code = Code("T0204");
+    /// An estate record refers to a device, user, license, SKU, metric or rights that does not exist.
+    pub const ESTATE_UNKNOWN_REFERENCE: Code = Code("T0205");
+    /// An estate file is not well-formed CSV or YAML.
+    pub const ESTATE_SYNTAX: Code = Code("T0206");
+
+    /// Every code with its one-line summary, in code order.
+    pub const ALL: &[(Code, &str)] = &[
+        (SYNTAX, "a rule file does not follow the grammar"),
+        (UNKNOWN_NAME, "a name refers to nothing that is declared"),
+        (
+            DUPLICATE_DECLARATION,
+            "two declarations of one kind share a name",
+        ),
+        (
+            WRONG_KIND,
+            "a name refers to a declaration of the wrong kind",
+        ),
+        (DUPLICATE_FIELD, "a field is given twice in one declaration"),
+        (MISSING_FIELD, "a declaration lacks a field it needs"),
+        (
+            UNKNOWN_EDITION,
+            "an edition is not one the product declares",
+        ),
+        (INVALID_TEST, "a test block cannot be run as written"),
+        (
+            INVALID_BUNDLE,
+            "a bundle lists a member twice or has no primary member",
+        ),
+        (
+            UNRECOGNIZABLE_APPLICATION,
+            "an application has no recognition rule",
+        ),
+        (UNREADABLE_PACK, "a rule pack file or folder cannot be read"),
+        (ESTATE_FILE, "an estate file is missing or unreadable"),
+        (
+            ESTATE_COLUMNS,
+            "a CSV file lacks a required column or has an unknown one",
+        ),
+        (ESTATE_VALUE, "a field has a value of the wrong form"),
+        (ESTATE_DUPLICATE_ID, "two estate records share an id"),
+        (
+            ESTATE_UNKNOWN_REFERENCE,
+            "an estate record refers to something that does not exist",
+        ),
+        (
+            ESTATE_SYNTAX,
+            "an estate file is not well-formed CSV or YAML",
+        ),
+    ];
+}
+
+/// One finding about a rule file or an estate file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    /// One lowercase sentence, no final period, user text in backticks.
+    pub message: String,
+    /// The file the diagnostic points into.
+    pub source: Arc<SourceFile>,
+    /// The text the label underlines; `None` for a whole-file problem.
+    pub span: Option<Span>,
+    /// What the underlined text is, in a few words.
+    pub label: String,
+    /// What to do about it.
+    pub help: String,
+}
+
+impl Diagnostic {
+    /// An error with a span; fill in the label and help with the builder methods.
+    pub fn error(
+        code: Code,
+        source: &Arc<SourceFile>,
+        span: Option<Span>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            source: Arc::clone(source),
+            span,
+            label: String::new(),
+            help: String::new(),
+        }
+    }
+
+    /// The same diagnostic as a warning.
+    pub fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
+    }
+
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = help.into();
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// The 1-based line and column the diagnostic points at (1:1 for a whole-file problem).
+    pub fn line_col(&self) -> (usize, usize) {
+        self.span.map_or((1, 1), |s| self.source.line_col(s.start))
+    }
+
+    /// `path:line:col: error[T0101]: message`, the one-line form for logs and editors.
+    pub fn one_line(&self) -> String {
+        let (line, col) = self.line_col();
+        let level = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        format!(
+            "{}:{line}:{col}: {level}[{}]: {}",
+            self.source.path, self.code, self.message
+        )
+    }
+
+    /// The multi-line rendering with the source snippet, label and help; no colour.
+    pub fn render(&self) -> String {
+        let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+            .with_width(100)
+            .with_links(false);
+        let mut out = String::new();
+        if handler.render_report(&mut out, self).is_err() {
+            return self.one_line();
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+impl miette::Diagnostic for Diagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        (!self.help.is_empty()).then(|| Box::new(&self.help) as Box<dyn fmt::Display + 'a>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.span
+            .map(|_| self.source.as_ref() as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let span = self.span?;
+        let label = (!self.label.is_empty()).then(|| self.label.clone());
+        let source_span = SourceSpan::from(span.start..span.end);
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            label,
+            source_span,
+        ))))
+    }
+}
+
+impl miette::SourceCode for SourceFile {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self
+            .text
+            .read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.path.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
+/// Sort diagnostics by file, position and code so output is deterministic.
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
+        (&a.source.path, a.span.map(|s| s.start), a.code, &a.message).cmp(&(
+            &b.source.path,
+            b.span.map(|s| s.start),
+            b.code,
+            &b.message,
+        ))
+    });
+}

@@ -1,0 +1,397 @@
+//! The compiled pack (IR): what the runtime consumes. Plain data with no source positions, so
+//! that an edit that only moves text compares equal and downstream queries stop early.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+/// Every declaration of every rule file, resolved and checked.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CompiledPack {
+    pub publishers: BTreeMap<String, Publisher>,
+    pub products: BTreeMap<String, Product>,
+    pub applications: BTreeMap<String, Application>,
+    /// `rights` and `bundle` declarations, both of which say what a license covers.
+    pub rights: BTreeMap<String, Rights>,
+    pub metrics: BTreeMap<String, Metric>,
+    /// Keyed by SKU (part number), as written.
+    pub skus: BTreeMap<String, Sku>,
+    /// In file order, files in path order.
+    pub tests: Vec<TestCase>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publisher {
+    pub id: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+}
+
+/// Whether an application needs a license.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Classification {
+    Commercial,
+    Freeware,
+    Shareware,
+    Internal,
+}
+
+impl Classification {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Commercial => "commercial",
+            Self::Freeware => "freeware",
+            Self::Shareware => "shareware",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    pub id: String,
+    pub name: String,
+    pub publisher: String,
+    pub classification: Classification,
+    /// Editions from least to most capable.
+    pub editions: Vec<String>,
+}
+
+impl Product {
+    /// The rank of an edition (higher is more capable); `None` when not declared.
+    pub fn edition_rank(&self, edition: &str) -> Option<usize> {
+        self.editions
+            .iter()
+            .position(|e| e.eq_ignore_ascii_case(edition))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    pub id: String,
+    pub product: String,
+    /// Marketing version, ordered within the product (`2013` < `2016` < `2019`).
+    pub version: Option<String>,
+    pub edition: Option<String>,
+    pub installer_rules: Vec<InstallerRule>,
+}
+
+/// A text pattern matched case-insensitively against a whole evidence field.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Pattern {
+    /// `like "…"`: `%` is any run of characters, `_` exactly one.
+    Like(String),
+    /// A plain string: the field must equal it, ignoring case.
+    Exact(String),
+}
+
+impl Pattern {
+    pub fn text(&self) -> &str {
+        match self {
+            Self::Like(s) | Self::Exact(s) => s,
+        }
+    }
+}
+
+/// Matches one piece of installer (Add/Remove Programs) evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct InstallerRule {
+    /// `None`: the publisher must be the product publisher's name or one of its aliases.
+    pub publisher: Option<Pattern>,
+    pub name: Pattern,
+    /// `None`: any version.
+    pub version: Option<Pattern>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RightsKind {
+    /// A single-product license's use rights.
+    Rights,
+    /// A multi-product license: primary and supplementary products.
+    Bundle,
+}
+
+/// What a license covers and how far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rights {
+    pub id: String,
+    pub kind: RightsKind,
+    pub members: Vec<Coverage>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Primary,
+    Supplementary,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CoverTarget {
+    /// Every version of a product (optionally of one edition).
+    Product(String),
+    /// One application; with downgrade or upgrade, others of its product relative to it.
+    Application(String),
+}
+
+/// One covered product or application.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Coverage {
+    pub target: CoverTarget,
+    /// Restricts a product target to one edition (and, with rights, lesser ones).
+    pub edition: Option<String>,
+    pub role: Role,
+    /// Earlier versions, same or lesser edition.
+    pub downgrade: bool,
+    /// Later versions, same or lesser edition.
+    pub upgrade: bool,
+}
+
+/// How a coverage reaches an application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CoveredVia {
+    Direct,
+    Downgrade,
+    Upgrade,
+}
+
+impl CoveredVia {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Direct => "direct",
+            Self::Downgrade => "downgrade right",
+            Self::Upgrade => "upgrade right",
+        }
+    }
+}
+
+/// The answer to "does this rights declaration cover this application?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Covered {
+    pub role: Role,
+    pub via: CoveredVia,
+}
+
+/// What one unit of a license counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Counts {
+    /// One entitlement per device with a covered installation.
+    Device,
+    /// One entitlement per user across all their devices; unknown users count per device.
+    User,
+}
+
+impl Counts {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Device => "device",
+            Self::User => "user",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metric {
+    pub id: String,
+    pub counts: Counts,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Duration {
+    Perpetual,
+    Subscription,
+}
+
+/// A SKU (part number) and the license template it stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sku {
+    pub id: String,
+    pub license_name: String,
+    pub metric: String,
+    pub rights: String,
+    pub duration: Duration,
+}
+
+/// A `test` block, ready to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestCase {
+    pub name: String,
+    /// `path:line` of the block, for the report.
+    pub location: String,
+    pub givens: Vec<Given>,
+    pub expects: Vec<Expect>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Given {
+    /// A piece of installer evidence.
+    Installer {
+        publisher: String,
+        name: String,
+        version: String,
+    },
+    /// An application assumed to be installed.
+    Application(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    /// The evidence is recognised as this application.
+    Application(String),
+    /// The evidence is not recognised as this application.
+    NoApplication(String),
+    /// The evidence is recognised as nothing at all.
+    Unrecognized,
+    /// The given application is covered by this rights, bundle or SKU's rights.
+    CoveredBy {
+        rights: String,
+        via: Option<CoveredVia>,
+    },
+    /// The given application is not covered.
+    NotCoveredBy(String),
+}
+
+impl CompiledPack {
+    /// Whether `rights` covers `application`, and how. Coverage by any member wins in member
+    /// order, with primary membership preferred over supplementary.
+    pub fn covers(&self, rights: &str, application: &str) -> Option<Covered> {
+        let rights = self.rights.get(rights)?;
+        let app = self.applications.get(application)?;
+        let mut best: Option<Covered> = None;
+        for member in &rights.members {
+            if let Some(via) = self.member_covers(member, app) {
+                let found = Covered {
+                    role: member.role,
+                    via,
+                };
+                let better = match best {
+                    None => true,
+                    Some(b) => (found.role, found.via) < (b.role, b.via),
+                };
+                if better {
+                    best = Some(found);
+                }
+            }
+        }
+        best
+    }
+
+    fn member_covers(&self, member: &Coverage, app: &Application) -> Option<CoveredVia> {
+        let product = self.products.get(&app.product)?;
+        let (base_version, base_edition) = match &member.target {
+            CoverTarget::Product(p) => {
+                if *p != app.product {
+                    return None;
+                }
+                (None, member.edition.as_deref())
+            }
+            CoverTarget::Application(a) => {
+                if *a == app.id {
+                    return Some(CoveredVia::Direct);
+                }
+                let base = self.applications.get(a)?;
+                if base.product != app.product {
+                    return None;
+                }
+                (base.version.as_deref(), base.edition.as_deref())
+            }
+        };
+        let edition_cmp = match (base_edition, app.edition.as_deref()) {
+            (None, _) => Ordering::Equal,
+            (Some(_), None) => return None,
+            (Some(base), Some(have)) if base.eq_ignore_ascii_case(have) => Ordering::Equal,
+            (Some(base), Some(have)) => {
+                let (b, h) = (product.edition_rank(base)?, product.edition_rank(have)?);
+                h.cmp(&b)
+            }
+        };
+        let version_cmp = match (base_version, app.version.as_deref()) {
+            (None, _) => Ordering::Equal,
+            (Some(_), None) => return None,
+            (Some(base), Some(have)) => compare_versions(have, base),
+        };
+        match (version_cmp, edition_cmp) {
+            (Ordering::Equal, Ordering::Equal) => Some(CoveredVia::Direct),
+            (Ordering::Less | Ordering::Equal, Ordering::Less | Ordering::Equal)
+                if member.downgrade =>
+            {
+                Some(CoveredVia::Downgrade)
+            }
+            (Ordering::Greater, Ordering::Less | Ordering::Equal) if member.upgrade => {
+                Some(CoveredVia::Upgrade)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Compares version strings the way people read them: runs of digits by value, other text
+/// case-insensitively (`2013` < `2016`, `9.2` < `10.0`, `XI` vs `DC` by text).
+pub fn compare_versions(a: &str, b: &str) -> Ordering {
+    let (ta, tb) = (version_tokens(a), version_tokens(b));
+    for (x, y) in ta.iter().zip(tb.iter()) {
+        let ord = match (x, y) {
+            (VersionToken::Number(x), VersionToken::Number(y)) => {
+                let (x, y) = (x.trim_start_matches('0'), y.trim_start_matches('0'));
+                x.len().cmp(&y.len()).then_with(|| x.cmp(y))
+            }
+            (VersionToken::Number(_), VersionToken::Text(_)) => Ordering::Greater,
+            (VersionToken::Text(_), VersionToken::Number(_)) => Ordering::Less,
+            (VersionToken::Text(x), VersionToken::Text(y)) => x.cmp(y),
+        };
+        if ord != Ordering::Equal {
+            return ord;
+        }
+    }
+    ta.len().cmp(&tb.len())
+}
+
+#[derive(Debug)]
+enum VersionToken {
+    Number(String),
+    Text(String),
+}
+
+fn version_tokens(s: &str) -> Vec<VersionToken> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut digits = false;
+    for c in s.chars() {
+        if !c.is_alphanumeric() {
+            if !current.is_empty() {
+                out.push(token(std::mem::take(&mut current), digits));
+            }
+            continue;
+        }
+        let is_digit = c.is_ascii_digit();
+        if !current.is_empty() && is_digit != digits {
+            out.push(token(std::mem::take(&mut current), digits));
+        }
+        digits = is_digit;
+        current.extend(c.to_lowercase());
+    }
+    if !current.is_empty() {
+        out.push(token(current, digits));
+    }
+    out
+}
+
+fn token(s: String, digits: bool) -> VersionToken {
+    if digits {
+        VersionToken::Number(s)
+    } else {
+        VersionToken::Text(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert_eq!(compare_versions("2013", "2016"), Ordering::Less);
+        assert_eq!(compare_versions("9.2", "10.0"), Ordering::Less);
+        assert_eq!(compare_versions("15.0.4569", "15.0"), Ordering::Greater);
+        assert_eq!(compare_versions("2019", "2019"), Ordering::Equal);
+        assert_eq!(compare_versions("007", "7"), Ordering::Equal);
+    }
+}

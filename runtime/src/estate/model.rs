@@ -1,0 +1,226 @@
+//! The estate data model: devices, users, evidence, licenses and purchases as imported and
+//! validated. Values here are plain data, compared by value, with no source positions, so that
+//! the salsa database can tell when an edit changed nothing.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+
+/// Everything imported from one estate folder.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Estate {
+    /// Sorted by id.
+    pub devices: Vec<Device>,
+    /// Sorted by id.
+    pub users: Vec<User>,
+    /// In file order.
+    pub evidence: Vec<Evidence>,
+    /// Sorted by id.
+    pub licenses: Vec<License>,
+    /// Sorted by id.
+    pub purchases: Vec<Purchase>,
+}
+
+/// Enterprise-group memberships such as `location=Europe/Berlin`: group type to path.
+pub type Groups = BTreeMap<String, String>;
+
+/// Hardware chassis as reported by inventory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Chassis {
+    Desktop,
+    Laptop,
+    Tablet,
+    Server,
+    Vm,
+    Other,
+}
+
+/// Whether a device runs a desktop or a server operating system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OsType {
+    Desktop,
+    Server,
+}
+
+/// An inventory device.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Device {
+    pub id: String,
+    pub name: String,
+    pub chassis: Option<Chassis>,
+    pub os: Option<String>,
+    pub os_type: Option<OsType>,
+    pub processors: Option<u32>,
+    pub cores: Option<u32>,
+    pub threads: Option<u32>,
+    pub sockets: Option<u32>,
+    pub processor_model: Option<String>,
+    /// The host device id, for a virtual machine.
+    pub host: Option<String>,
+    pub cluster: Option<String>,
+    pub assigned_user: Option<String>,
+    pub calculated_user: Option<String>,
+    /// production, test, development, … (free text, lowercased).
+    pub role: Option<String>,
+    /// active, inactive, … (free text, lowercased).
+    pub status: Option<String>,
+    pub groups: Groups,
+}
+
+impl Device {
+    /// The user who counts for this device: the assigned user, else the calculated one.
+    pub fn primary_user(&self) -> Option<&str> {
+        self.assigned_user
+            .as_deref()
+            .or(self.calculated_user.as_deref())
+    }
+}
+
+/// A person's status; retired and inactive users count as unknown for user-based licenses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum UserStatus {
+    Active,
+    Inactive,
+    Retired,
+    Pending,
+}
+
+/// A person.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub status: UserStatus,
+    pub groups: Groups,
+}
+
+/// Kinds of raw evidence; v0 recognises installer evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EvidenceKind {
+    Installer,
+    File,
+    Wmi,
+    Package,
+    Swid,
+}
+
+/// One row of raw evidence from an inventory source.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Evidence {
+    /// The 1-based line in `evidence.csv`, which identifies the row in reports.
+    pub line: usize,
+    pub device: String,
+    pub kind: EvidenceKind,
+    pub publisher: String,
+    pub name: String,
+    pub version: String,
+    pub product_code: Option<String>,
+    pub last_used: Option<Date>,
+    pub source: Option<String>,
+    /// Evidence marked as ignored never counts.
+    pub ignored: bool,
+}
+
+/// How a license's purchased count limits consumption.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EntitlementLimit {
+    /// Consumption above the purchased count puts the license at risk.
+    AsPurchased,
+    /// Consumption may exceed purchases until the true-up; the license stays compliant.
+    TrueUp,
+    /// No limit: always compliant and no shortfall is reported.
+    Unlimited,
+}
+
+/// A license's life-cycle stage; a retired license is ignored by reconciliation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LicenseStatus {
+    Active,
+    Purchased,
+    Received,
+    InStock,
+    Retired,
+}
+
+/// How an allocation binds a device or user to a license.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AllocationKind {
+    /// Consumes when a covered application is installed.
+    Allocated,
+    /// Like allocated, while the first matching inventory is awaited.
+    AwaitingInventory,
+    /// Always consumes, installed or not.
+    Permanent,
+}
+
+/// What an allocation names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AllocationTarget {
+    Device(String),
+    User(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Allocation {
+    pub target: AllocationTarget,
+    pub kind: AllocationKind,
+}
+
+/// Binding restrictions: a device outside them is rejected, never merely deprioritised.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Restrictions {
+    pub os_type: Option<OsType>,
+    /// The device must belong to one of these groups (type to path; a path also admits its
+    /// sub-groups: `location=Europe` admits `location=Europe/Berlin`).
+    pub groups: Vec<(String, String)>,
+}
+
+/// A license record from `licenses.yaml`, with its SKU already expanded: `metric` and `rights`
+/// are rule ids that the compiled packs declare.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct License {
+    pub id: String,
+    pub name: String,
+    pub sku: Option<String>,
+    /// A `metric` declaration id, e.g. `device`.
+    pub metric: String,
+    /// A `rights` or `bundle` declaration id.
+    pub rights: String,
+    /// Lower numbers are consumed first; licenses without one come after all that have one.
+    pub priority: Option<u32>,
+    pub limit: EntitlementLimit,
+    pub status: LicenseStatus,
+    pub extra_entitlements: Decimal,
+    pub unit_price: Option<Decimal>,
+    pub currency: Option<String>,
+    pub expiry: Option<Date>,
+    pub restrictions: Restrictions,
+    /// Sorted.
+    pub allocations: Vec<Allocation>,
+}
+
+/// A purchase line; linked to exactly one license.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Purchase {
+    pub id: String,
+    pub license: String,
+    pub sku: Option<String>,
+    pub quantity: Decimal,
+    pub unit_price: Option<Decimal>,
+    pub currency: Option<String>,
+    pub date: Option<Date>,
+    /// For subscriptions: entitlements count only from `effective` to `expiry`, inclusive.
+    pub effective: Option<Date>,
+    pub expiry: Option<Date>,
+    pub disabled: bool,
+}
+
+impl Purchase {
+    /// Whether this purchase adds entitlements on the given day.
+    pub fn is_current(&self, as_of: Date) -> bool {
+        !self.disabled
+            && self.effective.is_none_or(|d| d <= as_of)
+            && self.expiry.is_none_or(|d| as_of <= d)
+    }
+}

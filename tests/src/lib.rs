@@ -1,0 +1,1 @@
+//! End-to-end scenario corpus; the tests live in `tests/`.
