@@ -97,6 +97,8 @@ pub mod codes {
     pub const UNRECOGNIZABLE_APPLICATION: Code = Code("T0109");
     /// A rule pack file or folder cannot be read.
     pub const UNREADABLE_PACK: Code = Code("T0110");
+    /// A word is not one of those the field allows.
+    pub const UNKNOWN_WORD: Code = Code("T0111");
 
     /// An estate file is missing or unreadable.
     pub const ESTATE_FILE: Code = Code("T0201");
@@ -139,6 +141,7 @@ pub mod codes {
             "an application has no recognition rule",
         ),
         (UNREADABLE_PACK, "a rule pack file or folder cannot be read"),
+        (UNKNOWN_WORD, "a word is not one of those the field allows"),
         (ESTATE_FILE, "an estate file is missing or unreadable"),
         (
             ESTATE_COLUMNS,
@@ -315,4 +318,64 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
             &b.message,
         ))
     });
+}
+
+/// The candidate closest to `name` by edit distance, if close enough to be a likely typo.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&name.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = i;
+        let mut left = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let Some(slot) = row.get_mut(j + 1) else {
+                break;
+            };
+            let up = *slot;
+            let value = if ca == *cb {
+                diagonal
+            } else {
+                1 + diagonal.min(up).min(left)
+            };
+            *slot = value;
+            diagonal = up;
+            left = value;
+        }
+        if let Some(first) = row.first_mut() {
+            *first = i + 1;
+        }
+    }
+    row.last().copied().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_finds_typos_only() {
+        let names = ["microsoft.visio", "microsoft.project", "adobe.acrobat"];
+        assert_eq!(closest("microsoft.vsio", names), Some("microsoft.visio"));
+        assert_eq!(closest("oracle.db", names), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn line_and_column_are_one_based_characters() {
+        let file = SourceFile::new("f", "ab\ncdé f");
+        assert_eq!(file.line_col(0), (1, 1));
+        assert_eq!(file.line_col(3), (2, 1));
+        assert_eq!(file.line_col(8), (2, 5));
+    }
 }

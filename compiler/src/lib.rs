@@ -5,5 +5,20 @@
 //! and lowered to a [`ir::CompiledPack`] that the runtime consumes. Every problem is a
 //! [`diagnostics::Diagnostic`] with a stable code, a labelled span and a help line.
 
+pub mod check;
 pub mod diagnostics;
 pub mod ir;
+pub mod syntax;
+
+use std::sync::Arc;
+
+pub use check::{Compiled, compile};
+pub use diagnostics::{Diagnostic, SourceFile};
+pub use syntax::{ParsedFile, parse_file};
+
+/// Parses and compiles rule files in one go (sorted by path, for deterministic output).
+pub fn compile_sources(sources: &[Arc<SourceFile>]) -> Compiled {
+    let mut parsed: Vec<ParsedFile> = sources.iter().map(|s| parse_file(Arc::clone(s))).collect();
+    parsed.sort_by(|a, b| a.source.path.cmp(&b.source.path));
+    compile(&parsed.iter().collect::<Vec<_>>())
+}

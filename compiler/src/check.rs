@@ -1,0 +1,752 @@
+//! Name resolution, checks and lowering: turns the syntax trees of all loaded rule files into
+//! one [`CompiledPack`], reporting unknown and duplicate names, references to the wrong kind of
+//! declaration, duplicate and missing fields, and other mistakes as diagnostics.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use crate::diagnostics::{self, Code, Diagnostic, SourceFile, Span, codes};
+use crate::ir::{
+    Application, Classification, CompiledPack, Counts, CoverTarget, Coverage, CoveredVia, Duration,
+    Expect, Given, InstallerRule, Metric, Pattern, Product, Publisher, Rights, RightsKind, Role,
+    Sku, TestCase,
+};
+use crate::syntax::ParsedFile;
+use crate::syntax::ast::{Decl, DeclKind, ExpectAst, Field, Spanned, TargetAst, Value};
+
+/// The result of compiling a set of rule files.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Compiled {
+    pub pack: CompiledPack,
+    /// Syntax errors from parsing plus everything the checker found, sorted.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Compiled {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Compiles parsed rule files into one pack. Files are taken in the order given; give them
+/// sorted by path for deterministic output.
+pub fn compile(files: &[&ParsedFile]) -> Compiled {
+    let mut checker = Checker {
+        files,
+        diagnostics: Vec::new(),
+        index: BTreeMap::new(),
+    };
+    for file in files {
+        checker.diagnostics.extend(file.diagnostics.iter().cloned());
+    }
+    checker.build_index();
+    let mut pack = CompiledPack::default();
+    for file in files {
+        for decl in &file.decls {
+            checker.check_fields(&file.source, decl);
+            checker.lower(&file.source, decl, &mut pack);
+        }
+    }
+    let mut diagnostics = checker.diagnostics;
+    diagnostics::sort(&mut diagnostics);
+    Compiled { pack, diagnostics }
+}
+
+/// Where a declaration was written.
+#[derive(Debug, Clone, Copy)]
+struct Site<'a> {
+    source: &'a Arc<SourceFile>,
+    decl: &'a Decl,
+}
+
+struct Checker<'a> {
+    files: &'a [&'a ParsedFile],
+    diagnostics: Vec<Diagnostic>,
+    /// Each kind's declarations by name; the first declaration of a name wins.
+    index: BTreeMap<DeclKind, BTreeMap<&'a str, Site<'a>>>,
+}
+
+impl<'a> Checker<'a> {
+    fn build_index(&mut self) {
+        for file in self.files {
+            for decl in &file.decls {
+                let names = self.index.entry(decl.kind).or_default();
+                if let Some(first) = names.get(decl.name.value.as_str()) {
+                    let (line, col) = first.source.line_col(first.decl.name.span.start);
+                    let kind = decl.kind.keyword();
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            codes::DUPLICATE_DECLARATION,
+                            &file.source,
+                            Some(decl.name.span),
+                            format!("{kind} `{}` is declared twice", decl.name.value),
+                        )
+                        .with_label("second declaration")
+                        .with_help(format!(
+                            "the first is at {}:{line}:{col}; rename one of them or remove the duplicate",
+                            first.source.path
+                        )),
+                    );
+                } else {
+                    names.insert(
+                        decl.name.value.as_str(),
+                        Site {
+                            source: &file.source,
+                            decl,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    fn push(
+        &mut self,
+        code: Code,
+        source: &Arc<SourceFile>,
+        span: Span,
+        message: String,
+        label: &str,
+        help: String,
+    ) {
+        self.diagnostics.push(
+            Diagnostic::error(code, source, Some(span), message)
+                .with_label(label)
+                .with_help(help),
+        );
+    }
+
+    /// Reports fields given twice that may appear once, and required fields that are missing.
+    fn check_fields(&mut self, source: &Arc<SourceFile>, decl: &Decl) {
+        let kind = decl.kind.keyword();
+        for &(key, required, repeatable) in decl.kind.fields() {
+            let found: Vec<&Field> = decl.fields.iter().filter(|f| f.key == key).collect();
+            if !repeatable && let Some(second) = found.get(1) {
+                self.push(
+                    codes::DUPLICATE_FIELD,
+                    source,
+                    second.span,
+                    format!("`{key}` is given twice in {kind} `{}`", decl.name.value),
+                    "second one",
+                    format!("a `{kind}` takes one `{key}`; keep the one you mean"),
+                );
+            }
+            if required && found.is_empty() {
+                self.push(
+                    codes::MISSING_FIELD,
+                    source,
+                    decl.name.span,
+                    format!("{kind} `{}` has no `{key}`", decl.name.value),
+                    &format!("needs `{key}`"),
+                    format!(
+                        "add `{key}` to the block; see docs/language.md for what a `{kind}` takes"
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Resolves a reference to one of the `expected` kinds, reporting unknown names and names of
+    /// the wrong kind. Returns the kind found.
+    fn resolve(
+        &mut self,
+        source: &Arc<SourceFile>,
+        name: &Spanned<String>,
+        expected: &[DeclKind],
+    ) -> Option<DeclKind> {
+        let wanted = describe_kinds(expected);
+        if let Some(kind) = expected
+            .iter()
+            .find(|k| self.lookup(**k, &name.value).is_some())
+        {
+            return Some(*kind);
+        }
+        let other = self
+            .index
+            .iter()
+            .find(|(_, names)| names.contains_key(name.value.as_str()))
+            .map(|(k, _)| *k);
+        if let Some(other) = other {
+            self.push(
+                codes::WRONG_KIND,
+                source,
+                name.span,
+                format!(
+                    "`{}` is {}, not {}",
+                    name.value,
+                    with_article(other.keyword()),
+                    with_article(&wanted)
+                ),
+                &format!("expected {}", with_article(&wanted)),
+                format!("name {} here", with_article(&wanted)),
+            );
+            return None;
+        }
+        let candidates: Vec<&str> = expected
+            .iter()
+            .flat_map(|k| {
+                self.index
+                    .get(k)
+                    .into_iter()
+                    .flat_map(|n| n.keys().copied())
+            })
+            .collect();
+        let help = match diagnostics::closest(&name.value, candidates) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => format!(
+                "declare {} named `{}`, or check the spelling",
+                with_article(&wanted),
+                name.value
+            ),
+        };
+        self.push(
+            codes::UNKNOWN_NAME,
+            source,
+            name.span,
+            format!("unknown {wanted} `{}`", name.value),
+            "not declared in any loaded pack",
+            help,
+        );
+        None
+    }
+
+    fn lookup(&self, kind: DeclKind, name: &str) -> Option<Site<'a>> {
+        self.index.get(&kind).and_then(|n| n.get(name)).copied()
+    }
+
+    /// Checks a word against a closed set.
+    fn word<T: Copy>(
+        &mut self,
+        source: &Arc<SourceFile>,
+        word: &Spanned<String>,
+        what: &str,
+        options: &[(&str, T)],
+    ) -> Option<T> {
+        if let Some((_, v)) = options.iter().find(|(w, _)| *w == word.value) {
+            return Some(*v);
+        }
+        let list: Vec<String> = options.iter().map(|(w, _)| format!("`{w}`")).collect();
+        self.push(
+            codes::UNKNOWN_WORD,
+            source,
+            word.span,
+            format!("unknown {what} `{}`", word.value),
+            &format!("expected a {what}"),
+            format!("write one of {}", list.join(", ")),
+        );
+        None
+    }
+
+    /// Checks that an edition is declared by the product, when the product declares editions.
+    fn check_edition(
+        &mut self,
+        source: &Arc<SourceFile>,
+        product: &str,
+        edition: &Spanned<String>,
+    ) {
+        let Some(site) = self.lookup(DeclKind::Product, product) else {
+            return;
+        };
+        let editions: Vec<String> = str_list(site.decl, "editions")
+            .into_iter()
+            .map(|s| s.value.clone())
+            .collect();
+        if editions.is_empty()
+            || editions
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(&edition.value))
+        {
+            return;
+        }
+        let listed: Vec<String> = editions.iter().map(|e| format!("`{e}`")).collect();
+        self.push(
+            codes::UNKNOWN_EDITION,
+            source,
+            edition.span,
+            format!("product `{product}` has no edition `{}`", edition.value),
+            "not one of the product's editions",
+            format!(
+                "use one of {}, or add it to the product's `editions`",
+                listed.join(", ")
+            ),
+        );
+    }
+
+    fn lower(&mut self, source: &Arc<SourceFile>, decl: &Decl, pack: &mut CompiledPack) {
+        let id = decl.name.value.clone();
+        match decl.kind {
+            DeclKind::Publisher => {
+                let name = first_str(decl, "name")
+                    .map(|s| s.value.clone())
+                    .unwrap_or_default();
+                let aliases = str_list(decl, "aliases")
+                    .into_iter()
+                    .map(|s| s.value.clone())
+                    .collect();
+                pack.publishers
+                    .entry(id.clone())
+                    .or_insert(Publisher { id, name, aliases });
+            }
+            DeclKind::Product => {
+                let publisher = first_ref(decl, "publisher")
+                    .filter(|r| self.resolve(source, r, &[DeclKind::Publisher]).is_some())
+                    .map(|r| r.value.clone())
+                    .unwrap_or_default();
+                let classification = match first_word(decl, "classification") {
+                    Some(w) => self
+                        .word(
+                            source,
+                            w,
+                            "classification",
+                            &[
+                                ("commercial", Classification::Commercial),
+                                ("freeware", Classification::Freeware),
+                                ("shareware", Classification::Shareware),
+                                ("internal", Classification::Internal),
+                            ],
+                        )
+                        .unwrap_or(Classification::Commercial),
+                    None => Classification::Commercial,
+                };
+                let product = Product {
+                    id: id.clone(),
+                    name: first_str(decl, "name")
+                        .map(|s| s.value.clone())
+                        .unwrap_or_default(),
+                    publisher,
+                    classification,
+                    editions: str_list(decl, "editions")
+                        .into_iter()
+                        .map(|s| s.value.clone())
+                        .collect(),
+                };
+                pack.products.entry(id).or_insert(product);
+            }
+            DeclKind::Application => self.lower_application(source, decl, pack),
+            DeclKind::Rights | DeclKind::Bundle => self.lower_rights(source, decl, pack),
+            DeclKind::Metric => {
+                let counts = first_word(decl, "counts").and_then(|w| {
+                    self.word(
+                        source,
+                        w,
+                        "unit to count",
+                        &[("device", Counts::Device), ("user", Counts::User)],
+                    )
+                });
+                if let Some(counts) = counts {
+                    pack.metrics
+                        .entry(id.clone())
+                        .or_insert(Metric { id, counts });
+                }
+            }
+            DeclKind::Sku => {
+                let metric = first_ref(decl, "metric")
+                    .filter(|r| self.resolve(source, r, &[DeclKind::Metric]).is_some());
+                let rights = first_ref(decl, "rights").filter(|r| {
+                    self.resolve(source, r, &[DeclKind::Rights, DeclKind::Bundle])
+                        .is_some()
+                });
+                let duration = match first_word(decl, "duration") {
+                    Some(w) => self.word(
+                        source,
+                        w,
+                        "duration",
+                        &[
+                            ("perpetual", Duration::Perpetual),
+                            ("subscription", Duration::Subscription),
+                        ],
+                    ),
+                    None => Some(Duration::Perpetual),
+                };
+                if let (Some(metric), Some(rights), Some(duration)) = (metric, rights, duration) {
+                    let sku = Sku {
+                        id: id.clone(),
+                        license_name: first_str(decl, "license")
+                            .map(|s| s.value.clone())
+                            .unwrap_or_default(),
+                        metric: metric.value.clone(),
+                        rights: rights.value.clone(),
+                        duration,
+                    };
+                    pack.skus.entry(id).or_insert(sku);
+                }
+            }
+            DeclKind::Test => self.lower_test(source, decl, pack),
+        }
+    }
+
+    fn lower_application(
+        &mut self,
+        source: &Arc<SourceFile>,
+        decl: &Decl,
+        pack: &mut CompiledPack,
+    ) {
+        let product = first_ref(decl, "product")
+            .filter(|r| self.resolve(source, r, &[DeclKind::Product]).is_some())
+            .map(|r| r.value.clone())
+            .unwrap_or_default();
+        let edition = first_str(decl, "edition");
+        if let Some(edition) = edition {
+            self.check_edition(source, &product, edition);
+        }
+        let mut installer_rules = Vec::new();
+        for field in decl
+            .fields
+            .iter()
+            .filter(|f| f.key == "recognize installer")
+        {
+            let Value::Block(matches) = &field.value else {
+                continue;
+            };
+            let pattern = |key: &str| {
+                matches.iter().find_map(|m| match &m.value {
+                    Value::Pattern(p) if m.key == key => Some(if p.like {
+                        Pattern::Like(p.text.value.clone())
+                    } else {
+                        Pattern::Exact(p.text.value.clone())
+                    }),
+                    _ => None,
+                })
+            };
+            for key in ["publisher", "name", "version"] {
+                if let Some(second) = matches.iter().filter(|m| m.key == key).nth(1) {
+                    self.push(
+                        codes::DUPLICATE_FIELD,
+                        source,
+                        second.span,
+                        format!("`{key}` is given twice in one `recognize installer` rule"),
+                        "second one",
+                        "write a second `recognize installer` rule to match another spelling"
+                            .to_string(),
+                    );
+                }
+            }
+            match pattern("name") {
+                Some(name) => installer_rules.push(InstallerRule {
+                    publisher: pattern("publisher"),
+                    name,
+                    version: pattern("version"),
+                }),
+                None => self.push(
+                    codes::MISSING_FIELD,
+                    source,
+                    field.span,
+                    "this `recognize installer` rule has no `name`".to_string(),
+                    "needs `name`",
+                    "add `name like \"…\"` with the display name inventory reports".to_string(),
+                ),
+            }
+        }
+        if installer_rules.is_empty() && !decl.fields.iter().any(|f| f.key == "recognize installer")
+        {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    codes::UNRECOGNIZABLE_APPLICATION,
+                    source,
+                    Some(decl.name.span),
+                    format!("application `{}` has no recognition rule", decl.name.value),
+                )
+                .warning()
+                .with_label("never recognised")
+                .with_help(
+                    "add `recognize installer { name like \"…\" }` so inventory can find it",
+                ),
+            );
+        }
+        let app = Application {
+            id: decl.name.value.clone(),
+            product,
+            version: first_str(decl, "version").map(|s| s.value.clone()),
+            edition: edition.map(|s| s.value.clone()),
+            installer_rules,
+        };
+        pack.applications.entry(app.id.clone()).or_insert(app);
+    }
+
+    fn lower_rights(&mut self, source: &Arc<SourceFile>, decl: &Decl, pack: &mut CompiledPack) {
+        let downgrade = decl.fields.iter().any(|f| f.key == "downgrade");
+        let upgrade = decl.fields.iter().any(|f| f.key == "upgrade");
+        let mut members = Vec::new();
+        let mut seen = BTreeSet::new();
+        let covered_kinds = [DeclKind::Application, DeclKind::Product];
+        let mut targets: Vec<(&Spanned<String>, Option<&Spanned<String>>, Role)> = Vec::new();
+        for field in &decl.fields {
+            match (&field.value, field.key) {
+                (Value::Covers { target, edition }, _) => {
+                    targets.push((target, edition.as_ref(), Role::Primary))
+                }
+                (Value::RefList(list), "primary") => {
+                    targets.extend(list.iter().map(|t| (t, None, Role::Primary)))
+                }
+                (Value::RefList(list), _) => {
+                    targets.extend(list.iter().map(|t| (t, None, Role::Supplementary)))
+                }
+                _ => {}
+            }
+        }
+        for (target, edition, role) in targets {
+            let Some(kind) = self.resolve(source, target, &covered_kinds) else {
+                continue;
+            };
+            if !seen.insert(target.value.clone()) {
+                self.push(
+                    codes::INVALID_BUNDLE,
+                    source,
+                    target.span,
+                    format!(
+                        "`{}` is listed twice in {} `{}`",
+                        target.value,
+                        decl.kind.keyword(),
+                        decl.name.value
+                    ),
+                    "listed again",
+                    "list each product or application once".to_string(),
+                );
+                continue;
+            }
+            let target = match kind {
+                DeclKind::Product => {
+                    if let Some(edition) = edition {
+                        self.check_edition(source, &target.value, edition);
+                    }
+                    CoverTarget::Product(target.value.clone())
+                }
+                _ => {
+                    if let Some(edition) = edition {
+                        self.push(
+                            codes::WRONG_KIND,
+                            source,
+                            edition.span,
+                            format!("`edition` cannot narrow application `{}`", target.value),
+                            "an application already has one edition",
+                            "cover the product with `edition`, or cover the application alone"
+                                .to_string(),
+                        );
+                    }
+                    CoverTarget::Application(target.value.clone())
+                }
+            };
+            members.push(Coverage {
+                target,
+                edition: edition.map(|e| e.value.clone()),
+                role,
+                downgrade,
+                upgrade,
+            });
+        }
+        let kind = if decl.kind == DeclKind::Bundle {
+            RightsKind::Bundle
+        } else {
+            RightsKind::Rights
+        };
+        pack.rights
+            .entry(decl.name.value.clone())
+            .or_insert(Rights {
+                id: decl.name.value.clone(),
+                kind,
+                members,
+            });
+    }
+
+    fn lower_test(&mut self, source: &Arc<SourceFile>, decl: &Decl, pack: &mut CompiledPack) {
+        let mut givens = Vec::new();
+        let mut expects = Vec::new();
+        for field in &decl.fields {
+            match &field.value {
+                Value::Block(matches) => {
+                    let text = |key: &str| {
+                        matches
+                            .iter()
+                            .find_map(|m| match &m.value {
+                                Value::Str(s) if m.key == key => Some(s.value.clone()),
+                                _ => None,
+                            })
+                            .unwrap_or_default()
+                    };
+                    if !matches.iter().any(|m| m.key == "name") {
+                        self.push(
+                            codes::INVALID_TEST,
+                            source,
+                            field.span,
+                            "this `given installer` has no `name`".to_string(),
+                            "needs `name`",
+                            "add `name \"…\"` with the display name to test".to_string(),
+                        );
+                    }
+                    givens.push(Given::Installer {
+                        publisher: text("publisher"),
+                        name: text("name"),
+                        version: text("version"),
+                    });
+                }
+                Value::GivenApplication(app) => {
+                    if self
+                        .resolve(source, app, &[DeclKind::Application])
+                        .is_some()
+                    {
+                        givens.push(Given::Application(app.value.clone()));
+                    }
+                }
+                Value::Expect(expect) => {
+                    if let Some(e) = self.lower_expect(source, expect) {
+                        expects.push((field.span, e));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let installers = givens
+            .iter()
+            .filter(|g| matches!(g, Given::Installer { .. }))
+            .count();
+        let applications = givens.len() - installers;
+        if applications > 1 || (applications == 1 && installers > 0) {
+            self.push(
+                codes::INVALID_TEST,
+                source,
+                decl.name.span,
+                format!(
+                    "test `{}` mixes givens that cannot be tested together",
+                    decl.name.value
+                ),
+                "too many givens",
+                "a test takes either `given installer` blocks or one `given application`"
+                    .to_string(),
+            );
+        }
+        for (span, expect) in &expects {
+            let about_coverage =
+                matches!(expect, Expect::CoveredBy { .. } | Expect::NotCoveredBy(_));
+            let (needs, has) = if about_coverage {
+                (
+                    "a coverage expectation needs `given application`",
+                    installers > 0,
+                )
+            } else {
+                (
+                    "a recognition expectation needs `given installer`",
+                    applications > 0,
+                )
+            };
+            if has {
+                self.push(
+                    codes::INVALID_TEST,
+                    source,
+                    *span,
+                    format!(
+                        "this expectation does not fit the givens of test `{}`",
+                        decl.name.value
+                    ),
+                    needs,
+                    format!("{needs}; split the test in two if it checks both"),
+                );
+            }
+        }
+        let (line, _) = source.line_col(decl.span.start);
+        pack.tests.push(TestCase {
+            name: decl.name.value.clone(),
+            location: format!("{}:{line}", source.path),
+            givens,
+            expects: expects.into_iter().map(|(_, e)| e).collect(),
+        });
+    }
+
+    fn lower_expect(&mut self, source: &Arc<SourceFile>, expect: &ExpectAst) -> Option<Expect> {
+        Some(match expect {
+            ExpectAst::Application(app) => {
+                self.resolve(source, app, &[DeclKind::Application])?;
+                Expect::Application(app.value.clone())
+            }
+            ExpectAst::NoApplication(app) => {
+                self.resolve(source, app, &[DeclKind::Application])?;
+                Expect::NoApplication(app.value.clone())
+            }
+            ExpectAst::Unrecognized => Expect::Unrecognized,
+            ExpectAst::CoveredBy { target, via } => {
+                let rights = self.rights_of_target(source, target)?;
+                let via = match via {
+                    Some(w) => Some(self.word(
+                        source,
+                        w,
+                        "route",
+                        &[
+                            ("direct", CoveredVia::Direct),
+                            ("downgrade", CoveredVia::Downgrade),
+                            ("upgrade", CoveredVia::Upgrade),
+                        ],
+                    )?),
+                    None => None,
+                };
+                Expect::CoveredBy { rights, via }
+            }
+            ExpectAst::NotCoveredBy(target) => {
+                Expect::NotCoveredBy(self.rights_of_target(source, target)?)
+            }
+        })
+    }
+
+    /// The rights id a coverage expectation names, directly or through a SKU.
+    fn rights_of_target(&mut self, source: &Arc<SourceFile>, target: &TargetAst) -> Option<String> {
+        match target {
+            TargetAst::Rights(r) => {
+                self.resolve(source, r, &[DeclKind::Rights, DeclKind::Bundle])?;
+                Some(r.value.clone())
+            }
+            TargetAst::Sku(s) => {
+                self.resolve(source, s, &[DeclKind::Sku])?;
+                let site = self.lookup(DeclKind::Sku, &s.value)?;
+                first_ref(site.decl, "rights").map(|r| r.value.clone())
+            }
+        }
+    }
+}
+
+/// "a product", "an application or product".
+fn with_article(noun: &str) -> String {
+    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {noun}")
+}
+
+/// "publisher", "product or application", "rights or bundle".
+fn describe_kinds(kinds: &[DeclKind]) -> String {
+    let names: Vec<&str> = kinds.iter().map(|k| k.keyword()).collect();
+    match names.as_slice() {
+        [init @ .., last] if !init.is_empty() => format!("{} or {last}", init.join(", ")),
+        _ => names.join(""),
+    }
+}
+
+fn first_str<'d>(decl: &'d Decl, key: &str) -> Option<&'d Spanned<String>> {
+    decl.fields.iter().find_map(|f| match &f.value {
+        Value::Str(s) if f.key == key => Some(s),
+        _ => None,
+    })
+}
+
+fn first_ref<'d>(decl: &'d Decl, key: &str) -> Option<&'d Spanned<String>> {
+    decl.fields.iter().find_map(|f| match &f.value {
+        Value::Ref(s) if f.key == key => Some(s),
+        _ => None,
+    })
+}
+
+fn first_word<'d>(decl: &'d Decl, key: &str) -> Option<&'d Spanned<String>> {
+    decl.fields.iter().find_map(|f| match &f.value {
+        Value::Word(s) if f.key == key => Some(s),
+        _ => None,
+    })
+}
+
+fn str_list<'d>(decl: &'d Decl, key: &str) -> Vec<&'d Spanned<String>> {
+    decl.fields
+        .iter()
+        .find_map(|f| match &f.value {
+            Value::StrList(list) if f.key == key => Some(list.iter().collect()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,188 @@
+//! Splits a rule file into top-level declarations before parsing, so that a syntax error in one
+//! declaration does not hide the rest of the file.
+//!
+//! A declaration runs from its first token to the `}` that brings the brace depth back to zero.
+//! Strings and comments are skipped. If a line starting in column 0 with a declaration keyword
+//! appears while a declaration is still open, the open one is cut there (it is broken, and its
+//! parse will say so) and a new one starts: a missing `}` costs one declaration.
+
+/// The declaration keywords, which start a top-level declaration.
+pub const DECLARATION_KEYWORDS: &[&str] = &[
+    "publisher",
+    "product",
+    "application",
+    "rights",
+    "bundle",
+    "metric",
+    "sku",
+    "test",
+];
+
+/// One top-level declaration's text range and the doc comment lines directly above it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    pub start: usize,
+    pub end: usize,
+    pub doc: Vec<String>,
+}
+
+/// Splits `text` into declaration chunks, in order.
+pub fn split(text: &str) -> Vec<Chunk> {
+    let bytes = text.as_bytes();
+    let mut chunks = Vec::new();
+    let mut doc: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let Some(&b) = bytes.get(i) else { break };
+        if b.is_ascii_whitespace() {
+            if b == b'\n' && line_is_blank_before(text, i) {
+                doc.clear();
+            }
+            i += 1;
+            continue;
+        }
+        if text.get(i..).is_some_and(|rest| rest.starts_with("//")) {
+            let end = text
+                .get(i..)
+                .and_then(|r| r.find('\n'))
+                .map_or(text.len(), |n| i + n);
+            if let Some(line) = text.get(i..end) {
+                match line.strip_prefix("///") {
+                    Some(d) if !d.starts_with('/') => {
+                        doc.push(d.strip_prefix(' ').unwrap_or(d).to_string())
+                    }
+                    _ => {}
+                }
+            }
+            i = end;
+            continue;
+        }
+        let end = declaration_end(text, i);
+        chunks.push(Chunk {
+            start: i,
+            end,
+            doc: std::mem::take(&mut doc),
+        });
+        i = end;
+    }
+    chunks
+}
+
+/// Whether the line that ends at the newline `nl` holds only whitespace.
+fn line_is_blank_before(text: &str, nl: usize) -> bool {
+    let line_start = text
+        .get(..nl)
+        .and_then(|b| b.rfind('\n'))
+        .map_or(0, |p| p + 1);
+    text.get(line_start..nl)
+        .is_some_and(|l| l.trim().is_empty())
+}
+
+/// The end of the declaration that starts at `start`.
+fn declaration_end(text: &str, start: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut depth: usize = 0;
+    let mut i = start;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => i = string_end(bytes, i),
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i = text
+                    .get(i..)
+                    .and_then(|r| r.find('\n'))
+                    .map_or(text.len(), |n| i + n);
+            }
+            b'{' => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' => {
+                i += 1;
+                if depth <= 1 {
+                    return i;
+                }
+                depth -= 1;
+            }
+            b'\n' => {
+                i += 1;
+                if starts_declaration(text, i) {
+                    return i;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    text.len()
+}
+
+/// The offset just past the string literal starting at `start` (or the end of its line).
+fn string_end(bytes: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            b'\n' => return i,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// Whether a line starting at `at`, in column 0, begins with a declaration keyword.
+fn starts_declaration(text: &str, at: usize) -> bool {
+    let Some(rest) = text.get(at..) else {
+        return false;
+    };
+    DECLARATION_KEYWORDS.iter().any(|kw| {
+        rest.strip_prefix(kw)
+            .and_then(|r| r.chars().next())
+            .is_some_and(|c| c == ' ' || c == '\t')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(src: &str) -> Vec<&str> {
+        split(src)
+            .iter()
+            .filter_map(|c| src.get(c.start..c.end))
+            .collect()
+    }
+
+    #[test]
+    fn splits_at_closing_braces_and_keeps_docs() {
+        let src =
+            "/// Doc one\n/// more\npublisher a { name \"}\" }\n\n// plain\nproduct b { x { } }\n";
+        assert_eq!(
+            texts(src),
+            vec!["publisher a { name \"}\" }", "product b { x { } }"]
+        );
+        let chunks = split(src);
+        assert_eq!(
+            chunks.first().map(|c| c.doc.clone()),
+            Some(vec!["Doc one".into(), "more".into()])
+        );
+        assert_eq!(chunks.get(1).map(|c| c.doc.len()), Some(0));
+    }
+
+    #[test]
+    fn a_missing_brace_costs_one_declaration() {
+        let src = "publisher a {\n  name \"A\"\n\nproduct b { name \"B\" }\n";
+        assert_eq!(
+            texts(src),
+            vec![
+                "publisher a {\n  name \"A\"\n\n",
+                "product b { name \"B\" }"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_blank_line_detaches_a_doc_comment() {
+        let src = "/// orphan\n\npublisher a { }";
+        assert_eq!(split(src).first().map(|c| c.doc.len()), Some(0));
+    }
+}
