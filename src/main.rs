@@ -1,1 +1,12 @@
-fn main() {}
+//! The `tally` binary: a thin shell around [`tally::run`].
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let code = tally::run(
+        std::env::args_os(),
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
+    ExitCode::from(code)
+}

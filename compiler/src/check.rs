@@ -52,6 +52,9 @@ pub fn compile(files: &[&ParsedFile]) -> Compiled {
     Compiled { pack, diagnostics }
 }
 
+/// A covered name as written: target, optional edition, role.
+type Member<'d> = (&'d Spanned<String>, Option<&'d Spanned<String>>, Role);
+
 /// Where a declaration was written.
 #[derive(Debug, Clone, Copy)]
 struct Site<'a> {
@@ -469,7 +472,7 @@ impl<'a> Checker<'a> {
         let mut members = Vec::new();
         let mut seen = BTreeSet::new();
         let covered_kinds = [DeclKind::Application, DeclKind::Product];
-        let mut targets: Vec<(&Spanned<String>, Option<&Spanned<String>>, Role)> = Vec::new();
+        let mut targets: Vec<Member<'_>> = Vec::new();
         for field in &decl.fields {
             match (&field.value, field.key) {
                 (Value::Covers { target, edition }, _) => {
@@ -579,13 +582,12 @@ impl<'a> Checker<'a> {
                         version: text("version"),
                     });
                 }
-                Value::GivenApplication(app) => {
+                Value::GivenApplication(app)
                     if self
                         .resolve(source, app, &[DeclKind::Application])
-                        .is_some()
-                    {
-                        givens.push(Given::Application(app.value.clone()));
-                    }
+                        .is_some() =>
+                {
+                    givens.push(Given::Application(app.value.clone()));
                 }
                 Value::Expect(expect) => {
                     if let Some(e) = self.lower_expect(source, expect) {

@@ -1,4 +1,11 @@
 //! The Tally runtime: estate import, recognition, reconciliation, positions, assessments and
 //! reports, computed incrementally over a salsa database.
 
+pub mod db;
 pub mod estate;
+pub mod pack_tests;
+pub mod position;
+pub mod recognize;
+pub mod reconcile;
+pub mod report;
+pub mod sources;

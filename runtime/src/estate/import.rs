@@ -1,8 +1,20 @@
-//! Estate import (placeholder being written).
-use super::model::Estate;
+//! Estate import: reads the five files of an estate folder, checks every row and field,
+//! resolves references between the files and against the compiled packs, and builds the
+//! [`Estate`]. Every problem in every file is reported; any error means no estate.
+
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
-use tally_compiler::diagnostics::{Diagnostic, SourceFile};
+
+use tally_compiler::diagnostics::{self, Diagnostic, SourceFile, Span, codes};
 use tally_compiler::ir::CompiledPack;
+
+use super::csv_reader::{self, Column, Row, Table};
+use super::licenses;
+use super::model::{
+    Chassis, Device, Estate, Evidence, EvidenceKind, License, OsType, Purchase, User, UserStatus,
+};
+use super::values::{self, Checker, Field, What, backticked};
 
 /// The five files of an estate, as text.
 #[derive(Debug, Clone)]
@@ -14,7 +26,604 @@ pub struct EstateFiles {
     pub purchases: Arc<SourceFile>,
 }
 
-/// Parses and validates an estate against the compiled packs.
-pub fn import(_files: &EstateFiles, _pack: &CompiledPack) -> Result<Estate, Vec<Diagnostic>> {
-    Ok(Estate::default())
+/// The files of an estate folder, in the order of [`EstateFiles::from_texts`].
+const FILE_NAMES: [&str; 5] = [
+    "devices.csv",
+    "users.csv",
+    "evidence.csv",
+    "licenses.yaml",
+    "purchases.csv",
+];
+
+impl EstateFiles {
+    /// Reads the five files from a folder; a missing or unreadable file is a T0201 diagnostic.
+    pub fn read_dir(dir: &Path) -> Result<Self, Vec<Diagnostic>> {
+        let mut errors = Vec::new();
+        let sources = FILE_NAMES.map(|name| {
+            let path = dir.join(name);
+            let shown = path.display().to_string();
+            match std::fs::read_to_string(&path) {
+                Ok(text) => SourceFile::new(shown, text),
+                Err(err) => {
+                    let source = SourceFile::new(shown, "");
+                    errors.push(unreadable(&source, name, &err));
+                    source
+                }
+            }
+        });
+        if errors.is_empty() {
+            Ok(Self::from_sources(sources))
+        } else {
+            diagnostics::sort(&mut errors);
+            Err(errors)
+        }
+    }
+
+    /// Builds from in-memory texts in the order devices, users, evidence, licenses,
+    /// purchases; `dir` is the folder shown in paths, e.g. `examples/contoso`.
+    pub fn from_texts(dir: &str, texts: [&str; 5]) -> Self {
+        let mut names = FILE_NAMES.iter();
+        Self::from_sources(texts.map(|text| {
+            let name = names.next().copied().unwrap_or_default();
+            SourceFile::new(Path::new(dir).join(name).display().to_string(), text)
+        }))
+    }
+
+    fn from_sources(sources: [Arc<SourceFile>; 5]) -> Self {
+        let [devices, users, evidence, licenses, purchases] = sources;
+        Self {
+            devices,
+            users,
+            evidence,
+            licenses,
+            purchases,
+        }
+    }
 }
+
+fn unreadable(source: &Arc<SourceFile>, name: &str, err: &std::io::Error) -> Diagnostic {
+    let message = match err.kind() {
+        std::io::ErrorKind::NotFound => format!("missing estate file `{}`", source.path),
+        std::io::ErrorKind::PermissionDenied => {
+            format!(
+                "cannot read estate file `{}`: permission denied",
+                source.path
+            )
+        }
+        std::io::ErrorKind::InvalidData => {
+            format!(
+                "cannot read estate file `{}`: it is not UTF-8 text",
+                source.path
+            )
+        }
+        _ => format!("cannot read estate file `{}`", source.path),
+    };
+    Diagnostic::error(codes::ESTATE_FILE, source, None, message)
+        .with_label(format!("`{name}` could not be read"))
+        .with_help(format!(
+            "create the file as UTF-8 text: an estate folder holds {}, and a CSV file may hold just its header row",
+            backticked(FILE_NAMES)
+        ))
+}
+
+/// Parses and validates an estate against the compiled packs.
+pub fn import(files: &EstateFiles, pack: &CompiledPack) -> Result<Estate, Vec<Diagnostic>> {
+    let mut references = References::default();
+    let devices = read_devices(&files.devices, &mut references);
+    let users = read_users(&files.users);
+    let evidence = read_evidence(&files.evidence, &mut references);
+    let licenses = licenses::read(&files.licenses, pack, &mut references);
+    let purchases = read_purchases(&files.purchases, &licenses, &mut references);
+
+    let targets = Targets {
+        devices: (&files.devices, devices.ids.as_ref()),
+        users: (&files.users, users.ids.as_ref()),
+        licenses: (&files.licenses, licenses.ids.as_ref()),
+    };
+    let mut errors = references.check(&targets);
+    errors.extend(devices.diagnostics);
+    errors.extend(users.diagnostics);
+    errors.extend(evidence.diagnostics);
+    errors.extend(licenses.diagnostics);
+    errors.extend(purchases.diagnostics);
+    if !errors.is_empty() {
+        diagnostics::sort(&mut errors);
+        return Err(errors);
+    }
+    Ok(Estate {
+        devices: sorted_by_id(devices.records, |d| &d.id),
+        users: sorted_by_id(users.records, |u| &u.id),
+        evidence: evidence.records,
+        licenses: sorted_by_id(licenses.records, |l| &l.id),
+        purchases: sorted_by_id(purchases.records, |p| &p.id),
+    })
+}
+
+fn sorted_by_id<T>(mut records: Vec<T>, id: impl Fn(&T) -> &String) -> Vec<T> {
+    records.sort_by(|a, b| id(a).cmp(id(b)));
+    records
+}
+
+/// What one file yielded: its records (also those with bad fields, for cross-checks), its ids,
+/// and its diagnostics.
+#[derive(Debug)]
+pub(super) struct Imported<T> {
+    pub records: Vec<T>,
+    /// `None` when the file could not be read as a whole, so references into it are not
+    /// checked (they would all look wrong).
+    pub ids: Option<Ids>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl<T> Imported<T> {
+    pub fn new(records: Vec<T>, ids: Ids, complete: bool, check: Checker) -> Self {
+        Self {
+            records,
+            ids: complete.then_some(ids),
+            diagnostics: check.into_diagnostics(),
+        }
+    }
+}
+
+/// The ids of one file, with where each was first given.
+#[derive(Debug, Default)]
+pub(super) struct Ids {
+    first: BTreeMap<String, Span>,
+}
+
+impl Ids {
+    /// Records the id in `field`; a second use is a T0204 error, and false.
+    pub fn claim(&mut self, check: &mut Checker, field: &Field, noun: &str) -> bool {
+        let Some(first) = self.first.get(&field.text) else {
+            self.first.insert(field.text.clone(), field.span);
+            return true;
+        };
+        let (line, _) = check.source().line_col(first.start);
+        check.report(
+            codes::ESTATE_DUPLICATE_ID,
+            Some(field.span),
+            format!("duplicate {noun} id `{}`", field.text),
+            "second use of this id",
+            format!(
+                "the first {noun} with this id is on line {line}; give each {noun} its own id, or remove the repeated one"
+            ),
+        );
+        false
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.first.contains_key(id)
+    }
+}
+
+/// The kinds of record that other records refer to by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Target {
+    Device,
+    User,
+    License,
+}
+
+impl Target {
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Device => "device",
+            Self::User => "user",
+            Self::License => "license",
+        }
+    }
+}
+
+/// A reference by id from one record to another, checked once every file is read.
+#[derive(Debug)]
+struct Reference {
+    target: Target,
+    id: String,
+    span: Span,
+    source: Arc<SourceFile>,
+}
+
+/// The files references point into, with their ids when they could be read.
+struct Targets<'a> {
+    devices: (&'a Arc<SourceFile>, Option<&'a Ids>),
+    users: (&'a Arc<SourceFile>, Option<&'a Ids>),
+    licenses: (&'a Arc<SourceFile>, Option<&'a Ids>),
+}
+
+#[derive(Debug, Default)]
+pub(super) struct References(Vec<Reference>);
+
+impl References {
+    /// Records a reference from a field and returns the id it names; `None` when empty.
+    pub fn add(
+        &mut self,
+        target: Target,
+        source: &Arc<SourceFile>,
+        field: Option<&Field>,
+    ) -> Option<String> {
+        let field = field?;
+        let id = field.value()?.to_owned();
+        self.0.push(Reference {
+            target,
+            id: id.clone(),
+            span: field.span,
+            source: Arc::clone(source),
+        });
+        Some(id)
+    }
+
+    /// A T0205 error for every reference to an id that does not exist.
+    fn check(self, targets: &Targets<'_>) -> Vec<Diagnostic> {
+        let mut errors = Vec::new();
+        for reference in self.0 {
+            let noun = reference.target.noun();
+            let (file, ids) = match reference.target {
+                Target::Device => targets.devices,
+                Target::User => targets.users,
+                Target::License => targets.licenses,
+            };
+            if ids.is_none_or(|ids| ids.contains(&reference.id)) {
+                continue;
+            }
+            let name = values::file_name(file);
+            errors.push(
+                Diagnostic::error(
+                    codes::ESTATE_UNKNOWN_REFERENCE,
+                    &reference.source,
+                    Some(reference.span),
+                    format!("unknown {noun} `{}`", reference.id),
+                )
+                .with_label(format!("no {noun} with this id in `{name}`"))
+                .with_help(format!("add the {noun} to `{name}`, or correct the id")),
+            );
+        }
+        errors
+    }
+}
+
+const DEVICE_COLUMNS: &[Column] = &[
+    Column::required("id"),
+    Column::optional("name"),
+    Column::optional("chassis"),
+    Column::optional("os"),
+    Column::optional("os_type"),
+    Column::optional("processors"),
+    Column::optional("cores"),
+    Column::optional("threads"),
+    Column::optional("sockets"),
+    Column::optional("processor_model"),
+    Column::optional("host"),
+    Column::optional("cluster"),
+    Column::optional("assigned_user"),
+    Column::optional("calculated_user"),
+    Column::optional("role"),
+    Column::optional("status"),
+    Column::optional("groups"),
+];
+
+const DEVICE_ID: What = What::required("device id", "the device's id", "WS-0012");
+const CHASSIS: What = What::optional("chassis", "the chassis", "laptop");
+pub(super) const OS_TYPE: What = What::optional("os type", "the os type", "desktop");
+const PROCESSORS: What = What::optional("number of processors", "the processor count", "2");
+const CORES: What = What::optional("number of cores", "the core count", "8");
+const THREADS: What = What::optional("number of threads", "the thread count", "16");
+const SOCKETS: What = What::optional("number of sockets", "the socket count", "1");
+
+const CHASSIS_NAMES: &[(&str, Chassis)] = &[
+    ("desktop", Chassis::Desktop),
+    ("laptop", Chassis::Laptop),
+    ("tablet", Chassis::Tablet),
+    ("server", Chassis::Server),
+    ("vm", Chassis::Vm),
+    ("other", Chassis::Other),
+    ("notebook", Chassis::Laptop),
+    ("virtual", Chassis::Vm),
+];
+
+pub(super) const OS_TYPES: &[(&str, OsType)] =
+    &[("desktop", OsType::Desktop), ("server", OsType::Server)];
+
+fn read_devices(source: &Arc<SourceFile>, references: &mut References) -> Imported<Device> {
+    let (mut check, table) = read_table(source, DEVICE_COLUMNS);
+    let mut ids = Ids::default();
+    let mut records = Vec::new();
+    for row in &table.rows {
+        let id = check
+            .required(row.get("id"), row.span, &DEVICE_ID)
+            .filter(|id| ids.claim(&mut check, id, "device"));
+        let device = Device {
+            id: values::text(id).unwrap_or_default(),
+            name: values::text(row.get("name").filter(|f| f.value().is_some()).or(id))
+                .unwrap_or_default(),
+            chassis: check.choice(row.get("chassis"), &CHASSIS, CHASSIS_NAMES),
+            os: values::text(row.get("os")),
+            os_type: check.choice(row.get("os_type"), &OS_TYPE, OS_TYPES),
+            processors: check.whole(row.get("processors"), &PROCESSORS, 0),
+            cores: check.whole(row.get("cores"), &CORES, 0),
+            threads: check.whole(row.get("threads"), &THREADS, 0),
+            sockets: check.whole(row.get("sockets"), &SOCKETS, 0),
+            processor_model: values::text(row.get("processor_model")),
+            host: references.add(Target::Device, source, row.get("host")),
+            cluster: values::text(row.get("cluster")),
+            assigned_user: references.add(Target::User, source, row.get("assigned_user")),
+            calculated_user: references.add(Target::User, source, row.get("calculated_user")),
+            role: lowercase(row.get("role")),
+            status: lowercase(row.get("status")),
+            groups: check.groups(row.get("groups")),
+        };
+        if id.is_some() {
+            records.push(device);
+        }
+    }
+    Imported::new(records, ids, table.complete, check)
+}
+
+fn lowercase(field: Option<&Field>) -> Option<String> {
+    values::text(field).map(|s| s.to_lowercase())
+}
+
+const USER_COLUMNS: &[Column] = &[
+    Column::required("id"),
+    Column::optional("name"),
+    Column::optional("status"),
+    Column::optional("groups"),
+];
+
+const USER_ID: What = What::required("user id", "the user's id", "jdoe");
+const USER_STATUS: What = What::defaulted("user status", "the user's status", "active", "active");
+const USER_STATUSES: &[(&str, UserStatus)] = &[
+    ("active", UserStatus::Active),
+    ("inactive", UserStatus::Inactive),
+    ("retired", UserStatus::Retired),
+    ("pending", UserStatus::Pending),
+];
+
+fn read_users(source: &Arc<SourceFile>) -> Imported<User> {
+    let (mut check, table) = read_table(source, USER_COLUMNS);
+    let mut ids = Ids::default();
+    let mut records = Vec::new();
+    for row in &table.rows {
+        let id = check
+            .required(row.get("id"), row.span, &USER_ID)
+            .filter(|id| ids.claim(&mut check, id, "user"));
+        let user = User {
+            id: values::text(id).unwrap_or_default(),
+            name: values::text(row.get("name").filter(|f| f.value().is_some()).or(id))
+                .unwrap_or_default(),
+            status: check
+                .choice(row.get("status"), &USER_STATUS, USER_STATUSES)
+                .unwrap_or(UserStatus::Active),
+            groups: check.groups(row.get("groups")),
+        };
+        if id.is_some() {
+            records.push(user);
+        }
+    }
+    Imported::new(records, ids, table.complete, check)
+}
+
+const EVIDENCE_COLUMNS: &[Column] = &[
+    Column::required("device"),
+    Column::optional("kind"),
+    Column::optional("publisher"),
+    Column::required("name"),
+    Column::optional("version"),
+    Column::optional("product_code"),
+    Column::optional("last_used"),
+    Column::optional("source"),
+    Column::optional("ignored"),
+];
+
+const EVIDENCE_DEVICE: What = What::required(
+    "device id",
+    "the id of the device the evidence was found on",
+    "WS-0012",
+);
+const EVIDENCE_NAME: What = What::required(
+    "evidence name",
+    "the name the evidence shows",
+    "Microsoft Visio Professional 2016",
+);
+const EVIDENCE_KIND: What = What::defaulted(
+    "evidence kind",
+    "the kind of evidence",
+    "installer",
+    "installer",
+);
+const LAST_USED: What = What::optional("last-used date", "the last-used date", "2025-03-31");
+const IGNORED: What = What::defaulted(
+    "ignored flag",
+    "whether the evidence is ignored",
+    "true",
+    "false",
+);
+const EVIDENCE_KINDS: &[(&str, EvidenceKind)] = &[
+    ("installer", EvidenceKind::Installer),
+    ("file", EvidenceKind::File),
+    ("wmi", EvidenceKind::Wmi),
+    ("package", EvidenceKind::Package),
+    ("swid", EvidenceKind::Swid),
+];
+
+fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Imported<Evidence> {
+    let (mut check, table) = read_table(source, EVIDENCE_COLUMNS);
+    let mut records = Vec::new();
+    for row in &table.rows {
+        let device = check
+            .required(row.get("device"), row.span, &EVIDENCE_DEVICE)
+            .and_then(|f| references.add(Target::Device, source, Some(f)));
+        let name = check.required(row.get("name"), row.span, &EVIDENCE_NAME);
+        records.push(Evidence {
+            line: row.line,
+            device: device.unwrap_or_default(),
+            kind: check
+                .choice(row.get("kind"), &EVIDENCE_KIND, EVIDENCE_KINDS)
+                .unwrap_or(EvidenceKind::Installer),
+            publisher: values::text(row.get("publisher")).unwrap_or_default(),
+            name: name.map(|f| f.text.clone()).unwrap_or_default(),
+            version: values::text(row.get("version")).unwrap_or_default(),
+            product_code: values::text(row.get("product_code")),
+            last_used: check.date(row.get("last_used"), &LAST_USED),
+            source: values::text(row.get("source")),
+            ignored: check.flag(row.get("ignored"), &IGNORED).unwrap_or(false),
+        });
+    }
+    // Evidence has no id of its own: nothing refers to it.
+    Imported::new(records, Ids::default(), table.complete, check)
+}
+
+const PURCHASE_COLUMNS: &[Column] = &[
+    Column::required("id"),
+    Column::optional("license"),
+    Column::optional("sku"),
+    Column::required("quantity"),
+    Column::optional("unit_price"),
+    Column::optional("currency"),
+    Column::optional("date"),
+    Column::optional("effective"),
+    Column::optional("expiry"),
+    Column::optional("disabled"),
+];
+
+const PURCHASE_ID: What = What::required("purchase id", "the purchase's id", "PO-1001");
+const QUANTITY: What = What::required("quantity", "the quantity", "10");
+pub(super) const UNIT_PRICE: What = What::optional("unit price", "the unit price", "389.00");
+const PURCHASE_DATE: What = What::optional("purchase date", "the purchase date", "2025-01-15");
+const EFFECTIVE: What = What::optional("effective date", "the effective date", "2025-01-01");
+pub(super) const EXPIRY: What = What::optional("expiry date", "the expiry date", "2025-12-31");
+const DISABLED: What = What::defaulted(
+    "disabled flag",
+    "whether the purchase is disabled",
+    "true",
+    "false",
+);
+
+fn read_purchases(
+    source: &Arc<SourceFile>,
+    licenses: &Imported<License>,
+    references: &mut References,
+) -> Imported<Purchase> {
+    let (mut check, table) = read_table(source, PURCHASE_COLUMNS);
+    let linked = table.has("license") || table.has("sku");
+    if !linked && table.has_header() {
+        check.report(
+            codes::ESTATE_COLUMNS,
+            Some(table.header),
+            "missing column `license` or `sku`",
+            "no `license` or `sku` column in this header",
+            "add a `license` column naming each purchase's license, or a `sku` column with the sku of exactly one license",
+        );
+    }
+    // The licenses by sku, to link purchases that name only a sku; `None` when
+    // `licenses.yaml` could not be read, so such links cannot be checked.
+    let by_sku = licenses.ids.as_ref().map(|_| {
+        let mut by_sku: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for license in &licenses.records {
+            if let Some(sku) = &license.sku {
+                by_sku.entry(sku).or_default().push(&license.id);
+            }
+        }
+        by_sku
+    });
+    let mut ids = Ids::default();
+    let mut records = Vec::new();
+    for row in &table.rows {
+        let id = check
+            .required(row.get("id"), row.span, &PURCHASE_ID)
+            .filter(|id| ids.claim(&mut check, id, "purchase"));
+        let license = match references.add(Target::License, source, row.get("license")) {
+            Some(license) => Some(license),
+            None if linked => link_by_sku(&mut check, row, by_sku.as_ref()),
+            None => None,
+        };
+        let quantity = check
+            .required(row.get("quantity"), row.span, &QUANTITY)
+            .and_then(|f| check.amount(Some(f), &QUANTITY));
+        let effective = check.date(row.get("effective"), &EFFECTIVE);
+        let expiry = check.date(row.get("expiry"), &EXPIRY);
+        if let (Some(from), Some(to), Some(field)) = (effective, expiry, row.get("expiry"))
+            && to < from
+        {
+            check.report(
+                codes::ESTATE_VALUE,
+                Some(field.span),
+                format!("expiry date `{to}` is before the effective date `{from}`"),
+                "before the effective date",
+                "check the two dates: a purchase adds entitlements from `effective` to `expiry`, inclusive",
+            );
+        }
+        let purchase = Purchase {
+            id: values::text(id).unwrap_or_default(),
+            license: license.unwrap_or_default(),
+            sku: values::text(row.get("sku")),
+            quantity: quantity.unwrap_or_default(),
+            unit_price: check.amount(row.get("unit_price"), &UNIT_PRICE),
+            currency: check.currency(row.get("currency")),
+            date: check.date(row.get("date"), &PURCHASE_DATE),
+            effective,
+            expiry,
+            disabled: check.flag(row.get("disabled"), &DISABLED).unwrap_or(false),
+        };
+        if id.is_some() {
+            records.push(purchase);
+        }
+    }
+    Imported::new(records, ids, table.complete, check)
+}
+
+/// The license of a purchase row without a `license`: the one license with the row's sku.
+fn link_by_sku(
+    check: &mut Checker,
+    row: &Row,
+    by_sku: Option<&BTreeMap<&str, Vec<&str>>>,
+) -> Option<String> {
+    let Some(field) = row.get("sku").filter(|f| f.value().is_some()) else {
+        let span = row.get("license").map_or(row.span, |f| f.span);
+        check.report(
+            codes::ESTATE_VALUE,
+            Some(span),
+            "purchase names no license",
+            "no license or sku",
+            "write the license's id in the `license` column, or the sku of exactly one license in the `sku` column",
+        );
+        return None;
+    };
+    let by_sku = by_sku?;
+    let sku = field.text.as_str();
+    match by_sku.get(sku).map(Vec::as_slice).unwrap_or_default() {
+        [license] => Some((*license).to_owned()),
+        [] => {
+            check.report(
+                codes::ESTATE_UNKNOWN_REFERENCE,
+                Some(field.span),
+                format!("no license has the sku `{sku}`"),
+                "no license in `licenses.yaml` has this sku",
+                format!(
+                    "{}add a license with `sku: {sku}` to `licenses.yaml`, or write the license's id in the `license` column",
+                    values::did_you_mean_prefix(sku, by_sku.keys().copied())
+                ),
+            );
+            None
+        }
+        several => {
+            check.report(
+                codes::ESTATE_UNKNOWN_REFERENCE,
+                Some(field.span),
+                format!("sku `{sku}` matches several licenses: {}", backticked(several.iter().copied())),
+                "more than one license has this sku",
+                "write the license's id in the `license` column to say which license the purchase is for",
+            );
+            None
+        }
+    }
+}
+
+/// A checker for the file and its table.
+fn read_table(source: &Arc<SourceFile>, columns: &'static [Column]) -> (Checker, Table) {
+    let mut check = Checker::new(source);
+    let table = csv_reader::read(&mut check, columns);
+    (check, table)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,7 +1,12 @@
 //! The estate: the data model and the importer for an estate folder.
 
+mod csv_reader;
 pub mod import;
+mod licenses;
+mod locate;
 pub mod model;
+mod values;
+mod yaml;
 
 pub use import::{EstateFiles, import};
 pub use model::*;

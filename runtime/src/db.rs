@@ -1,0 +1,584 @@
+//! The incremental query graph: salsa inputs (one per rule file, device, user, license and
+//! purchase) and the tracked queries parse → compile → recognise per device → reconcile per
+//! license family → positions.
+//!
+//! Every query is a pure function of its inputs, so after any edit the results equal a run from
+//! scratch. Derived values carry no source positions, so an edit that changes nothing
+//! downstream stops early (salsa's backdating): a device whose evidence changed re-runs its own
+//! recognition, and reconciliation re-runs only for the families whose installations moved.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use salsa::{Durability, Setter};
+use tally_compiler::diagnostics::SourceFile;
+use tally_compiler::ir::CompiledPack;
+use tally_compiler::{Compiled, ParsedFile};
+
+use crate::estate::{AllocationTarget, Device, Estate, Evidence, License, Purchase, User};
+use crate::position::{self, Position};
+use crate::recognize::{DeviceRecognition, Installation, Recognizer, recognize_device};
+use crate::reconcile::{Assessment, FamilyInput, FamilyOutcome, LicenseTerms, reconcile_family};
+
+/// The salsa database. Cloning it is cheap and gives a snapshot for another thread.
+#[salsa::db]
+#[derive(Clone, Default)]
+pub struct Database {
+    storage: salsa::Storage<Self>,
+    /// The names of the queries executed, when logging is on (for incrementality tests).
+    log: Option<Arc<Mutex<Vec<String>>>>,
+}
+
+#[salsa::db]
+impl salsa::Database for Database {}
+
+impl Database {
+    /// A database that records the name of every query it executes.
+    pub fn with_log() -> Self {
+        let log: Arc<Mutex<Vec<String>>> = Arc::default();
+        let sink = Arc::clone(&log);
+        let storage = salsa::Storage::new(Some(Box::new(move |event: salsa::Event| {
+            if let salsa::EventKind::WillExecute { database_key } = event.kind
+                && let Ok(mut log) = sink.lock()
+            {
+                log.push(format!("{database_key:?}"));
+            }
+        })));
+        Self {
+            storage,
+            log: Some(log),
+        }
+    }
+
+    /// Takes the executed-query log: the query names, e.g. `device_recognition`.
+    pub fn take_log(&self) -> Vec<String> {
+        let Some(log) = &self.log else {
+            return Vec::new();
+        };
+        let Ok(mut log) = log.lock() else {
+            return Vec::new();
+        };
+        std::mem::take(&mut *log)
+            .into_iter()
+            .map(|entry| entry.split('(').next().unwrap_or("").to_string())
+            .collect()
+    }
+}
+
+/// One rule file.
+#[salsa::input]
+pub struct RuleFile {
+    #[returns(ref)]
+    pub source: Arc<SourceFile>,
+}
+
+/// The loaded rule files.
+#[salsa::input]
+pub struct Rules {
+    #[returns(ref)]
+    pub files: Vec<RuleFile>,
+}
+
+/// One device: its record and, separately, its evidence.
+#[salsa::input]
+pub struct DeviceInput {
+    #[returns(ref)]
+    pub device: Device,
+    #[returns(ref)]
+    pub evidence: Vec<Evidence>,
+}
+
+#[salsa::input]
+pub struct UserInput {
+    #[returns(ref)]
+    pub user: User,
+}
+
+#[salsa::input]
+pub struct LicenseInput {
+    #[returns(ref)]
+    pub license: License,
+}
+
+#[salsa::input]
+pub struct PurchaseInput {
+    #[returns(ref)]
+    pub purchase: Purchase,
+}
+
+/// The estate and the rules it is reconciled with.
+#[salsa::input]
+pub struct EstateInput {
+    #[returns(copy)]
+    pub rules: Rules,
+    #[returns(ref)]
+    pub devices: Vec<DeviceInput>,
+    #[returns(ref)]
+    pub users: Vec<UserInput>,
+    #[returns(ref)]
+    pub licenses: Vec<LicenseInput>,
+    #[returns(ref)]
+    pub purchases: Vec<PurchaseInput>,
+    /// The day purchases are judged current on.
+    #[returns(copy)]
+    pub as_of: Date,
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn parsed(db: &dyn salsa::Database, file: RuleFile) -> ParsedFile {
+    tally_compiler::parse_file(Arc::clone(file.source(db)))
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn compiled(db: &dyn salsa::Database, rules: Rules) -> Compiled {
+    let mut files: Vec<&ParsedFile> = rules.files(db).iter().map(|f| parsed(db, *f)).collect();
+    files.sort_by(|a, b| a.source.path.cmp(&b.source.path));
+    tally_compiler::compile(&files)
+}
+
+/// The compiled pack alone, without diagnostics: unchanged when only spans moved.
+#[salsa::tracked(returns(ref))]
+pub fn pack(db: &dyn salsa::Database, rules: Rules) -> CompiledPack {
+    compiled(db, rules).pack.clone()
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn recognizer(db: &dyn salsa::Database, rules: Rules) -> Recognizer {
+    Recognizer::new(pack(db, rules))
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn device_recognition(
+    db: &dyn salsa::Database,
+    estate: EstateInput,
+    device: DeviceInput,
+) -> DeviceRecognition {
+    recognize_device(
+        recognizer(db, estate.rules(db)),
+        &device.device(db).id,
+        device.evidence(db),
+    )
+}
+
+/// Every installation, by application.
+#[salsa::tracked(returns(ref))]
+pub fn installations_by_application(
+    db: &dyn salsa::Database,
+    estate: EstateInput,
+) -> BTreeMap<String, Vec<Installation>> {
+    let mut index: BTreeMap<String, Vec<Installation>> = BTreeMap::new();
+    for device in estate.devices(db) {
+        for installation in &device_recognition(db, estate, *device).installations {
+            index
+                .entry(installation.application.clone())
+                .or_default()
+                .push(installation.clone());
+        }
+    }
+    index
+}
+
+/// Device records by id (evidence is not read here, so evidence edits do not invalidate it).
+#[salsa::tracked(returns(ref))]
+pub fn devices(db: &dyn salsa::Database, estate: EstateInput) -> BTreeMap<String, Device> {
+    estate
+        .devices(db)
+        .iter()
+        .map(|d| (d.device(db).id.clone(), d.device(db).clone()))
+        .collect()
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn users(db: &dyn salsa::Database, estate: EstateInput) -> BTreeMap<String, User> {
+    estate
+        .users(db)
+        .iter()
+        .map(|u| (u.user(db).id.clone(), u.user(db).clone()))
+        .collect()
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn purchases_by_license(
+    db: &dyn salsa::Database,
+    estate: EstateInput,
+) -> BTreeMap<String, Vec<Purchase>> {
+    let mut index: BTreeMap<String, Vec<Purchase>> = BTreeMap::new();
+    for p in estate.purchases(db) {
+        let purchase = p.purchase(db);
+        index
+            .entry(purchase.license.clone())
+            .or_default()
+            .push(purchase.clone());
+    }
+    index
+}
+
+/// Applications by product, to find what a rights declaration covers without scanning them all.
+#[salsa::tracked(returns(ref))]
+pub fn applications_by_product(
+    db: &dyn salsa::Database,
+    rules: Rules,
+) -> BTreeMap<String, Vec<String>> {
+    let mut index: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for app in pack(db, rules).applications.values() {
+        index
+            .entry(app.product.clone())
+            .or_default()
+            .push(app.id.clone());
+    }
+    index
+}
+
+/// A license with its rules applied: metric, coverage and entitlements.
+#[salsa::tracked(returns(ref))]
+pub fn license_terms(
+    db: &dyn salsa::Database,
+    estate: EstateInput,
+    license: LicenseInput,
+) -> Option<LicenseTerms> {
+    let rules = estate.rules(db);
+    let pack = pack(db, rules);
+    let license = license.license(db);
+    let metric = pack.metrics.get(&license.metric)?;
+    let rights = pack.rights.get(&license.rights)?;
+    let by_product = applications_by_product(db, rules);
+    let mut covers = BTreeMap::new();
+    for member in &rights.members {
+        let product = match &member.target {
+            tally_compiler::ir::CoverTarget::Product(p) => Some(p.as_str()),
+            tally_compiler::ir::CoverTarget::Application(a) => {
+                pack.applications.get(a).map(|a| a.product.as_str())
+            }
+        };
+        for app in product
+            .and_then(|p| by_product.get(p))
+            .into_iter()
+            .flatten()
+        {
+            if let Some(covered) = pack.covers(&rights.id, app) {
+                covers.insert(app.clone(), covered);
+            }
+        }
+    }
+    let purchases = purchases_by_license(db, estate).get(&license.id);
+    let own: Vec<&Purchase> = purchases.into_iter().flatten().collect();
+    let entitled = position::purchased(&own, estate.as_of(db)) + license.extra_entitlements;
+    Some(LicenseTerms {
+        license: license.clone(),
+        counts: metric.counts,
+        kind: rights.kind,
+        entitled,
+        covers,
+    })
+}
+
+/// A connected group of licenses and the applications they cover.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Family {
+    /// Sorted license ids.
+    pub licenses: Vec<String>,
+    /// Sorted application ids.
+    pub applications: Vec<String>,
+}
+
+/// The license families, from the rules and license records alone (not from inventory, so
+/// that inventory edits leave them alone), sorted by their first license id.
+#[salsa::tracked(returns(ref))]
+pub fn families(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Family> {
+    let mut terms: Vec<&LicenseTerms> = estate
+        .licenses(db)
+        .iter()
+        .filter_map(|l| license_terms(db, estate, *l).as_ref())
+        .collect();
+    terms.sort_by(|a, b| a.license.id.cmp(&b.license.id));
+    // Union-find over license indexes, joined through shared applications.
+    let mut parent: Vec<usize> = (0..terms.len()).collect();
+    fn root(parent: &mut [usize], mut x: usize) -> usize {
+        while let Some(&p) = parent.get(x) {
+            if p == x {
+                break;
+            }
+            let grand = parent.get(p).copied().unwrap_or(p);
+            if let Some(slot) = parent.get_mut(x) {
+                *slot = grand;
+            }
+            x = p;
+        }
+        x
+    }
+    let mut owner: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, t) in terms.iter().enumerate() {
+        for app in t.covers.keys() {
+            match owner.get(app.as_str()) {
+                Some(&j) => {
+                    let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+                    if let Some(slot) = parent.get_mut(a.max(b)) {
+                        *slot = a.min(b);
+                    }
+                }
+                None => {
+                    owner.insert(app, i);
+                }
+            }
+        }
+    }
+    let mut groups: BTreeMap<usize, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    for (i, t) in terms.iter().enumerate() {
+        let group = groups.entry(root(&mut parent, i)).or_default();
+        group.0.insert(t.license.id.clone());
+        group.1.extend(t.covers.keys().cloned());
+    }
+    groups
+        .into_values()
+        .map(|(licenses, applications)| Family {
+            licenses: licenses.into_iter().collect(),
+            applications: applications.into_iter().collect(),
+        })
+        .collect()
+}
+
+/// Everything the reconciliation of family `index` reads, cut out of the whole estate.
+#[salsa::tracked(returns(ref))]
+pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, index: usize) -> FamilyInput {
+    let Some(family) = families(db, estate).get(index) else {
+        return FamilyInput::default();
+    };
+    let mut licenses: Vec<LicenseTerms> = estate
+        .licenses(db)
+        .iter()
+        .filter(|l| family.licenses.binary_search(&l.license(db).id).is_ok())
+        .filter_map(|l| license_terms(db, estate, *l).clone())
+        .collect();
+    licenses.sort_by(|a, b| a.license.id.cmp(&b.license.id));
+    let index = installations_by_application(db, estate);
+    let mut installations: Vec<Installation> = family
+        .applications
+        .iter()
+        .filter_map(|a| index.get(a))
+        .flatten()
+        .cloned()
+        .collect();
+    installations.sort_by(|a, b| (&a.device, &a.application).cmp(&(&b.device, &b.application)));
+    let all_devices = devices(db, estate);
+    let mut wanted: BTreeSet<&str> = installations.iter().map(|i| i.device.as_str()).collect();
+    for terms in &licenses {
+        for allocation in &terms.license.allocations {
+            match &allocation.target {
+                AllocationTarget::Device(d) => {
+                    wanted.insert(d);
+                }
+                AllocationTarget::User(u) => {
+                    wanted.extend(
+                        all_devices
+                            .values()
+                            .filter(|d| d.primary_user() == Some(u))
+                            .map(|d| d.id.as_str()),
+                    );
+                }
+            }
+        }
+    }
+    let devices = wanted
+        .into_iter()
+        .filter_map(|d| all_devices.get(d).map(|x| (d.to_string(), x.clone())))
+        .collect();
+    FamilyInput {
+        licenses,
+        installations,
+        devices,
+        users: users(db, estate).clone(),
+    }
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn family_outcome(
+    db: &dyn salsa::Database,
+    estate: EstateInput,
+    index: usize,
+) -> FamilyOutcome {
+    reconcile_family(family_input(db, estate, index))
+}
+
+/// Every assessment row, sorted by license, device, application and user.
+#[salsa::tracked(returns(ref))]
+pub fn assessments(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Assessment> {
+    let mut rows: Vec<Assessment> = (0..families(db, estate).len())
+        .flat_map(|i| family_outcome(db, estate, i).assessments.iter().cloned())
+        .collect();
+    rows.sort_by(|a, b| {
+        (&a.license, &a.device, &a.application, &a.user).cmp(&(
+            &b.license,
+            &b.device,
+            &b.application,
+            &b.user,
+        ))
+    });
+    rows
+}
+
+/// Every license's position, sorted by license id.
+#[salsa::tracked(returns(ref))]
+pub fn positions(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Position> {
+    let mut consumed: BTreeMap<&str, Decimal> = BTreeMap::new();
+    for row in assessments(db, estate) {
+        *consumed.entry(row.license.as_str()).or_default() += row.units;
+    }
+    let purchases = purchases_by_license(db, estate);
+    let mut out: Vec<Position> = estate
+        .licenses(db)
+        .iter()
+        .map(|l| {
+            let license = l.license(db);
+            let own: Vec<&Purchase> = purchases.get(&license.id).into_iter().flatten().collect();
+            let used = consumed
+                .get(license.id.as_str())
+                .copied()
+                .unwrap_or_default();
+            position::position(license, &license.metric, &own, used, estate.as_of(db))
+        })
+        .collect();
+    out.sort_by(|a, b| a.license.cmp(&b.license));
+    out
+}
+
+/// A database loaded with rules and, once imported, an estate: the handle commands work with.
+pub struct Workspace {
+    pub db: Database,
+    pub estate: EstateInput,
+    /// Device inputs by id, for edits.
+    device_inputs: BTreeMap<String, DeviceInput>,
+}
+
+/// A rule file and whether it belongs to the standard packs (which rarely change).
+pub struct RuleSource {
+    pub source: Arc<SourceFile>,
+    pub standard: bool,
+}
+
+impl Workspace {
+    /// A workspace with rules and an empty estate.
+    pub fn new(db: Database, sources: Vec<RuleSource>, as_of: Date) -> Self {
+        let files: Vec<RuleFile> = sources
+            .into_iter()
+            .map(|s| {
+                let durability = if s.standard {
+                    Durability::HIGH
+                } else {
+                    Durability::LOW
+                };
+                RuleFile::builder(s.source)
+                    .source_durability(durability)
+                    .new(&db)
+            })
+            .collect();
+        let rules = Rules::new(&db, files);
+        let estate = EstateInput::new(
+            &db,
+            rules,
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            as_of,
+        );
+        Self {
+            db,
+            estate,
+            device_inputs: BTreeMap::new(),
+        }
+    }
+
+    pub fn compiled(&self) -> &Compiled {
+        compiled(&self.db, self.estate.rules(&self.db))
+    }
+
+    pub fn pack(&self) -> &CompiledPack {
+        pack(&self.db, self.estate.rules(&self.db))
+    }
+
+    /// Loads an imported estate, replacing whatever was loaded.
+    pub fn load(&mut self, estate: Estate) {
+        let mut evidence: BTreeMap<String, Vec<Evidence>> = BTreeMap::new();
+        for e in estate.evidence {
+            evidence.entry(e.device.clone()).or_default().push(e);
+        }
+        let db = &self.db;
+        let devices: Vec<DeviceInput> = estate
+            .devices
+            .into_iter()
+            .map(|d| {
+                let ev = evidence.remove(&d.id).unwrap_or_default();
+                DeviceInput::new(db, d, ev)
+            })
+            .collect();
+        self.device_inputs = devices
+            .iter()
+            .map(|d| (d.device(db).id.clone(), *d))
+            .collect();
+        let users = estate
+            .users
+            .into_iter()
+            .map(|u| UserInput::new(db, u))
+            .collect();
+        let licenses = estate
+            .licenses
+            .into_iter()
+            .map(|l| LicenseInput::new(db, l))
+            .collect();
+        let purchases = estate
+            .purchases
+            .into_iter()
+            .map(|p| PurchaseInput::new(db, p))
+            .collect();
+        let input = self.estate;
+        input.set_devices(&mut self.db).to(devices);
+        input.set_users(&mut self.db).to(users);
+        input.set_licenses(&mut self.db).to(licenses);
+        input.set_purchases(&mut self.db).to(purchases);
+    }
+
+    /// Replaces one device's evidence; returns false if there is no such device.
+    pub fn set_evidence(&mut self, device: &str, evidence: Vec<Evidence>) -> bool {
+        let Some(input) = self.device_inputs.get(device).copied() else {
+            return false;
+        };
+        input.set_evidence(&mut self.db).to(evidence);
+        true
+    }
+
+    /// Recognition results per device, in device-id order.
+    pub fn recognition(&self) -> Vec<(&Device, &DeviceRecognition)> {
+        self.estate
+            .devices(&self.db)
+            .iter()
+            .map(|d| {
+                (
+                    d.device(&self.db),
+                    device_recognition(&self.db, self.estate, *d),
+                )
+            })
+            .collect()
+    }
+
+    pub fn evidence(&self) -> Vec<&Evidence> {
+        self.estate
+            .devices(&self.db)
+            .iter()
+            .flat_map(|d| d.evidence(&self.db))
+            .collect()
+    }
+
+    pub fn assessments(&self) -> &[Assessment] {
+        assessments(&self.db, self.estate)
+    }
+
+    pub fn positions(&self) -> &[Position] {
+        positions(&self.db, self.estate)
+    }
+
+    pub fn families(&self) -> &[Family] {
+        families(&self.db, self.estate)
+    }
+}

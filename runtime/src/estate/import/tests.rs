@@ -1,0 +1,648 @@
+//! Tests of the estate importer over small in-memory estates, with snapshots of the rendered
+//! diagnostics.
+
+use std::str::FromStr;
+
+use jiff::civil::date;
+use rust_decimal::Decimal;
+use tally_compiler::diagnostics::Code;
+use tally_compiler::ir::{Counts, Duration, Metric, Rights, RightsKind, Sku};
+
+use super::*;
+use crate::estate::model::{
+    Allocation, AllocationKind, AllocationTarget, EntitlementLimit, Groups, LicenseStatus,
+    Restrictions,
+};
+
+/// A pack with a `device` and a `user` metric, one rights and one SKU.
+fn pack() -> CompiledPack {
+    let metric = |id: &str, counts| {
+        (
+            id.to_owned(),
+            Metric {
+                id: id.to_owned(),
+                counts,
+            },
+        )
+    };
+    let rights = Rights {
+        id: "visio.pro".to_owned(),
+        kind: RightsKind::Rights,
+        members: Vec::new(),
+    };
+    let sku = Sku {
+        id: "D86-05822".to_owned(),
+        license_name: "Microsoft Visio Professional 2016".to_owned(),
+        metric: "device".to_owned(),
+        rights: "visio.pro".to_owned(),
+        duration: Duration::Perpetual,
+    };
+    CompiledPack {
+        metrics: [
+            metric("device", Counts::Device),
+            metric("user", Counts::User),
+        ]
+        .into(),
+        rights: [(rights.id.clone(), rights)].into(),
+        skus: [(sku.id.clone(), sku)].into(),
+        ..CompiledPack::default()
+    }
+}
+
+const DEVICES: &str = "\
+id,name,chassis,os,os_type,processors,cores,threads,sockets,processor_model,host,cluster,assigned_user,calculated_user,role,status,groups
+WS-0012,Design workstation,Notebook,Windows 11,desktop,1,8,16,1,Intel Core i7,,,jdoe,,Production,Active,location=Europe/Berlin;cost_center=4711
+HV-01,,server,Windows Server 2022,server,2,32,64,2,,,CL-1,,,,,
+VM-7,,virtual,,Server,,,,,,HV-01,CL-1,,asmith,,,
+";
+
+const USERS: &str = "\
+ID,Name,Status,Groups
+jdoe,Jane Doe,,location=Europe/Berlin
+asmith,,Retired,
+";
+
+const EVIDENCE: &str = "\
+device,kind,publisher,name,version,product_code,last_used,source,ignored
+WS-0012,,Microsoft Corporation,Microsoft Visio Professional 2016,16.0.4266.1001,{90160000-0051-0000-1000-0000000FF1CE},2025-03-31,sccm,
+VM-7,package,\"Adobe, Inc.\",Acrobat,23.1,,,,yes
+";
+
+const LICENSES: &str = "\
+licenses:
+  - id: L-VISIO-2016
+    sku: D86-05822
+    priority: 1
+    limit: as_purchased
+    unit_price: \"389.00\"
+    currency: eur
+    allocations:
+      - device: WS-0012
+        type: permanent
+  - id: L-ACROBAT-DC
+    name: Adobe Acrobat Pro DC
+    metric: user
+    rights: visio.pro
+    limit: True_Up
+    status: in_stock
+    extra_entitlements: 2.50
+    expiry: 2026-12-31
+    restrictions:
+      os_type: desktop
+      groups: [ \"location=Europe\" ]
+    allocations:
+      - { user: jdoe }
+      - device: VM-7
+        type: awaiting_inventory
+";
+
+const PURCHASES: &str = "\
+id,license,sku,quantity,unit_price,currency,date,effective,expiry,disabled
+PO-2,,D86-05822,5,389.00,EUR,2024-05-02,,,
+PO-1,L-ACROBAT-DC,,10,,,,2025-01-01,2025-12-31,0
+";
+
+/// The sample estate with one file replaced: 0 devices, 1 users, 2 evidence, 3 licenses,
+/// 4 purchases.
+fn estate_with(file: usize, text: &str) -> EstateFiles {
+    let mut texts = [DEVICES, USERS, EVIDENCE, LICENSES, PURCHASES];
+    if let Some(slot) = texts.get_mut(file) {
+        *slot = text;
+    }
+    EstateFiles::from_texts("estate", texts)
+}
+
+/// The sample estate with one more license record appended to `licenses.yaml`.
+fn estate_with_license(record: &str) -> EstateFiles {
+    estate_with(3, &format!("{LICENSES}{record}"))
+}
+
+fn errors(files: &EstateFiles) -> Vec<Diagnostic> {
+    import(files, &pack()).err().unwrap_or_default()
+}
+
+/// Every rendered diagnostic, separated by blank lines.
+fn rendered(files: &EstateFiles) -> String {
+    let errors = errors(files);
+    assert!(!errors.is_empty(), "expected errors");
+    for error in &errors {
+        assert!(
+            !error.label.is_empty() && !error.help.is_empty(),
+            "{error:?}"
+        );
+        assert!(!error.message.ends_with('.'), "{error:?}");
+    }
+    errors
+        .iter()
+        .map(Diagnostic::render)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn codes_of(files: &EstateFiles) -> Vec<(Code, (usize, usize))> {
+    errors(files)
+        .iter()
+        .map(|d| (d.code, d.line_col()))
+        .collect()
+}
+
+fn decimal(text: &str) -> Decimal {
+    Decimal::from_str(text).unwrap_or_default()
+}
+
+#[test]
+fn a_valid_estate_round_trips() -> Result<(), Vec<Diagnostic>> {
+    let estate = import(&estate_with(usize::MAX, ""), &pack())?;
+
+    let ids = |ids: Vec<&str>| ids.into_iter().map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(
+        estate
+            .devices
+            .iter()
+            .map(|d| d.id.clone())
+            .collect::<Vec<_>>(),
+        ids(vec!["HV-01", "VM-7", "WS-0012"])
+    );
+    let ws = estate.devices.iter().find(|d| d.id == "WS-0012");
+    assert_eq!(
+        ws,
+        Some(&Device {
+            id: "WS-0012".to_owned(),
+            name: "Design workstation".to_owned(),
+            chassis: Some(Chassis::Laptop),
+            os: Some("Windows 11".to_owned()),
+            os_type: Some(OsType::Desktop),
+            processors: Some(1),
+            cores: Some(8),
+            threads: Some(16),
+            sockets: Some(1),
+            processor_model: Some("Intel Core i7".to_owned()),
+            host: None,
+            cluster: None,
+            assigned_user: Some("jdoe".to_owned()),
+            calculated_user: None,
+            role: Some("production".to_owned()),
+            status: Some("active".to_owned()),
+            groups: Groups::from([
+                ("cost_center".to_owned(), "4711".to_owned()),
+                ("location".to_owned(), "Europe/Berlin".to_owned()),
+            ]),
+        })
+    );
+    let vm = estate.devices.iter().find(|d| d.id == "VM-7");
+    assert_eq!(vm.map(|d| d.name.as_str()), Some("VM-7"));
+    assert_eq!(vm.and_then(|d| d.chassis), Some(Chassis::Vm));
+    assert_eq!(vm.and_then(|d| d.host.as_deref()), Some("HV-01"));
+    assert_eq!(vm.and_then(Device::primary_user), Some("asmith"));
+
+    assert_eq!(
+        estate.users,
+        vec![
+            User {
+                id: "asmith".to_owned(),
+                name: "asmith".to_owned(),
+                status: UserStatus::Retired,
+                groups: Groups::new(),
+            },
+            User {
+                id: "jdoe".to_owned(),
+                name: "Jane Doe".to_owned(),
+                status: UserStatus::Active,
+                groups: Groups::from([("location".to_owned(), "Europe/Berlin".to_owned())]),
+            },
+        ]
+    );
+
+    assert_eq!(
+        estate.evidence,
+        vec![
+            Evidence {
+                line: 2,
+                device: "WS-0012".to_owned(),
+                kind: EvidenceKind::Installer,
+                publisher: "Microsoft Corporation".to_owned(),
+                name: "Microsoft Visio Professional 2016".to_owned(),
+                version: "16.0.4266.1001".to_owned(),
+                product_code: Some("{90160000-0051-0000-1000-0000000FF1CE}".to_owned()),
+                last_used: Some(date(2025, 3, 31)),
+                source: Some("sccm".to_owned()),
+                ignored: false,
+            },
+            Evidence {
+                line: 3,
+                device: "VM-7".to_owned(),
+                kind: EvidenceKind::Package,
+                publisher: "Adobe, Inc.".to_owned(),
+                name: "Acrobat".to_owned(),
+                version: "23.1".to_owned(),
+                product_code: None,
+                last_used: None,
+                source: None,
+                ignored: true,
+            },
+        ]
+    );
+
+    assert_eq!(
+        estate.licenses,
+        vec![
+            License {
+                id: "L-ACROBAT-DC".to_owned(),
+                name: "Adobe Acrobat Pro DC".to_owned(),
+                sku: None,
+                metric: "user".to_owned(),
+                rights: "visio.pro".to_owned(),
+                priority: None,
+                limit: EntitlementLimit::TrueUp,
+                status: LicenseStatus::InStock,
+                extra_entitlements: decimal("2.50"),
+                unit_price: None,
+                currency: None,
+                expiry: Some(date(2026, 12, 31)),
+                restrictions: Restrictions {
+                    os_type: Some(OsType::Desktop),
+                    groups: vec![("location".to_owned(), "Europe".to_owned())],
+                },
+                allocations: vec![
+                    Allocation {
+                        target: AllocationTarget::Device("VM-7".to_owned()),
+                        kind: AllocationKind::AwaitingInventory,
+                    },
+                    Allocation {
+                        target: AllocationTarget::User("jdoe".to_owned()),
+                        kind: AllocationKind::Allocated,
+                    },
+                ],
+            },
+            License {
+                id: "L-VISIO-2016".to_owned(),
+                name: "Microsoft Visio Professional 2016".to_owned(),
+                sku: Some("D86-05822".to_owned()),
+                metric: "device".to_owned(),
+                rights: "visio.pro".to_owned(),
+                priority: Some(1),
+                limit: EntitlementLimit::AsPurchased,
+                status: LicenseStatus::Active,
+                extra_entitlements: Decimal::ZERO,
+                unit_price: Some(decimal("389.00")),
+                currency: Some("EUR".to_owned()),
+                expiry: None,
+                restrictions: Restrictions::default(),
+                allocations: vec![Allocation {
+                    target: AllocationTarget::Device("WS-0012".to_owned()),
+                    kind: AllocationKind::Permanent,
+                }],
+            },
+        ]
+    );
+    assert_eq!(
+        estate
+            .licenses
+            .first()
+            .map(|l| l.extra_entitlements.to_string()),
+        Some("2.50".to_owned())
+    );
+
+    assert_eq!(
+        estate.purchases,
+        vec![
+            Purchase {
+                id: "PO-1".to_owned(),
+                license: "L-ACROBAT-DC".to_owned(),
+                sku: None,
+                quantity: decimal("10"),
+                unit_price: None,
+                currency: None,
+                date: None,
+                effective: Some(date(2025, 1, 1)),
+                expiry: Some(date(2025, 12, 31)),
+                disabled: false,
+            },
+            // Linked by its sku alone to the one license with that sku.
+            Purchase {
+                id: "PO-2".to_owned(),
+                license: "L-VISIO-2016".to_owned(),
+                sku: Some("D86-05822".to_owned()),
+                quantity: decimal("5"),
+                unit_price: Some(decimal("389.00")),
+                currency: Some("EUR".to_owned()),
+                date: Some(date(2024, 5, 2)),
+                effective: None,
+                expiry: None,
+                disabled: false,
+            },
+        ]
+    );
+    Ok(())
+}
+
+#[test]
+fn import_is_deterministic() {
+    let files = estate_with(usize::MAX, "");
+    assert_eq!(import(&files, &pack()), import(&files, &pack()));
+}
+
+#[test]
+fn headers_only_make_an_empty_estate() -> Result<(), Vec<Diagnostic>> {
+    let files = EstateFiles::from_texts(
+        "estate",
+        [
+            "id\n",
+            "id\r\n",
+            "device,name\n",
+            "licenses: []\n",
+            "\u{feff}id,license,quantity\n",
+        ],
+    );
+    assert_eq!(import(&files, &pack())?, Estate::default());
+    Ok(())
+}
+
+#[test]
+fn a_bad_whole_number_points_at_its_field() {
+    let devices = "id,name,cores\nWS-0012,\"Workstation, \"\"big\"\"\",four\nHV-01,,\nVM-7,,\n";
+    let files = estate_with(0, devices);
+    assert_eq!(codes_of(&files), [(codes::ESTATE_VALUE, (2, 32))]);
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn a_bad_quoted_field_is_underlined_inside_its_quotes() {
+    let devices = "id,cores\nWS-0012,\n\"HV-01\",\" -1\" \nVM-7,\n";
+    let files = estate_with(0, devices);
+    assert_eq!(codes_of(&files), [(codes::ESTATE_VALUE, (3, 11))]);
+}
+
+#[test]
+fn an_unknown_column_is_reported_with_a_suggestion() {
+    let files = estate_with(0, "id,name,cpus,chasis\nWS-0012,,,\nHV-01,,,\nVM-7,,,\n");
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn a_missing_required_column_is_reported() {
+    let files = estate_with(2, "device,publisher\nWS-0012,Microsoft\n");
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn duplicate_ids_point_at_the_second_use() {
+    let users = "id,name\njdoe,Jane\nasmith,Al\njdoe,John\n";
+    let files = estate_with(1, users);
+    assert_eq!(codes_of(&files), [(codes::ESTATE_DUPLICATE_ID, (4, 1))]);
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn evidence_must_name_a_known_device() {
+    let evidence = "device,name\nWS-0012,Visio\nWS-0013,Visio\n";
+    let files = estate_with(2, evidence);
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn references_into_an_unreadable_file_are_not_checked() {
+    // devices.csv lacks its id column: evidence cannot be checked against it.
+    let files = estate_with(0, "name\nWS-0012\n");
+    assert_eq!(codes_of(&files), [(codes::ESTATE_COLUMNS, (1, 1))]);
+}
+
+#[test]
+fn an_unknown_sku_suggests_a_close_one() {
+    let files = estate_with_license("  - id: L-1\n    sku: D86-05823\n");
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn unknown_metric_and_rights_are_reported() {
+    let licenses =
+        "licenses:\n  - id: L-1\n    metric: devise\n    rights: visio.pr0\n  - id: L-2\n";
+    let files = estate_with(3, licenses);
+    let errors = errors(&files);
+    let messages: Vec<&str> = errors.iter().map(|d| d.message.as_str()).collect();
+    assert!(
+        messages.contains(&"unknown metric `devise`"),
+        "{messages:?}"
+    );
+    assert!(
+        messages.contains(&"unknown rights `visio.pr0`"),
+        "{messages:?}"
+    );
+    assert!(
+        messages.contains(&"license needs a sku, or both a metric and rights"),
+        "{messages:?}"
+    );
+    let helps: Vec<&str> = errors.iter().map(|d| d.help.as_str()).collect();
+    assert!(
+        helps
+            .iter()
+            .any(|h| h.starts_with("did you mean `device`?")),
+        "{helps:?}"
+    );
+}
+
+#[test]
+fn bad_yaml_syntax_is_one_error() {
+    let licenses = "licenses:\n  - id: L-1\n   sku: D86-05822\n";
+    let files = estate_with(3, licenses);
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn an_unknown_yaml_field_suggests_a_close_one() {
+    let licenses = "licenses:\n  - id: L-1\n    skuu: D86-05822\n";
+    let files = estate_with(3, licenses);
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn a_bad_date_is_reported() {
+    let files = estate_with_license(
+        "  - id: L-1\n    metric: device\n    rights: visio.pro\n    expiry: 2026-02-30\n",
+    );
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn a_purchase_by_sku_needs_exactly_one_license() {
+    let licenses = "licenses:\n  - id: L-1\n    sku: D86-05822\n  - id: L-2\n    sku: D86-05822\n";
+    let purchases = "id,sku,quantity\nPO-1,D86-05822,1\nPO-2,D86-0582,1\n";
+    let files = EstateFiles::from_texts("estate", [DEVICES, USERS, EVIDENCE, licenses, purchases]);
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn a_negative_quantity_is_reported() {
+    let purchases = "id,license,quantity\nPO-1,L-VISIO-2016,-3\nPO-2,L-VISIO-2016,1e3\n";
+    let files = estate_with(4, purchases);
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn negative_yaml_decimals_are_reported() {
+    let files = estate_with_license(
+        "  - id: L-1\n    metric: device\n    rights: visio.pro\n    unit_price: -389.00\n",
+    );
+    let errors = errors(&files);
+    let found: Vec<_> = errors
+        .iter()
+        .map(|d| (d.message.as_str(), d.line_col()))
+        .collect();
+    assert_eq!(found, [("negative unit price `-389.00`", (29, 17))]);
+}
+
+#[test]
+fn errors_in_all_files_are_collected() {
+    let files = EstateFiles::from_texts(
+        "estate",
+        [
+            "id,cores\nWS-1,x\n",
+            "id,status\nu1,gone\n",
+            "device,name,last_used\nWS-1,,yesterday\n",
+            "licenses:\n  - id: L-1\n    sku: D86-05822\n    limit: none\n    allocations:\n      - user: nobody\n",
+            "id,license,quantity\nPO-1,L-2,\n",
+        ],
+    );
+    let found: Vec<(String, &str)> = errors(&files)
+        .iter()
+        .map(|d| {
+            let (line, column) = d.line_col();
+            (format!("{}:{line}:{column}", d.source.path), d.code.0)
+        })
+        .collect();
+    let at = |path: &str, code: &'static str| (path.to_owned(), code);
+    assert_eq!(
+        found,
+        [
+            at("estate/devices.csv:2:6", "T0203"),
+            at("estate/evidence.csv:2:6", "T0203"),
+            at("estate/evidence.csv:2:7", "T0203"),
+            at("estate/licenses.yaml:4:12", "T0203"),
+            at("estate/licenses.yaml:6:15", "T0205"),
+            at("estate/purchases.csv:2:6", "T0205"),
+            at("estate/purchases.csv:2:10", "T0203"),
+            at("estate/users.csv:2:4", "T0203"),
+        ]
+    );
+}
+
+#[test]
+fn a_missing_file_is_reported_by_read_dir() -> std::io::Result<()> {
+    let dir = std::env::temp_dir().join(format!("tally-estate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    for (name, text) in [
+        ("devices.csv", DEVICES),
+        ("users.csv", USERS),
+        ("evidence.csv", EVIDENCE),
+        ("licenses.yaml", LICENSES),
+    ] {
+        std::fs::write(dir.join(name), text)?;
+    }
+    let result = EstateFiles::read_dir(&dir);
+    std::fs::remove_dir_all(&dir)?;
+    let errors = result.err().unwrap_or_default();
+    let found: Vec<_> = errors
+        .iter()
+        .map(|d| {
+            (
+                d.code,
+                d.span,
+                d.message.replace(&dir.display().to_string(), "<dir>"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            codes::ESTATE_FILE,
+            None,
+            "missing estate file `<dir>/purchases.csv`".to_owned()
+        )]
+    );
+    let help = errors.first().map(|d| d.help.as_str()).unwrap_or_default();
+    insta::assert_snapshot!(help);
+    Ok(())
+}
+
+#[test]
+fn read_dir_reads_all_five_files() -> std::io::Result<()> {
+    let dir = std::env::temp_dir().join(format!("tally-estate-ok-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    for (name, text) in FILE_NAMES
+        .iter()
+        .zip([DEVICES, USERS, EVIDENCE, LICENSES, PURCHASES])
+    {
+        std::fs::write(dir.join(name), text)?;
+    }
+    let files = EstateFiles::read_dir(&dir);
+    std::fs::remove_dir_all(&dir)?;
+    let files = files.ok();
+    assert_eq!(
+        files.as_ref().map(|f| f.purchases.path.clone()),
+        Some(dir.join("purchases.csv").display().to_string())
+    );
+    assert_eq!(
+        files.map(|f| f.licenses.text.clone()),
+        Some(LICENSES.to_owned())
+    );
+    Ok(())
+}
+
+#[test]
+fn malformed_rows_and_empty_fields_are_reported() {
+    let evidence = "device,name\nWS-0012,\nWS-0012,Visio,extra\n\"VM-7,Visio\n";
+    let files = estate_with(2, evidence);
+    assert_eq!(
+        codes_of(&files),
+        [
+            (codes::ESTATE_VALUE, (2, 9)),
+            (codes::ESTATE_SYNTAX, (3, 1)),
+            (codes::ESTATE_SYNTAX, (4, 1)),
+        ]
+    );
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn an_empty_csv_file_has_no_header() {
+    let files = estate_with(1, "\n  \n");
+    let errors = errors(&files);
+    let found: Vec<_> = errors
+        .iter()
+        .map(|d| (d.code, d.span, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [(codes::ESTATE_COLUMNS, None, "`users.csv` has no header row")]
+    );
+}
+
+#[test]
+fn license_records_are_checked_field_by_field() {
+    let files = estate_with_license(
+        "  - name: no id\n    sku: D86-05822\n\
+         \x20 - id: L-1\n    metric: device\n    rights: visio.pro\n    priority: 0\n    currency: euro\n\
+         \x20   restrictions:\n      os_type: mainframe\n      groups: [ location ]\n\
+         \x20   allocations:\n      - { device: WS-0012, user: jdoe }\n      - type: permanent\n\
+         \x20     - user: jdoe\n      - user: jdoe\n        type: permanant\n",
+    );
+    let found: Vec<(String, (usize, usize))> = errors(&files)
+        .iter()
+        .map(|d| (d.message.clone(), d.line_col()))
+        .collect();
+    let at = |message: &str, line, column| (message.to_owned(), (line, column));
+    assert_eq!(
+        found,
+        [
+            at("missing license id", 26, 3),
+            at("invalid priority `0`", 31, 15),
+            at("invalid currency `euro`", 32, 15),
+            at("unknown os type `mainframe`", 34, 16),
+            at("invalid group `location`", 35, 17),
+            at("allocation names both a device and a user", 37, 34),
+            at("allocation names no device or user", 38, 7),
+            at("user `jdoe` is allocated to this license twice", 40, 15),
+            at("unknown allocation type `permanant`", 41, 15),
+        ]
+    );
+}

@@ -1,0 +1,541 @@
+//! Field values shared by the CSV and YAML readers: a located [`Field`], the [`Checker`] that
+//! turns field text into model values (whole numbers, decimals, dates, flags, choices, groups)
+//! and reports a diagnostic for every bad one, and the "did you mean" helper.
+
+use std::sync::Arc;
+
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use tally_compiler::diagnostics::{Code, Diagnostic, SourceFile, Span, codes};
+
+use super::model::Groups;
+
+/// One field of a record as written: its trimmed text and where it is in the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Field {
+    pub text: String,
+    pub span: Span,
+}
+
+impl Field {
+    /// The text, or `None` when the field is empty, which means unknown (or the default).
+    pub fn value(&self) -> Option<&str> {
+        (!self.text.is_empty()).then_some(self.text.as_str())
+    }
+}
+
+/// What an empty field means, for help texts.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum IfEmpty {
+    /// The field must not be empty.
+    Required,
+    /// An empty field means unknown.
+    Unknown,
+    /// An empty field means this default value.
+    Default(&'static str),
+}
+
+/// How messages name a field: "invalid {name} `…`", "write {the} as …, such as `{example}`".
+#[derive(Debug, Clone, Copy)]
+pub(super) struct What {
+    pub name: &'static str,
+    pub the: &'static str,
+    pub example: &'static str,
+    pub if_empty: IfEmpty,
+}
+
+impl What {
+    pub const fn required(name: &'static str, the: &'static str, example: &'static str) -> Self {
+        Self {
+            name,
+            the,
+            example,
+            if_empty: IfEmpty::Required,
+        }
+    }
+
+    pub const fn optional(name: &'static str, the: &'static str, example: &'static str) -> Self {
+        Self {
+            name,
+            the,
+            example,
+            if_empty: IfEmpty::Unknown,
+        }
+    }
+
+    pub const fn defaulted(
+        name: &'static str,
+        the: &'static str,
+        example: &'static str,
+        default: &'static str,
+    ) -> Self {
+        Self {
+            name,
+            the,
+            example,
+            if_empty: IfEmpty::Default(default),
+        }
+    }
+
+    /// The end of a help text that says the field may be left empty.
+    fn or_empty(&self) -> String {
+        match self.if_empty {
+            IfEmpty::Required => String::new(),
+            IfEmpty::Unknown => ", or leave the field empty if it is unknown".to_owned(),
+            IfEmpty::Default(default) => {
+                format!(", or leave the field empty for the default `{default}`")
+            }
+        }
+    }
+}
+
+/// Collects the diagnostics of one source file while its fields are checked.
+#[derive(Debug)]
+pub(super) struct Checker {
+    source: Arc<SourceFile>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Checker {
+    pub fn new(source: &Arc<SourceFile>) -> Self {
+        Self {
+            source: Arc::clone(source),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    pub fn source(&self) -> &Arc<SourceFile> {
+        &self.source
+    }
+
+    /// The file name without its folder, e.g. `devices.csv`.
+    pub fn file_name(&self) -> &str {
+        file_name(&self.source)
+    }
+
+    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+        self.diagnostics
+    }
+
+    /// Reports an error in this file.
+    pub fn report(
+        &mut self,
+        code: Code,
+        span: Option<Span>,
+        message: impl Into<String>,
+        label: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.diagnostics.push(
+            Diagnostic::error(code, &self.source, span, message)
+                .with_label(label)
+                .with_help(help),
+        );
+    }
+
+    /// A field that must not be empty; `fallback` is where to point when it is absent.
+    pub fn required<'f>(
+        &mut self,
+        field: Option<&'f Field>,
+        fallback: Span,
+        what: &What,
+    ) -> Option<&'f Field> {
+        if let Some(field) = field.filter(|f| f.value().is_some()) {
+            return Some(field);
+        }
+        let (span, label) = match field {
+            Some(field) => (field.span, "empty field"),
+            None => (fallback, "in this record"),
+        };
+        self.report(
+            codes::ESTATE_VALUE,
+            Some(span),
+            format!("missing {}", what.name),
+            label,
+            format!("write {}, such as `{}`", what.the, what.example),
+        );
+        None
+    }
+
+    /// A whole number of at least `min`.
+    pub fn whole(&mut self, field: Option<&Field>, what: &What, min: u32) -> Option<u32> {
+        let (field, text) = present(field)?;
+        let parsed = text
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| text.parse::<u32>());
+        let (label, range) = if min == 0 {
+            ("expected a whole number".to_owned(), String::new())
+        } else {
+            (
+                format!("expected a whole number of {min} or more"),
+                format!(" of {min} or more,"),
+            )
+        };
+        let label = match parsed {
+            Some(Ok(n)) if n >= min => return Some(n),
+            Some(Err(_)) => "number too large".to_owned(),
+            _ => label,
+        };
+        self.report(
+            codes::ESTATE_VALUE,
+            Some(field.span),
+            format!("invalid {} `{text}`", what.name),
+            label,
+            format!(
+                "write {} as a whole number{range} such as `{}`{}",
+                what.the,
+                what.example,
+                what.or_empty()
+            ),
+        );
+        None
+    }
+
+    /// A decimal of zero or more, read exactly from its text (`1250.50`).
+    pub fn amount(&mut self, field: Option<&Field>, what: &What) -> Option<Decimal> {
+        let (field, text) = present(field)?;
+        let parsed = is_plain_decimal(text)
+            .then(|| Decimal::from_str_exact(text).ok())
+            .flatten();
+        let (message, label) = match parsed {
+            Some(value) if value >= Decimal::ZERO => return Some(value),
+            Some(_) => (
+                format!("negative {} `{text}`", what.name),
+                "must be zero or more",
+            ),
+            None if is_plain_decimal(text) => {
+                (format!("invalid {} `{text}`", what.name), "too many digits")
+            }
+            None => (
+                format!("invalid {} `{text}`", what.name),
+                "expected a decimal number",
+            ),
+        };
+        self.report(
+            codes::ESTATE_VALUE,
+            Some(field.span),
+            message,
+            label,
+            format!(
+                "write {} as a decimal number of zero or more with `.` and no thousands separator, such as `{}`{}",
+                what.the,
+                what.example,
+                what.or_empty()
+            ),
+        );
+        None
+    }
+
+    /// A date written `YYYY-MM-DD`.
+    pub fn date(&mut self, field: Option<&Field>, what: &What) -> Option<Date> {
+        let (field, text) = present(field)?;
+        let label = match parse_date(text) {
+            Ok(date) => return Some(date),
+            Err(label) => label,
+        };
+        self.report(
+            codes::ESTATE_VALUE,
+            Some(field.span),
+            format!("invalid {} `{text}`", what.name),
+            label,
+            format!(
+                "write {} as year-month-day, such as `{}`{}",
+                what.the,
+                what.example,
+                what.or_empty()
+            ),
+        );
+        None
+    }
+
+    /// A boolean: `true`/`false`, `yes`/`no` or `1`/`0`, ignoring case.
+    pub fn flag(&mut self, field: Option<&Field>, what: &What) -> Option<bool> {
+        const FLAGS: &[(&str, bool)] = &[
+            ("true", true),
+            ("false", false),
+            ("yes", true),
+            ("no", false),
+            ("1", true),
+            ("0", false),
+        ];
+        let (field, text) = present(field)?;
+        if let Some(&(_, value)) = FLAGS.iter().find(|(n, _)| n.eq_ignore_ascii_case(text)) {
+            return Some(value);
+        }
+        self.report(
+            codes::ESTATE_VALUE,
+            Some(field.span),
+            format!("invalid {} `{text}`", what.name),
+            "expected `true` or `false`",
+            format!(
+                "write `true` or `false` (`yes`/`no` and `1`/`0` work too){}",
+                what.or_empty()
+            ),
+        );
+        None
+    }
+
+    /// One of a fixed set of names, ignoring case. The first name given for each value is the
+    /// one shown in help; later names for the same value are accepted aliases.
+    pub fn choice<T: Copy + PartialEq>(
+        &mut self,
+        field: Option<&Field>,
+        what: &What,
+        choices: &[(&'static str, T)],
+    ) -> Option<T> {
+        let (field, text) = present(field)?;
+        if let Some(&(_, value)) = choices.iter().find(|(n, _)| n.eq_ignore_ascii_case(text)) {
+            return Some(value);
+        }
+        let shown: Vec<&str> = choices
+            .iter()
+            .enumerate()
+            .filter(|&(i, (_, v))| !choices.iter().take(i).any(|(_, earlier)| earlier == v))
+            .map(|(_, (n, _))| *n)
+            .collect();
+        let names = choices.iter().map(|(n, _)| *n);
+        self.report(
+            codes::ESTATE_VALUE,
+            Some(field.span),
+            format!("unknown {} `{text}`", what.name),
+            format!("not a known {}", what.name),
+            format!(
+                "{}write one of {}{}",
+                did_you_mean_prefix(text, names),
+                backticked(shown),
+                what.or_empty()
+            ),
+        );
+        None
+    }
+
+    /// An ISO 4217 currency code, stored in upper case.
+    pub fn currency(&mut self, field: Option<&Field>) -> Option<String> {
+        let (field, text) = present(field)?;
+        if text.len() == 3 && text.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Some(text.to_ascii_uppercase());
+        }
+        self.report(
+            codes::ESTATE_VALUE,
+            Some(field.span),
+            format!("invalid currency `{text}`"),
+            "expected a three-letter currency code",
+            "write an ISO 4217 currency code such as `EUR` or `USD`, or leave the field empty if it is unknown",
+        );
+        None
+    }
+
+    /// Groups written as `type=path` pairs separated by `;`.
+    pub fn groups(&mut self, field: Option<&Field>) -> Groups {
+        let mut groups = Groups::new();
+        let Some((field, text)) = present(field) else {
+            return groups;
+        };
+        let mut offset = 0;
+        for part in text.split(';') {
+            let start = offset;
+            offset += part.len() + 1;
+            let Some((kind, path)) = self.group_at(field, start, part) else {
+                continue;
+            };
+            let span = self.sub_span(field, start, start + part.len());
+            if groups.contains_key(&kind) {
+                self.report(
+                    codes::ESTATE_VALUE,
+                    Some(span),
+                    format!("group type `{kind}` is given twice"),
+                    format!("second `{kind}` group"),
+                    format!("a record belongs to one group of each type: keep one `{kind}=…`"),
+                );
+                continue;
+            }
+            groups.insert(kind, path);
+        }
+        groups
+    }
+
+    /// One group written as `type=path` in the whole field.
+    pub fn group(&mut self, field: &Field) -> Option<(String, String)> {
+        self.group_at(field, 0, &field.text)
+    }
+
+    /// Parses `part`, which starts at byte `start` of the field's text; empty parts are skipped.
+    fn group_at(&mut self, field: &Field, start: usize, part: &str) -> Option<(String, String)> {
+        let lead = part.len() - part.trim_start().len();
+        let trimmed = part.trim();
+        if trimmed.is_empty() {
+            return None;
+        }
+        if let Some((kind, path)) = trimmed.split_once('=') {
+            let (kind, path) = (kind.trim(), path.trim());
+            if !kind.is_empty() && !path.is_empty() {
+                return Some((kind.to_owned(), path.to_owned()));
+            }
+        }
+        let span = self.sub_span(field, start + lead, start + lead + trimmed.len());
+        self.report(
+            codes::ESTATE_VALUE,
+            Some(span),
+            format!("invalid group `{trimmed}`"),
+            "expected `type=path`",
+            "write a group as its type and path joined by `=`, such as `location=Europe/Berlin`",
+        );
+        None
+    }
+
+    /// The span of bytes `start..end` of a field's text, when the field is written verbatim in
+    /// the source (not when quoting changed it); otherwise the whole field.
+    pub fn sub_span(&self, field: &Field, start: usize, end: usize) -> Span {
+        let verbatim = self.source.text.get(field.span.start..field.span.end) == Some(&field.text);
+        if verbatim && end <= field.text.len() {
+            Span::new(field.span.start + start, field.span.start + end)
+        } else {
+            field.span
+        }
+    }
+}
+
+/// The text of a field, or `None` when it is absent or empty.
+pub(super) fn text(field: Option<&Field>) -> Option<String> {
+    field.and_then(Field::value).map(str::to_owned)
+}
+
+fn present(field: Option<&Field>) -> Option<(&Field, &str)> {
+    let field = field?;
+    Some((field, field.value()?))
+}
+
+/// The file name of a source without its folder.
+pub(super) fn file_name(source: &SourceFile) -> &str {
+    let path = source.path.as_str();
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+/// `-?digits(.digits)?`: what the estate format calls a decimal.
+fn is_plain_decimal(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "1"));
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    all_digits(whole) && all_digits(fraction)
+}
+
+/// A date written `YYYY-MM-DD`; the error is a label saying what is wrong.
+fn parse_date(text: &str) -> Result<Date, &'static str> {
+    const FORM: &str = "expected a date as `YYYY-MM-DD`";
+    let mut parts = text.split('-');
+    let (Some(year), Some(month), Some(day), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(FORM);
+    };
+    let number = |s: &str, len: usize| {
+        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<i16>().ok())
+            .flatten()
+    };
+    let (Some(year), Some(month), Some(day)) = (number(year, 4), number(month, 2), number(day, 2))
+    else {
+        return Err(FORM);
+    };
+    let (Ok(month), Ok(day)) = (i8::try_from(month), i8::try_from(day)) else {
+        return Err(FORM);
+    };
+    Date::new(year, month, day).map_err(|_| "no such day")
+}
+
+/// `` `a`, `b`, `c` ``.
+pub(super) fn backticked<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    names
+        .into_iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The candidate closest to `word` (ignoring case) if it is close enough to be a likely typo.
+pub(super) fn did_you_mean<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
+    let word = word.to_lowercase();
+    let limit = (word.chars().count() / 3).max(1);
+    let mut best: Option<(usize, &str)> = None;
+    for candidate in candidates {
+        let distance = edit_distance(&word, &candidate.to_lowercase());
+        if distance <= limit && best.is_none_or(|(d, _)| distance < d) {
+            best = Some((distance, candidate));
+        }
+    }
+    best.map(|(_, candidate)| candidate)
+}
+
+/// "did you mean `x`? " when a candidate is close to `word`, else nothing.
+pub(super) fn did_you_mean_prefix<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> String {
+    did_you_mean(word, candidates)
+        .map(|s| format!("did you mean `{s}`? "))
+        .unwrap_or_default()
+}
+
+/// The Levenshtein distance between two strings, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    // `row[j]` is the distance between the part of `a` read so far and `b[..j]`.
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let (mut diagonal, mut left) = (i, i + 1);
+        let mut next = Vec::with_capacity(row.len());
+        next.push(left);
+        for (&cb, &up) in b.iter().zip(row.iter().skip(1)) {
+            left = (diagonal + usize::from(ca != cb)).min(up + 1).min(left + 1);
+            diagonal = up;
+            next.push(left);
+        }
+        row = next;
+    }
+    row.last().copied().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("sku", "skuu"), 1);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
+
+    #[test]
+    fn did_you_mean_finds_close_names_only() {
+        let names = ["desktop", "laptop", "server"];
+        assert_eq!(did_you_mean("desktp", names), Some("desktop"));
+        assert_eq!(did_you_mean("LAPTOP", names), Some("laptop"));
+        assert_eq!(did_you_mean("mainframe", names), None);
+    }
+
+    #[test]
+    fn dates_must_be_iso_calendar_days() {
+        assert_eq!(parse_date("2024-02-29"), Ok(jiff::civil::date(2024, 2, 29)));
+        assert_eq!(parse_date("2023-02-29"), Err("no such day"));
+        assert!(parse_date("2024-2-29").is_err());
+        assert!(parse_date("29.02.2024").is_err());
+        assert!(parse_date("2024-02-29T10:00").is_err());
+    }
+
+    #[test]
+    fn decimals_are_plain() {
+        assert!(is_plain_decimal("1250.50"));
+        assert!(is_plain_decimal("-3"));
+        assert!(!is_plain_decimal("1,250.50"));
+        assert!(!is_plain_decimal("1_000"));
+        assert!(!is_plain_decimal("1e3"));
+        assert!(!is_plain_decimal(".5"));
+        assert!(!is_plain_decimal("5."));
+    }
+}

@@ -1,0 +1,401 @@
+//! Reading `licenses.yaml`: the only module that uses `serde_yaml_ng`. It deserialises the
+//! file into raw records whose fields are scalars kept as written, turns a YAML or shape error
+//! into a diagnostic, and hands out [`Node`]s that locate each scalar in the text (through the
+//! [`Locator`]) so the license checks can underline the exact value they complain about.
+//!
+//! Numbers are never read through floating point: a scalar that YAML reads as a number (or a
+//! boolean) is taken as its text in the source, so `unit_price: 1234.10` is `1234.10` exactly.
+//! Only when that text cannot be located is the number's own rendering used instead.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde::de::{self, Visitor};
+use tally_compiler::diagnostics::{Diagnostic, SourceFile, Span, codes};
+
+use super::locate::{Locator, Seg};
+use super::values::{Field, backticked, did_you_mean_prefix};
+
+/// A scalar as deserialised: text, or a number or boolean whose text is in the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Scalar {
+    text: String,
+    /// Written as a plain number or boolean, so the source text is what the user meant.
+    plain: bool,
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ScalarVisitor)
+    }
+}
+
+struct ScalarVisitor;
+
+impl ScalarVisitor {
+    fn plain<E>(value: impl fmt::Display) -> Result<Scalar, E> {
+        Ok(Scalar {
+            text: value.to_string(),
+            plain: true,
+        })
+    }
+}
+
+impl Visitor<'_> for ScalarVisitor {
+    type Value = Scalar;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a single value such as a text or a number")
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Scalar, E> {
+        Ok(Scalar {
+            text: value.to_owned(),
+            plain: false,
+        })
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+        self.visit_str("")
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Scalar, E> {
+        Self::plain(value)
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Scalar, E> {
+        Self::plain(value)
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Scalar, E> {
+        Self::plain(value)
+    }
+
+    fn visit_i128<E: de::Error>(self, value: i128) -> Result<Scalar, E> {
+        Self::plain(value)
+    }
+
+    fn visit_u128<E: de::Error>(self, value: u128) -> Result<Scalar, E> {
+        Self::plain(value)
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Scalar, E> {
+        Self::plain(value)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping with a `licenses` list")]
+struct RawFile {
+    licenses: Option<Vec<RawLicense>>,
+}
+
+/// A license record as written.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a license record (a mapping of fields)"
+)]
+pub(super) struct RawLicense {
+    pub id: Option<Scalar>,
+    pub name: Option<Scalar>,
+    pub sku: Option<Scalar>,
+    pub metric: Option<Scalar>,
+    pub rights: Option<Scalar>,
+    pub priority: Option<Scalar>,
+    pub limit: Option<Scalar>,
+    pub status: Option<Scalar>,
+    pub extra_entitlements: Option<Scalar>,
+    pub unit_price: Option<Scalar>,
+    pub currency: Option<Scalar>,
+    pub expiry: Option<Scalar>,
+    pub restrictions: Option<RawRestrictions>,
+    pub allocations: Option<Vec<RawAllocation>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "restrictions (a mapping of fields)")]
+pub(super) struct RawRestrictions {
+    pub os_type: Option<Scalar>,
+    pub groups: Option<Vec<Scalar>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an allocation (a mapping of fields)")]
+pub(super) struct RawAllocation {
+    pub device: Option<Scalar>,
+    pub user: Option<Scalar>,
+    #[serde(rename = "type")]
+    pub kind: Option<Scalar>,
+}
+
+/// A parsed `licenses.yaml`.
+#[derive(Debug)]
+pub(super) struct Document {
+    source: Arc<SourceFile>,
+    locator: Locator,
+    pub licenses: Vec<RawLicense>,
+}
+
+impl Document {
+    /// Parses the file; a YAML error or a record of the wrong shape is one diagnostic.
+    pub fn parse(source: &Arc<SourceFile>) -> Result<Self, Box<Diagnostic>> {
+        let text = source.text.as_str();
+        let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let body = text.get(base..).unwrap_or_default();
+        let file = serde_yaml_ng::from_str::<Option<RawFile>>(body)
+            .map_err(|err| Box::new(yaml_error(source, base, &err)))?;
+        let Some(file) = file else {
+            return Err(Box::new(Diagnostic::error(
+                codes::ESTATE_SYNTAX,
+                source,
+                None,
+                "missing the top-level `licenses` list",
+            )
+            .with_label("empty file")
+            .with_help(
+                "start the file with `licenses:` followed by the license records, or write `licenses: []` if there are none",
+            )));
+        };
+        Ok(Self {
+            source: Arc::clone(source),
+            locator: Locator::new(text),
+            licenses: file.licenses.unwrap_or_default(),
+        })
+    }
+
+    /// The node of the `index`th license record.
+    pub fn license(&self, index: usize) -> Node<'_> {
+        Node {
+            document: self,
+            path: vec![Seg::Key("licenses".to_owned()), Seg::Index(index)],
+        }
+    }
+}
+
+/// A place in the document, for locating what is written there.
+#[derive(Debug, Clone)]
+pub(super) struct Node<'d> {
+    document: &'d Document,
+    path: Vec<Seg>,
+}
+
+impl Node<'_> {
+    pub fn child(&self, key: &str) -> Self {
+        self.step(Seg::Key(key.to_owned()))
+    }
+
+    pub fn item(&self, index: usize) -> Self {
+        self.step(Seg::Index(index))
+    }
+
+    fn step(&self, seg: Seg) -> Self {
+        let mut path = self.path.clone();
+        path.push(seg);
+        Self {
+            document: self.document,
+            path,
+        }
+    }
+
+    /// Where this node is written (a record's first line, a field's value), or the nearest
+    /// place that could be found.
+    pub fn span(&self) -> Span {
+        self.document
+            .locator
+            .nearest(&self.path)
+            .0
+            .unwrap_or(Span::new(0, 0))
+    }
+
+    /// The field `key` of this mapping, if it is given.
+    pub fn field(&self, key: &str, scalar: Option<&Scalar>) -> Option<Field> {
+        scalar.map(|scalar| self.child(key).scalar(scalar))
+    }
+
+    /// This node's scalar as a located field.
+    pub fn scalar(&self, scalar: &Scalar) -> Field {
+        let (span, exact) = self.document.locator.nearest(&self.path);
+        let span = span.unwrap_or(Span::new(0, 0));
+        let written = exact
+            .then(|| self.document.source.text.get(span.start..span.end))
+            .flatten()
+            .filter(|_| scalar.plain);
+        Field {
+            text: written.unwrap_or(&scalar.text).trim().to_owned(),
+            span,
+        }
+    }
+}
+
+/// A diagnostic for a YAML syntax error or a value of the wrong shape. The body of the file
+/// starts at byte `base` of the source (after a byte-order mark).
+fn yaml_error(source: &Arc<SourceFile>, base: usize, err: &serde_yaml_ng::Error) -> Diagnostic {
+    let span = err
+        .location()
+        .map(|l| token_span(&source.text, base + l.index()));
+    let full = err.to_string();
+    // The location is shown by the span; the path prefix (`licenses[0].id: `) is kept apart.
+    let without_location = [" at line ", " at position "]
+        .iter()
+        .filter_map(|marker| full.find(marker))
+        .min()
+        .and_then(|end| full.get(..end))
+        .unwrap_or(&full);
+    let (path, message) = match without_location.split_once(": ") {
+        Some((path, rest)) if !path.is_empty() && !path.contains(char::is_whitespace) => {
+            (Some(path), rest)
+        }
+        _ => (None, without_location),
+    };
+    let at = path.map(|p| format!(" at `{p}`")).unwrap_or_default();
+    let (message, label, help) = if let Some(rest) = message.strip_prefix("unknown field ") {
+        let names = backticked_names(rest);
+        let (field, allowed) = names.split_first().unwrap_or((&"", &[]));
+        (
+            format!("unknown field `{field}`{at}"),
+            "unknown field".to_owned(),
+            format!(
+                "{}the fields allowed here are {}",
+                did_you_mean_prefix(field, allowed.iter().copied()),
+                backticked(allowed.iter().copied())
+            ),
+        )
+    } else if let Some(rest) = message.strip_prefix("invalid type: ") {
+        let (found, expected) = rest
+            .split_once(", expected ")
+            .unwrap_or((rest, "something else"));
+        (
+            format!("expected {}{at}, found {}", plain_words(expected), describe_found(found)),
+            "wrong kind of value".to_owned(),
+            "`licenses.yaml` holds a `licenses` list of records; each record is a mapping of fields such as `id: L-1`, `allocations` is a list and `restrictions` a mapping".to_owned(),
+        )
+    } else if let Some(rest) = message.strip_prefix("duplicate field ") {
+        let field = backticked_names(rest).first().copied().unwrap_or_default();
+        (
+            format!("field `{field}` is given twice{at}"),
+            "in this record".to_owned(),
+            format!("remove one of the two `{field}` fields"),
+        )
+    } else if message.contains("more than one document") {
+        (
+            "more than one yaml document".to_owned(),
+            "second document".to_owned(),
+            "remove the `---` separator: `licenses.yaml` holds a single document".to_owned(),
+        )
+    } else {
+        (
+            // The YAML reader quotes characters as `'-'`; the estate format's style is `-`.
+            format!("invalid yaml: {}", message.replace('\'', "`")),
+            "the yaml reader stopped here".to_owned(),
+            "check the indentation and quoting near here: the items of a list start with `- ` at the same indentation, and a value containing `: ` or ` #` must be quoted".to_owned(),
+        )
+    };
+    Diagnostic::error(codes::ESTATE_SYNTAX, source, span, message)
+        .with_label(label)
+        .with_help(help)
+}
+
+/// The names between backticks in a message: `` `a`, expected `b` `` gives `a`, `b`.
+fn backticked_names(text: &str) -> Vec<&str> {
+    text.split('`').skip(1).step_by(2).collect()
+}
+
+/// What serde says it expected, in the words of the estate format.
+fn plain_words(text: &str) -> String {
+    text.replace("a sequence", "a list")
+        .replace("a map", "a mapping")
+}
+
+/// What serde says it found, in the words of the estate format.
+fn describe_found(found: &str) -> String {
+    let quoted = |prefix: &str| {
+        found
+            .strip_prefix(prefix)
+            .map(|v| v.trim_matches(|c| c == '"' || c == '`'))
+    };
+    if let Some(text) = quoted("string ") {
+        format!("the text `{text}`")
+    } else if let Some(number) = quoted("integer ").or_else(|| quoted("floating point ")) {
+        format!("the number `{number}`")
+    } else if let Some(value) = quoted("boolean ") {
+        format!("`{value}`")
+    } else {
+        match found {
+            "sequence" => "a list".to_owned(),
+            "map" => "a mapping".to_owned(),
+            "unit value" => "an empty value".to_owned(),
+            other => other.to_owned(),
+        }
+    }
+}
+
+/// The span of the token at byte `at`: up to whitespace, `,`, `]`, `}` or a `: `.
+fn token_span(text: &str, at: usize) -> Span {
+    let rest = text.get(at..).unwrap_or_default();
+    let mut end = 0;
+    for (i, c) in rest.char_indices() {
+        let key_colon = c == ':'
+            && rest
+                .get(i + 1..)
+                .is_none_or(|r| r.is_empty() || r.starts_with(char::is_whitespace));
+        if c.is_whitespace() || matches!(c, ',' | ']' | '}') || key_colon {
+            break;
+        }
+        end = i + c.len_utf8();
+    }
+    Span::new(at, at + end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Document, Box<Diagnostic>> {
+        Document::parse(&SourceFile::new("licenses.yaml", text))
+    }
+
+    #[test]
+    fn numbers_are_read_as_written() -> Result<(), Box<Diagnostic>> {
+        let doc = parse(
+            "licenses:\n  - id: 0042\n    unit_price: 1234567890.123456789\n    extra_entitlements: \"2.50\"\n",
+        )?;
+        let node = doc.license(0);
+        let license = doc.licenses.first();
+        let field = |key, pick: fn(&RawLicense) -> Option<&Scalar>| {
+            node.field(key, license.and_then(pick)).map(|f| f.text)
+        };
+        assert_eq!(field("id", |l| l.id.as_ref()).as_deref(), Some("0042"));
+        assert_eq!(
+            field("unit_price", |l| l.unit_price.as_ref()).as_deref(),
+            Some("1234567890.123456789")
+        );
+        assert_eq!(
+            field("extra_entitlements", |l| l.extra_entitlements.as_ref()).as_deref(),
+            Some("2.50")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn errors_are_rephrased() {
+        let message = |text| parse(text).err().map(|d| (d.message.clone(), d.line_col()));
+        assert_eq!(
+            message("licenses:\n  - id: A\n    skuu: x\n"),
+            Some(("unknown field `skuu` at `licenses[0]`".to_owned(), (3, 5)))
+        );
+        assert_eq!(
+            message("licenses:\n  - id: A\n    allocations: none\n"),
+            Some((
+                "expected a list at `licenses[0].allocations`, found the text `none`".to_owned(),
+                (3, 18)
+            ))
+        );
+        assert_eq!(
+            message(""),
+            Some(("missing the top-level `licenses` list".to_owned(), (1, 1)))
+        );
+        assert_eq!(parse("licenses:\n").map(|d| d.licenses.len()).ok(), Some(0));
+    }
+}

@@ -1,0 +1,292 @@
+//! Reports: positions, assessments and recognition results rendered as an aligned table, JSON
+//! or CSV. Decimals are written as strings; output is byte-identical for identical inputs.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use crate::estate::{Device, EntitlementLimit, Evidence, LicenseStatus};
+use crate::pack_tests::TestResult;
+use crate::position::Position;
+use crate::recognize::DeviceRecognition;
+use crate::reconcile::Assessment;
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// Rows of string cells under a header: the common shape behind every report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rows {
+    pub header: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Rows {
+    /// Renders in the given format. JSON is an array of objects keyed by the header; empty
+    /// cells become `null`.
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Table => self.table(),
+            Format::Csv => self.csv(),
+            Format::Json => {
+                let items: Vec<Value> = self.rows.iter().map(|r| self.object(r)).collect();
+                json_text(&Value::Array(items))
+            }
+        }
+    }
+
+    fn object(&self, row: &[String]) -> Value {
+        let mut map = serde_json::Map::new();
+        for (key, cell) in self.header.iter().zip(row) {
+            let value = if cell.is_empty() {
+                Value::Null
+            } else {
+                Value::String(cell.clone())
+            };
+            map.insert((*key).to_string(), value);
+        }
+        Value::Object(map)
+    }
+
+    fn table(&self) -> String {
+        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
+        for row in &self.rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let line = |cells: Vec<&str>| {
+            let padded: Vec<String> = cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
+                .collect();
+            format!("{}\n", padded.join("  ").trim_end())
+        };
+        let mut out = line(self.header.clone());
+        out.push_str(&line(
+            widths
+                .iter()
+                .map(|w| "-".repeat(*w))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str)
+                .collect(),
+        ));
+        for row in &self.rows {
+            out.push_str(&line(row.iter().map(String::as_str).collect()));
+        }
+        out
+    }
+
+    fn csv(&self) -> String {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut ok = writer.write_record(&self.header).is_ok();
+        for row in &self.rows {
+            ok &= writer.write_record(row).is_ok();
+        }
+        match (ok, writer.into_inner()) {
+            (true, Ok(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// Pretty JSON with a final newline.
+pub fn json_text(value: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn dec(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+fn opt_dec(d: Option<Decimal>) -> String {
+    d.map(dec).unwrap_or_default()
+}
+
+fn limit(l: EntitlementLimit) -> &'static str {
+    match l {
+        EntitlementLimit::AsPurchased => "as_purchased",
+        EntitlementLimit::TrueUp => "true_up",
+        EntitlementLimit::Unlimited => "unlimited",
+    }
+}
+
+fn lifecycle(s: LicenseStatus) -> &'static str {
+    match s {
+        LicenseStatus::Active => "active",
+        LicenseStatus::Purchased => "purchased",
+        LicenseStatus::Received => "received",
+        LicenseStatus::InStock => "in_stock",
+        LicenseStatus::Retired => "retired",
+    }
+}
+
+/// The effective license position, one row per license.
+pub fn positions(positions: &[Position]) -> Rows {
+    Rows {
+        header: vec![
+            "license",
+            "name",
+            "metric",
+            "limit",
+            "license_status",
+            "entitled",
+            "consumed",
+            "available",
+            "status",
+            "unit_price",
+            "currency",
+            "cost_at_risk",
+        ],
+        rows: positions
+            .iter()
+            .map(|p| {
+                vec![
+                    p.license.clone(),
+                    p.name.clone(),
+                    p.metric.clone(),
+                    limit(p.limit).to_string(),
+                    lifecycle(p.lifecycle).to_string(),
+                    dec(p.entitled),
+                    dec(p.consumed),
+                    opt_dec(p.available),
+                    p.status.as_str().to_string(),
+                    opt_dec(p.unit_price),
+                    p.currency.clone().unwrap_or_default(),
+                    opt_dec(p.cost_at_risk),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// The assessment rows.
+pub fn assessments<'a>(rows: impl IntoIterator<Item = &'a Assessment>) -> Rows {
+    Rows {
+        header: vec![
+            "license",
+            "device",
+            "user",
+            "application",
+            "result",
+            "reason",
+            "units",
+            "message",
+        ],
+        rows: rows
+            .into_iter()
+            .map(|a| {
+                vec![
+                    a.license.clone(),
+                    a.device.clone().unwrap_or_default(),
+                    a.user.clone().unwrap_or_default(),
+                    a.application.clone().unwrap_or_default(),
+                    a.outcome.as_str().to_string(),
+                    a.reason.code().to_string(),
+                    dec(a.units),
+                    a.message.clone(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// Recognition: one row per installation, then one per unrecognised or ignored evidence row.
+pub fn recognition(devices: &[(&Device, &DeviceRecognition)], evidence: &[&Evidence]) -> Rows {
+    let by_line: BTreeMap<usize, &Evidence> = evidence.iter().map(|e| (e.line, *e)).collect();
+    let mut rows = Vec::new();
+    for (device, found) in devices {
+        for inst in &found.installations {
+            let lines: Vec<String> = inst.evidence.iter().map(usize::to_string).collect();
+            let first = inst.evidence.first().and_then(|l| by_line.get(l));
+            rows.push(vec![
+                "installed".to_string(),
+                device.id.clone(),
+                inst.application.clone(),
+                first.map(|e| e.publisher.clone()).unwrap_or_default(),
+                first.map(|e| e.name.clone()).unwrap_or_default(),
+                first.map(|e| e.version.clone()).unwrap_or_default(),
+                lines.join(";"),
+            ]);
+        }
+        for (status, lines) in [
+            ("unrecognized", &found.unrecognized),
+            ("ignored", &found.ignored),
+        ] {
+            for line in lines {
+                let e = by_line.get(line);
+                rows.push(vec![
+                    status.to_string(),
+                    device.id.clone(),
+                    String::new(),
+                    e.map(|e| e.publisher.clone()).unwrap_or_default(),
+                    e.map(|e| e.name.clone()).unwrap_or_default(),
+                    e.map(|e| e.version.clone()).unwrap_or_default(),
+                    line.to_string(),
+                ]);
+            }
+        }
+    }
+    Rows {
+        header: vec![
+            "status",
+            "device",
+            "application",
+            "publisher",
+            "name",
+            "version",
+            "evidence_lines",
+        ],
+        rows,
+    }
+}
+
+/// Pack test results.
+pub fn tests(results: &[TestResult]) -> Rows {
+    Rows {
+        header: vec!["result", "test", "location", "failure"],
+        rows: results
+            .iter()
+            .map(|r| {
+                vec![
+                    if r.passed() { "pass" } else { "FAIL" }.to_string(),
+                    r.name.clone(),
+                    r.location.clone(),
+                    r.failures.join("; "),
+                ]
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_three_formats() {
+        let rows = Rows {
+            header: vec!["a", "bb"],
+            rows: vec![
+                vec!["1".into(), String::new()],
+                vec!["x,y".into(), "2".into()],
+            ],
+        };
+        assert_eq!(rows.render(Format::Table), "a    bb\n---  --\n1\nx,y  2\n");
+        assert_eq!(rows.render(Format::Csv), "a,bb\n1,\n\"x,y\",2\n");
+        assert_eq!(
+            rows.render(Format::Json),
+            "[\n  {\n    \"a\": \"1\",\n    \"bb\": null\n  },\n  {\n    \"a\": \"x,y\",\n    \"bb\": \"2\"\n  }\n]\n"
+        );
+    }
+}
