@@ -435,3 +435,13 @@ fn explain(io: &mut Io, args: &EstateArgs, subject: &Subject) -> Result<(), Fail
     io.print(&report::assessments(selected).render(args.format.into()));
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -106,7 +106,7 @@ pub fn json_text(value: &Value) -> String {
 }
 
 fn dec(d: Decimal) -> String {
-    d.normalize().to_string()
+    d.to_string()
 }
 
 fn opt_dec(d: Option<Decimal>) -> String {

@@ -1,0 +1,136 @@
+//! The incremental contract of the query graph, on the Contoso sample estate and the standard
+//! packs: after an edit the result equals a run from scratch, and an edit re-executes only the
+//! queries it affects (checked on salsa's execution log).
+
+use std::path::{Path, PathBuf};
+
+use jiff::civil::date;
+use tally_runtime::db::{Database, RuleSource, Workspace};
+use tally_runtime::estate::{self, Estate, EstateFiles, Evidence, EvidenceKind};
+use tally_runtime::sources;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn rules() -> Vec<RuleSource> {
+    ["rules", "arl", "purl", "skus"]
+        .iter()
+        .flat_map(|dir| sources::read_pack(&repo().join(dir)).unwrap_or_default())
+        .map(|source| RuleSource {
+            source,
+            standard: true,
+        })
+        .collect()
+}
+
+/// A workspace on the sample estate, and the imported estate itself.
+fn sample(db: Database) -> (Workspace, Estate) {
+    let mut ws = Workspace::new(db, rules(), date(2026, 11, 1));
+    assert!(!ws.compiled().has_errors(), "the standard packs compile");
+    let files = EstateFiles::read_dir(&repo().join("examples/contoso"));
+    let estate = files.and_then(|f| estate::import(&f, ws.pack()));
+    assert!(estate.is_ok(), "the sample estate imports");
+    let estate = estate.unwrap_or_default();
+    ws.load(estate.clone());
+    (ws, estate)
+}
+
+fn visio_2016_on(device: &str, line: usize) -> Evidence {
+    Evidence {
+        line,
+        device: device.to_string(),
+        kind: EvidenceKind::Installer,
+        publisher: "Microsoft Corporation".into(),
+        name: "Microsoft Visio Professional 2016".into(),
+        version: "16.0.4266.1001".into(),
+        product_code: None,
+        last_used: None,
+        source: Some("sccm".into()),
+        ignored: false,
+    }
+}
+
+fn count(log: &[String], query: &str) -> usize {
+    log.iter().filter(|q| q.as_str() == query).count()
+}
+
+#[test]
+fn an_evidence_edit_equals_a_run_from_scratch() {
+    let (mut ws, mut estate) = sample(Database::default());
+    let before = ws.positions().to_vec();
+    let device = "CON-WS-0001";
+    let mut evidence: Vec<Evidence> = estate
+        .evidence
+        .iter()
+        .filter(|e| e.device == device)
+        .cloned()
+        .collect();
+    evidence.push(visio_2016_on(device, 9999));
+    assert!(ws.set_evidence(device, evidence));
+    let incremental = ws.positions().to_vec();
+    assert_ne!(
+        before, incremental,
+        "a new Visio installation changes the Visio position"
+    );
+
+    estate.evidence.push(visio_2016_on(device, 9999));
+    let mut fresh = Workspace::new(Database::default(), rules(), date(2026, 11, 1));
+    fresh.load(estate);
+    assert_eq!(incremental, fresh.positions());
+    assert_eq!(ws.assessments(), fresh.assessments());
+}
+
+#[test]
+fn one_devices_edit_reruns_its_recognition_and_only_the_families_it_touches() {
+    let (mut ws, estate) = sample(Database::with_log());
+    let families = ws.families().len();
+    let _ = ws.positions();
+    let first = ws.db.take_log();
+    assert_eq!(
+        count(&first, "family_outcome"),
+        families,
+        "the first run reconciles every family"
+    );
+
+    let device = "CON-WS-0001";
+    let mut evidence: Vec<Evidence> = estate
+        .evidence
+        .iter()
+        .filter(|e| e.device == device)
+        .cloned()
+        .collect();
+    evidence.push(visio_2016_on(device, 9999));
+    ws.set_evidence(device, evidence.clone());
+    let _ = ws.positions();
+    let log = ws.db.take_log();
+    assert_eq!(
+        count(&log, "device_recognition"),
+        1,
+        "only the edited device is recognised again: {log:?}"
+    );
+    assert_eq!(
+        count(&log, "family_outcome"),
+        1,
+        "only the Visio family is reconciled again: {log:?}"
+    );
+    assert_eq!(
+        count(&log, "compiled"),
+        0,
+        "the rules are not compiled again: {log:?}"
+    );
+
+    // Evidence that recognises nothing new changes no family's input.
+    evidence.push(Evidence {
+        name: "Notepad++ (64-bit x64)".into(),
+        ..visio_2016_on(device, 9998)
+    });
+    ws.set_evidence(device, evidence);
+    let _ = ws.positions();
+    let log = ws.db.take_log();
+    assert_eq!(
+        count(&log, "family_outcome"),
+        0,
+        "no family is reconciled again: {log:?}"
+    );
+}
