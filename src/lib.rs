@@ -206,7 +206,10 @@ impl Io<'_> {
 
     /// Writes diagnostics to the error stream, fully rendered.
     fn diagnostics(&mut self, diagnostics: &[Diagnostic]) {
-        for d in diagnostics {
+        for (i, d) in diagnostics.iter().enumerate() {
+            if i > 0 {
+                self.error("\n");
+            }
             self.error(&d.render());
         }
     }
