@@ -452,6 +452,7 @@ pub struct Workspace {
 }
 
 /// A rule file and whether it belongs to the standard packs (which rarely change).
+#[derive(Debug, Clone)]
 pub struct RuleSource {
     pub source: Arc<SourceFile>,
     pub standard: bool,

@@ -4,7 +4,7 @@
 //! characters, `_` exactly one. A device has one installation per application however many
 //! pieces of evidence match; the evidence rows behind it are kept as links.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use tally_compiler::ir::{CompiledPack, Pattern};
 
@@ -26,14 +26,43 @@ impl Matcher {
         }
     }
 
-    /// `text` must already be trimmed and lowercased.
-    fn matches(&self, text: &str) -> bool {
+    fn matches(&self, text: &Field) -> bool {
         match self {
-            Self::Exact(s) => s == text,
-            Self::Like(p) => like(p, &text.chars().collect::<Vec<_>>()),
+            Self::Exact(s) => *s == text.text,
+            Self::Like(p) => like(p, &text.chars),
+        }
+    }
+
+    /// The literal text every match must start with (lowercased).
+    fn literal_prefix(&self) -> String {
+        match self {
+            Self::Exact(s) => s.clone(),
+            Self::Like(p) => p.iter().take_while(|c| **c != '%' && **c != '_').collect(),
         }
     }
 }
+
+/// An evidence field, trimmed and lowercased, with its characters for wildcard matching.
+struct Field {
+    text: String,
+    chars: Vec<char>,
+}
+
+impl Field {
+    fn new(raw: &str) -> Self {
+        let text = raw.trim().to_lowercase();
+        let chars = text.chars().collect();
+        Self { text, chars }
+    }
+
+    /// The first [`HEAD`] characters, the key of the rule index.
+    fn head(&self) -> Option<String> {
+        (self.chars.len() >= HEAD).then(|| self.chars.iter().take(HEAD).collect())
+    }
+}
+
+/// How many leading characters of the name index the rules.
+const HEAD: usize = 4;
 
 /// Wildcard match with `%` (any run) and `_` (one character), anchored at both ends.
 /// Iterative with single-star backtracking: linear in practice, never exponential.
@@ -81,10 +110,16 @@ struct Rule {
     version: Option<Matcher>,
 }
 
-/// Every installer rule of a pack, compiled for matching.
+/// Every installer rule of a pack, compiled for matching, and indexed by the first characters
+/// of the name's literal prefix so that a piece of evidence is tried only against rules that
+/// can match it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Recognizer {
     rules: Vec<Rule>,
+    /// Rules whose name starts with at least [`HEAD`] literal characters, by those characters.
+    by_head: HashMap<String, Vec<usize>>,
+    /// Rules whose name starts with a wildcard or a shorter literal: always tried.
+    unindexed: Vec<usize>,
 }
 
 impl Recognizer {
@@ -114,24 +149,43 @@ impl Recognizer {
                 });
             }
         }
-        Self { rules }
+        let mut by_head: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut unindexed = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
+            let prefix: Vec<char> = rule.name.literal_prefix().chars().collect();
+            if prefix.len() >= HEAD {
+                by_head
+                    .entry(prefix.iter().take(HEAD).collect())
+                    .or_default()
+                    .push(i);
+            } else {
+                unindexed.push(i);
+            }
+        }
+        Self {
+            rules,
+            by_head,
+            unindexed,
+        }
     }
 
     /// The applications a piece of installer evidence is, sorted and without repeats.
     pub fn recognize(&self, publisher: &str, name: &str, version: &str) -> Vec<&str> {
-        let (publisher, name, version) = (
-            publisher.trim().to_lowercase(),
-            name.trim().to_lowercase(),
-            version.trim().to_lowercase(),
-        );
-        let mut found: Vec<&str> = self
-            .rules
+        let (publisher, name, version) =
+            (Field::new(publisher), Field::new(name), Field::new(version));
+        let indexed = name
+            .head()
+            .and_then(|h| self.by_head.get(&h))
+            .map_or(&[][..], Vec::as_slice);
+        let mut found: Vec<&str> = indexed
             .iter()
+            .chain(&self.unindexed)
+            .filter_map(|i| self.rules.get(*i))
             .filter(|r| {
                 r.name.matches(&name)
                     && r.version.as_ref().is_none_or(|v| v.matches(&version))
                     && match &r.publisher {
-                        PublisherCheck::Names(names) => names.contains(&publisher),
+                        PublisherCheck::Names(names) => names.contains(&publisher.text),
                         PublisherCheck::Pattern(m) => m.matches(&publisher),
                     }
             })
@@ -203,7 +257,7 @@ mod tests {
     use super::*;
 
     fn m(p: &str, t: &str) -> bool {
-        Matcher::new(&Pattern::Like(p.to_string())).matches(&t.trim().to_lowercase())
+        Matcher::new(&Pattern::Like(p.to_string())).matches(&Field::new(t))
     }
 
     #[test]
@@ -226,10 +280,47 @@ mod tests {
     }
 
     #[test]
+    fn the_rule_index_keeps_wildcard_and_short_prefixes() {
+        let rules = r#"
+            publisher acme { name "Acme" aliases "ACME Corp" }
+            product acme.tool { name "Tool" publisher acme }
+            application acme.long { product acme.tool recognize installer { name like "Acme Tool 2%" } }
+            application acme.any { product acme.tool recognize installer { name like "%Widget%" } }
+            application acme.short { product acme.tool recognize installer { name like "AT%" } }
+            application acme.exact { product acme.tool recognize installer { name "Acme Tool" publisher like "%" } }
+        "#;
+        let compiled =
+            tally_compiler::compile_sources(&[tally_compiler::SourceFile::new("t.tally", rules)]);
+        assert!(!compiled.has_errors(), "{:?}", compiled.diagnostics);
+        let r = Recognizer::new(&compiled.pack);
+        assert_eq!(
+            r.recognize("ACME Corp", "Acme Tool 2024", "1"),
+            vec!["acme.long"]
+        );
+        assert_eq!(
+            r.recognize("Acme", "The Widget Suite", ""),
+            vec!["acme.any"]
+        );
+        assert_eq!(r.recognize("Acme", "AT", ""), vec!["acme.short"]);
+        assert_eq!(
+            r.recognize("Someone Else", "acme tool", ""),
+            vec!["acme.exact"]
+        );
+        assert_eq!(
+            r.recognize("Someone Else", "Acme Tool 2024", ""),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            r.recognize("Acme", "Acme Tool 2 Widget", ""),
+            vec!["acme.any", "acme.long"]
+        );
+    }
+
+    #[test]
     fn exact_patterns_ignore_case_only() {
         let exact = Matcher::new(&Pattern::Exact("VISIO.EXE".into()));
-        assert!(exact.matches("visio.exe"));
-        assert!(!exact.matches("visio.exe.bak"));
-        assert!(!Matcher::new(&Pattern::Exact("a%".into())).matches("ab"));
+        assert!(exact.matches(&Field::new("visio.exe")));
+        assert!(!exact.matches(&Field::new("visio.exe.bak")));
+        assert!(!Matcher::new(&Pattern::Exact("a%".into())).matches(&Field::new("ab")));
     }
 }

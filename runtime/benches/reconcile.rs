@@ -1,0 +1,196 @@
+//! Benchmarks of the whole pipeline on synthetic estates built from the standard packs:
+//! recognise and reconcile from scratch, and update the positions after one device's
+//! evidence changed. Run with `cargo bench -p tally-runtime`.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use jiff::civil::date;
+use rust_decimal::Decimal;
+use tally_runtime::db::{Database, RuleSource, Workspace};
+use tally_runtime::estate::{
+    Device, EntitlementLimit, Estate, Evidence, EvidenceKind, License, LicenseStatus, Purchase,
+    Restrictions,
+};
+
+/// Installer entries the standard packs recognise, and noise they do not.
+const SOFTWARE: &[(&str, &str, &str)] = &[
+    (
+        "Microsoft Corporation",
+        "Microsoft Office Professional Plus 2019 - en-us",
+        "16.0.10417.20007",
+    ),
+    (
+        "Microsoft Corporation",
+        "Microsoft Office Professional Plus 2016",
+        "16.0.4266.1001",
+    ),
+    (
+        "Microsoft Corporation",
+        "Microsoft Visio Professional 2016",
+        "16.0.4266.1001",
+    ),
+    (
+        "Microsoft Corporation",
+        "Microsoft Project Professional 2019 - en-us",
+        "16.0.10417.20007",
+    ),
+    ("Microsoft Corporation", "Microsoft Edge", "131.0.2903.70"),
+    (
+        "Microsoft Corporation",
+        "Microsoft Visual C++ 2015-2022 Redistributable (x64) - 14.36.32532",
+        "14.36.32532.0",
+    ),
+    ("Google LLC", "Google Chrome", "131.0.6778.86"),
+    ("Notepad++ Team", "Notepad++ (64-bit x64)", "8.6.2"),
+    (
+        "Microsoft Corporation",
+        "Security Update for Microsoft Office 2016 (KB5002113)",
+        "",
+    ),
+    ("Igor Pavlov", "7-Zip 23.01 (x64)", "23.01"),
+];
+
+fn rules() -> Vec<RuleSource> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    ["rules", "arl", "purl", "skus"]
+        .iter()
+        .flat_map(|dir| tally_runtime::sources::read_pack(&root.join(dir)).unwrap_or_default())
+        .map(|source| RuleSource {
+            source,
+            standard: true,
+        })
+        .collect()
+}
+
+fn device(id: String) -> Device {
+    Device {
+        name: id.clone(),
+        id,
+        chassis: None,
+        os: None,
+        os_type: None,
+        processors: None,
+        cores: None,
+        threads: None,
+        sockets: None,
+        processor_model: None,
+        host: None,
+        cluster: None,
+        assigned_user: None,
+        calculated_user: None,
+        role: None,
+        status: None,
+        groups: Default::default(),
+    }
+}
+
+fn evidence(device: &str, line: usize, pick: usize) -> Evidence {
+    let (publisher, name, version) = SOFTWARE[pick % SOFTWARE.len()];
+    Evidence {
+        line,
+        device: device.to_string(),
+        kind: EvidenceKind::Installer,
+        publisher: publisher.into(),
+        name: name.into(),
+        version: version.into(),
+        product_code: None,
+        last_used: None,
+        source: None,
+        ignored: false,
+    }
+}
+
+fn license(id: &str, rights: &str, priority: u32) -> License {
+    License {
+        id: id.into(),
+        name: id.into(),
+        sku: None,
+        metric: "device".into(),
+        rights: rights.into(),
+        priority: Some(priority),
+        limit: EntitlementLimit::AsPurchased,
+        status: LicenseStatus::Active,
+        extra_entitlements: Decimal::ZERO,
+        unit_price: None,
+        currency: None,
+        expiry: None,
+        restrictions: Restrictions::default(),
+        allocations: Vec::new(),
+    }
+}
+
+/// `devices` devices with eight evidence rows each, and four licenses.
+fn estate(devices: usize) -> Estate {
+    let mut estate = Estate::default();
+    let mut line = 1;
+    for d in 0..devices {
+        let id = format!("D{d:06}");
+        for k in 0..8 {
+            line += 1;
+            estate.evidence.push(evidence(&id, line, d * 3 + k * 7));
+        }
+        estate.devices.push(device(id));
+    }
+    estate.licenses = vec![
+        license("L-O2016", "microsoft.office.professional_plus_2016", 2),
+        license("L-O2019", "microsoft.office.professional_plus_2019", 1),
+        license("L-PROJECT", "microsoft.project.professional_2019", 1),
+        license("L-VISIO", "microsoft.visio.professional_2016", 1),
+    ];
+    estate.purchases = estate
+        .licenses
+        .iter()
+        .map(|l| Purchase {
+            id: format!("P-{}", l.id),
+            license: l.id.clone(),
+            sku: None,
+            quantity: Decimal::from(devices / 4),
+            unit_price: Some(Decimal::new(39900, 2)),
+            currency: Some("EUR".into()),
+            date: None,
+            effective: None,
+            expiry: None,
+            disabled: false,
+        })
+        .collect();
+    estate
+}
+
+fn benches(c: &mut Criterion) {
+    let rules = rules();
+    let mut group = c.benchmark_group("reconcile");
+    group.sample_size(10);
+    for devices in [1_000, 10_000] {
+        let data = estate(devices);
+        group.bench_function(format!("from_scratch/{devices}_devices"), |b| {
+            b.iter_batched(
+                || data.clone(),
+                |data| {
+                    let mut ws =
+                        Workspace::new(Database::default(), rules.clone(), date(2026, 11, 1));
+                    ws.load(data);
+                    black_box(ws.positions().len())
+                },
+                BatchSize::LargeInput,
+            );
+        });
+        let mut ws = Workspace::new(Database::default(), rules.clone(), date(2026, 11, 1));
+        ws.load(data.clone());
+        let _ = ws.positions();
+        let mut flip = 0;
+        group.bench_function(format!("one_device_changed/{devices}_devices"), |b| {
+            b.iter(|| {
+                flip += 1;
+                let rows = vec![evidence("D000000", 1, flip % 4)];
+                ws.set_evidence("D000000", rows);
+                black_box(ws.positions().len())
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(pipeline, benches);
+criterion_main!(pipeline);
