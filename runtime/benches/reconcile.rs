@@ -68,21 +68,7 @@ fn device(id: String) -> Device {
     Device {
         name: id.clone(),
         id,
-        chassis: None,
-        os: None,
-        os_type: None,
-        processors: None,
-        cores: None,
-        threads: None,
-        sockets: None,
-        processor_model: None,
-        host: None,
-        cluster: None,
-        assigned_user: None,
-        calculated_user: None,
-        role: None,
-        status: None,
-        groups: Default::default(),
+        ..Device::default()
     }
 }
 

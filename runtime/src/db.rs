@@ -407,14 +407,7 @@ pub fn assessments(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Assessm
     let mut rows: Vec<Assessment> = (0..families(db, estate).len())
         .flat_map(|i| family_outcome(db, estate, i).assessments.iter().cloned())
         .collect();
-    rows.sort_by(|a, b| {
-        (&a.license, &a.device, &a.application, &a.user).cmp(&(
-            &b.license,
-            &b.device,
-            &b.application,
-            &b.user,
-        ))
-    });
+    rows.sort_by(Assessment::report_order);
     rows
 }
 

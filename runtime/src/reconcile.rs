@@ -167,6 +167,18 @@ pub struct Assessment {
     pub units: Decimal,
 }
 
+impl Assessment {
+    /// The order rows are reported in: by license, device, application, then user.
+    pub fn report_order(a: &Self, b: &Self) -> std::cmp::Ordering {
+        (&a.license, &a.device, &a.application, &a.user).cmp(&(
+            &b.license,
+            &b.device,
+            &b.application,
+            &b.user,
+        ))
+    }
+}
+
 /// A license as reconciliation needs it: its record plus what its rules say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LicenseTerms {
@@ -233,14 +245,7 @@ pub fn reconcile_family(input: &FamilyInput) -> FamilyOutcome {
     state.bundles();
     state.priority();
     let mut assessments = state.rows;
-    assessments.sort_by(|a, b| {
-        (&a.license, &a.device, &a.application, &a.user).cmp(&(
-            &b.license,
-            &b.device,
-            &b.application,
-            &b.user,
-        ))
-    });
+    assessments.sort_by(Assessment::report_order);
     FamilyOutcome { assessments }
 }
 
@@ -470,29 +475,60 @@ impl State<'_> {
                     }
                 }
                 if installs.is_empty() {
-                    let unit = match &allocation.target {
-                        AllocationTarget::Device(d) => Unit::Device(d.clone()),
-                        AllocationTarget::User(u) => Unit::User(u.clone()),
-                    };
-                    let device = match &allocation.target {
-                        AllocationTarget::Device(d) => Some(d.clone()),
-                        AllocationTarget::User(_) => None,
-                    };
-                    if permanent {
-                        let units = self.take(l, unit.clone());
-                        self.row(l, None, device.as_deref(), Reason::PermanentAllocation,
-                            format!("a permanent allocation to {target} consumes even though no covered application is installed"), units);
-                    } else {
-                        self.row(l, None, device.as_deref(), Reason::AwaitingInstallation,
-                            format!("allocated to {target}, but no covered application is installed, so nothing is consumed"), Decimal::ZERO);
-                    }
-                    if let (AllocationTarget::User(u), Some(last)) =
-                        (&allocation.target, self.rows.last_mut())
-                    {
-                        last.user = Some(u.clone());
-                    }
+                    self.allocation_without_installation(
+                        l,
+                        &allocation.target,
+                        permanent,
+                        &target,
+                        &devices,
+                    );
                 }
             }
+        }
+    }
+
+    /// Records an allocation that has no unbound covered installation to bind: a permanent one
+    /// consumes anyway, any other waits.
+    fn allocation_without_installation(
+        &mut self,
+        l: usize,
+        allocation: &AllocationTarget,
+        permanent: bool,
+        target: &str,
+        devices: &[String],
+    ) {
+        let (unit, device, user) = match allocation {
+            AllocationTarget::Device(d) => (Unit::Device(d.clone()), Some(d.as_str()), None),
+            AllocationTarget::User(u) => (Unit::User(u.clone()), None, Some(u.clone())),
+        };
+        let bound_elsewhere = self.bound.iter().find_map(|(i, other)| {
+            let x = self.install(*i)?;
+            (devices.contains(&x.device) && self.role(l, *i).is_some())
+                .then(|| self.license_id(*other))
+        });
+        let situation = match bound_elsewhere {
+            Some(other) => {
+                format!("its covered installation already consumes from license `{other}`")
+            }
+            None => "no covered application is installed".to_string(),
+        };
+        let (reason, message, units) = if permanent {
+            let units = self.take(l, unit);
+            (
+                Reason::PermanentAllocation,
+                format!("a permanent allocation to {target} consumes, although {situation}"),
+                units,
+            )
+        } else {
+            (
+                Reason::AwaitingInstallation,
+                format!("allocated to {target}, but {situation}, so nothing is consumed"),
+                Decimal::ZERO,
+            )
+        };
+        self.row(l, None, device, reason, message, units);
+        if let Some(last) = self.rows.last_mut() {
+            last.user = user.or(last.user.take());
         }
     }
 
@@ -799,21 +835,8 @@ mod tests {
         Device {
             id: id.into(),
             name: id.into(),
-            chassis: None,
-            os: None,
-            os_type: None,
-            processors: None,
-            cores: None,
-            threads: None,
-            sockets: None,
-            processor_model: None,
-            host: None,
-            cluster: None,
             assigned_user: user.map(str::to_string),
-            calculated_user: None,
-            role: None,
-            status: None,
-            groups: Default::default(),
+            ..Device::default()
         }
     }
 

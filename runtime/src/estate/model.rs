@@ -44,7 +44,7 @@ pub enum OsType {
 }
 
 /// An inventory device.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Device {
     pub id: String,
     pub name: String,
