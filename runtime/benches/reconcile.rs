@@ -9,10 +9,7 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use jiff::civil::date;
 use rust_decimal::Decimal;
 use tally_runtime::db::{Database, RuleSource, Workspace};
-use tally_runtime::estate::{
-    Device, EntitlementLimit, Estate, Evidence, EvidenceKind, License, LicenseStatus, Purchase,
-    Restrictions,
-};
+use tally_runtime::estate::{Device, Estate, Evidence, EvidenceKind, License, Purchase};
 
 /// Installer entries the standard packs recognise, and noise they do not.
 const SOFTWARE: &[(&str, &str, &str)] = &[
@@ -92,18 +89,10 @@ fn license(id: &str, rights: &str, priority: u32) -> License {
     License {
         id: id.into(),
         name: id.into(),
-        sku: None,
         metric: "device".into(),
         rights: rights.into(),
         priority: Some(priority),
-        limit: EntitlementLimit::AsPurchased,
-        status: LicenseStatus::Active,
-        extra_entitlements: Decimal::ZERO,
-        unit_price: None,
-        currency: None,
-        expiry: None,
-        restrictions: Restrictions::default(),
-        allocations: Vec::new(),
+        ..License::default()
     }
 }
 

@@ -789,7 +789,7 @@ impl State<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::estate::{Allocation, Restrictions};
+    use crate::estate::Allocation;
     use tally_compiler::ir::CoveredVia;
 
     fn license(
@@ -811,18 +811,11 @@ mod tests {
             license: License {
                 id: id.into(),
                 name: id.into(),
-                sku: None,
                 metric: counts.as_str().into(),
                 rights: "r".into(),
                 priority: Some(priority),
                 limit,
-                status: LicenseStatus::Active,
-                extra_entitlements: Decimal::ZERO,
-                unit_price: None,
-                currency: None,
-                expiry: None,
-                restrictions: Restrictions::default(),
-                allocations: Vec::new(),
+                ..License::default()
             },
             counts,
             kind: RightsKind::Rights,

@@ -377,7 +377,7 @@ impl Builder {
             Rule::given_application => {
                 ("given", Value::GivenApplication(self.spanned_text(first?)))
             }
-            Rule::expect_item => ("expect", Value::Expect(self.expect(first?)?)),
+            Rule::expect_item => ("expect", Value::Expect(self.expectation(first?)?)),
             _ => return None,
         };
         Some(Field { key, span, value })
@@ -415,7 +415,7 @@ impl Builder {
         Some(Field { key, span, value })
     }
 
-    fn expect(&self, pair: &Pair<'_, Rule>) -> Option<ExpectAst> {
+    fn expectation(&self, pair: &Pair<'_, Rule>) -> Option<ExpectAst> {
         let kids = Self::children(pair);
         Some(match pair.as_rule() {
             Rule::expect_application => ExpectAst::Application(self.spanned_text(kids.first()?)),

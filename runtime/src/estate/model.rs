@@ -123,9 +123,10 @@ pub struct Evidence {
 }
 
 /// How a license's purchased count limits consumption.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum EntitlementLimit {
     /// Consumption above the purchased count puts the license at risk.
+    #[default]
     AsPurchased,
     /// Consumption may exceed purchases until the true-up; the license stays compliant.
     TrueUp,
@@ -134,8 +135,9 @@ pub enum EntitlementLimit {
 }
 
 /// A license's life-cycle stage; a retired license is ignored by reconciliation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum LicenseStatus {
+    #[default]
     Active,
     Purchased,
     Received,
@@ -178,7 +180,7 @@ pub struct Restrictions {
 
 /// A license record from `licenses.yaml`, with its SKU already expanded: `metric` and `rights`
 /// are rule ids that the compiled packs declare.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct License {
     pub id: String,
     pub name: String,
