@@ -380,15 +380,31 @@ pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, index: usize)
             }
         }
     }
-    let devices = wanted
+    let devices: BTreeMap<String, Device> = wanted
         .into_iter()
         .filter_map(|d| all_devices.get(d).map(|x| (d.to_string(), x.clone())))
+        .collect();
+    // Only the users of these devices, and users allocated directly, can hold a unit.
+    let all_users = users(db, estate);
+    let allocated = licenses
+        .iter()
+        .flat_map(|t| &t.license.allocations)
+        .filter_map(|a| match &a.target {
+            AllocationTarget::User(u) => Some(u.as_str()),
+            AllocationTarget::Device(_) => None,
+        });
+    let users = devices
+        .values()
+        .flat_map(|d| [d.assigned_user.as_deref(), d.calculated_user.as_deref()])
+        .flatten()
+        .chain(allocated)
+        .filter_map(|u| all_users.get(u).map(|x| (u.to_string(), x.clone())))
         .collect();
     FamilyInput {
         licenses,
         installations,
         devices,
-        users: users(db, estate).clone(),
+        users,
     }
 }
 
@@ -399,6 +415,22 @@ pub fn family_outcome(
     index: usize,
 ) -> FamilyOutcome {
     reconcile_family(family_input(db, estate, index))
+}
+
+/// The units each license of family `index` consumes: the sums of its rows' units. Unchanged
+/// totals stop the update here, so positions are not recomputed for a change that moved no
+/// figure.
+#[salsa::tracked(returns(ref))]
+pub fn family_consumption(
+    db: &dyn salsa::Database,
+    estate: EstateInput,
+    index: usize,
+) -> BTreeMap<String, Decimal> {
+    let mut totals: BTreeMap<String, Decimal> = BTreeMap::new();
+    for row in &family_outcome(db, estate, index).assessments {
+        *totals.entry(row.license.clone()).or_default() += row.units;
+    }
+    totals
 }
 
 /// Every assessment row, sorted by license, device, application and user.
@@ -415,8 +447,10 @@ pub fn assessments(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Assessm
 #[salsa::tracked(returns(ref))]
 pub fn positions(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Position> {
     let mut consumed: BTreeMap<&str, Decimal> = BTreeMap::new();
-    for row in assessments(db, estate) {
-        *consumed.entry(row.license.as_str()).or_default() += row.units;
+    for i in 0..families(db, estate).len() {
+        for (license, units) in family_consumption(db, estate, i) {
+            *consumed.entry(license.as_str()).or_default() += *units;
+        }
     }
     let purchases = purchases_by_license(db, estate);
     let mut out: Vec<Position> = estate
