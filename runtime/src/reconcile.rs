@@ -19,7 +19,7 @@
 //!
 //! Every sort ends on a stable id, so the same inputs give the same rows in the same order.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rust_decimal::Decimal;
 use tally_compiler::ir::{Counts, Covered, RightsKind, Role};
@@ -227,11 +227,35 @@ struct State<'a> {
     /// (installation, license) pairs already settled (rejected or decided) before the priority walk.
     settled: BTreeSet<(usize, usize)>,
     rows: Vec<Assessment>,
+    /// Each application's candidate licenses, in consumption order: unlimited first, then by
+    /// priority (none last), then by id.
+    candidates: HashMap<&'a str, Vec<usize>>,
 }
 
 /// Reconciles one family.
 pub fn reconcile_family(input: &FamilyInput) -> FamilyOutcome {
     let n = input.licenses.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|l| {
+        input.licenses.get(*l).map(|t| {
+            (
+                t.license.limit != EntitlementLimit::Unlimited,
+                t.license.priority.unwrap_or(u32::MAX),
+                &t.license.id,
+            )
+        })
+    });
+    let mut candidates: HashMap<&str, Vec<usize>> = HashMap::new();
+    for &l in &order {
+        for app in input
+            .licenses
+            .get(l)
+            .into_iter()
+            .flat_map(|t| t.covers.keys())
+        {
+            candidates.entry(app.as_str()).or_default().push(l);
+        }
+    }
     let mut state = State {
         input,
         consumed: vec![Decimal::ZERO; n],
@@ -239,6 +263,7 @@ pub fn reconcile_family(input: &FamilyInput) -> FamilyOutcome {
         bound: BTreeMap::new(),
         settled: BTreeSet::new(),
         rows: Vec::new(),
+        candidates,
     };
     state.retired();
     state.allocations();
@@ -360,17 +385,13 @@ impl State<'_> {
         });
     }
 
-    /// Candidate licenses of an installation, by index: those that cover its application.
+    /// Candidate licenses of an installation, by index, in consumption order: those that
+    /// cover its application.
     fn candidates(&self, i: usize) -> Vec<usize> {
-        let Some(inst) = self.install(i) else {
-            return Vec::new();
-        };
-        (0..self.input.licenses.len())
-            .filter(|l| {
-                self.terms(*l)
-                    .is_some_and(|t| t.covers.contains_key(&inst.application))
-            })
-            .collect()
+        self.install(i)
+            .and_then(|inst| self.candidates.get(inst.application.as_str()))
+            .cloned()
+            .unwrap_or_default()
     }
 
     fn role(&self, l: usize, i: usize) -> Option<Role> {
@@ -713,14 +734,6 @@ impl State<'_> {
             }
             let candidates = self.candidates(i);
             let mut open = self.reject_restricted(i, &candidates);
-            open.sort_by_key(|l| {
-                let t = self.terms(*l);
-                (
-                    t.is_none_or(|t| t.license.limit != EntitlementLimit::Unlimited),
-                    t.and_then(|t| t.license.priority).unwrap_or(u32::MAX),
-                    self.license_id(*l),
-                )
-            });
             if open.is_empty() {
                 continue;
             }
