@@ -733,7 +733,7 @@ impl State<'_> {
                 continue;
             }
             let candidates = self.candidates(i);
-            let mut open = self.reject_restricted(i, &candidates);
+            let open = self.reject_restricted(i, &candidates);
             if open.is_empty() {
                 continue;
             }
