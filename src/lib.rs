@@ -420,7 +420,13 @@ fn explain(io: &mut Io, args: &EstateArgs, subject: &Subject) -> Result<(), Fail
         _ => return Err(Failure::Input),
     };
     if !known {
-        io.error(&format!("error: there is no {kind} `{id}` in the estate\n"));
+        let list = match kind {
+            "license" => "`tally reconcile` lists the licenses",
+            _ => "`tally recognize` lists the devices; users are in `users.csv`",
+        };
+        io.error(&format!(
+            "error: there is no {kind} `{id}` in the estate\nhelp: {list}\n"
+        ));
         return Err(Failure::Input);
     }
     let selected = rows.iter().filter(|a| match kind {
