@@ -15,11 +15,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::civil::Date;
 use tally_compiler::diagnostics::{Diagnostic, SourceFile};
-use tally_runtime::db::{Database, RuleSource, Workspace};
+use tally_runtime::db::{Database, RuleSource, Subject, Workspace};
 use tally_runtime::estate::{self, EstateFiles};
 use tally_runtime::position::Compliance;
-use tally_runtime::report::{self, Format, Rows};
-use tally_runtime::{pack_tests, recognize::Recognizer, sources};
+use tally_runtime::report::{self, Format};
+use tally_runtime::{pack_tests, sources};
 
 #[derive(Parser)]
 #[command(
@@ -69,7 +69,7 @@ enum Command {
         #[command(flatten)]
         estate: EstateArgs,
         #[command(flatten)]
-        subject: Subject,
+        subject: SubjectArgs,
     },
 }
 
@@ -98,7 +98,7 @@ struct EstateArgs {
 
 #[derive(Args)]
 #[group(required = true, multiple = false)]
-struct Subject {
+struct SubjectArgs {
     #[arg(long)]
     device: Option<String>,
     #[arg(long)]
@@ -282,28 +282,7 @@ fn check(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Re
             pack.tests.len()
         ));
     } else {
-        let rows = Rows {
-            header: vec![
-                "severity", "code", "file", "line", "column", "message", "label", "help",
-            ],
-            rows: compiled
-                .diagnostics
-                .iter()
-                .map(|d| {
-                    let (line, column) = d.line_col();
-                    vec![
-                        if d.is_error() { "error" } else { "warning" }.to_string(),
-                        d.code.to_string(),
-                        d.source.path.clone(),
-                        line.to_string(),
-                        column.to_string(),
-                        d.message.clone(),
-                        d.label.clone(),
-                        d.help.clone(),
-                    ]
-                })
-                .collect(),
-        };
+        let rows = report::diagnostics(&compiled.diagnostics);
         io.print(&rows.render(format));
     }
     if compiled.has_errors() {
@@ -317,7 +296,7 @@ fn test(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Res
     let ws = workspace(io, packs, rules, today())?;
     compile(io, &ws)?;
     let pack = ws.pack();
-    let results = pack_tests::run(pack, &Recognizer::new(pack));
+    let results = pack_tests::run(pack, ws.recognizer());
     let failed = results.iter().filter(|r| !r.passed()).count();
     let passed = results.len() - failed;
     if format == Format::Table {
@@ -398,50 +377,28 @@ fn reconcile(io: &mut Io, args: &EstateArgs, fail_on: Option<FailOn>) -> Result<
     }
 }
 
-fn explain(io: &mut Io, args: &EstateArgs, subject: &Subject) -> Result<(), Failure> {
-    let ws = load(io, args)?;
-    let rows = ws.assessments();
-    let devices: std::collections::BTreeMap<&str, &tally_runtime::estate::Device> = ws
-        .recognition()
-        .into_iter()
-        .map(|(d, _)| (d.id.as_str(), d))
-        .collect();
-    let (kind, id, known) = match (&subject.device, &subject.license, &subject.user) {
-        (Some(d), _, _) => ("device", d, devices.contains_key(d.as_str())),
-        (_, Some(l), _) => ("license", l, ws.positions().iter().any(|p| &p.license == l)),
-        (_, _, Some(u)) => (
-            "user",
-            u,
-            ws.estate
-                .users(&ws.db)
-                .iter()
-                .any(|x| &x.user(&ws.db).id == u),
-        ),
+fn explain(io: &mut Io, args: &EstateArgs, subject: &SubjectArgs) -> Result<(), Failure> {
+    let subject = match (&subject.device, &subject.license, &subject.user) {
+        (Some(d), _, _) => Subject::Device(d),
+        (_, Some(l), _) => Subject::License(l),
+        (_, _, Some(u)) => Subject::User(u),
         _ => return Err(Failure::Input),
     };
-    if !known {
-        let list = match kind {
-            "license" => "`tally reconcile` lists the licenses",
-            _ => "`tally recognize` lists the devices; users are in `users.csv`",
+    let ws = load(io, args)?;
+    let Some(rows) = ws.explain(subject) else {
+        let help = match subject {
+            Subject::License(_) => "`tally reconcile` lists the licenses",
+            Subject::Device(_) => "`tally recognize` lists the devices",
+            Subject::User(_) => "the estate's users are in `users.csv`",
         };
         io.error(&format!(
-            "error: there is no {kind} `{id}` in the estate\nhelp: {list}\n"
+            "error: there is no {} `{}` in the estate\nhelp: {help}\n",
+            subject.kind(),
+            subject.id()
         ));
         return Err(Failure::Input);
-    }
-    let selected = rows.iter().filter(|a| match kind {
-        "device" => a.device.as_deref() == Some(id.as_str()),
-        "license" => &a.license == id,
-        _ => {
-            a.user.as_deref() == Some(id.as_str())
-                || a.device
-                    .as_deref()
-                    .and_then(|d| devices.get(d))
-                    .and_then(|d| d.primary_user())
-                    == Some(id.as_str())
-        }
-    });
-    io.print(&report::assessments(selected).render(args.format.into()));
+    };
+    io.print(&report::assessments(rows).render(args.format.into()));
     Ok(())
 }
 

@@ -609,4 +609,58 @@ impl Workspace {
     pub fn families(&self) -> &[Family] {
         families(&self.db, self.estate)
     }
+
+    pub fn recognizer(&self) -> &Recognizer {
+        recognizer(&self.db, self.estate.rules(&self.db))
+    }
+
+    /// The assessment rows about one device, license or user (for a user: the rows of their
+    /// user-counted units and of every installation on their devices); `None` when the estate
+    /// has no such subject.
+    pub fn explain(&self, subject: Subject<'_>) -> Option<Vec<&Assessment>> {
+        let devices = devices(&self.db, self.estate);
+        let known = match subject {
+            Subject::Device(d) => devices.contains_key(d),
+            Subject::License(l) => self.positions().iter().any(|p| p.license == l),
+            Subject::User(u) => users(&self.db, self.estate).contains_key(u),
+        };
+        let about = |a: &Assessment| match subject {
+            Subject::Device(d) => a.device.as_deref() == Some(d),
+            Subject::License(l) => a.license == l,
+            Subject::User(u) => {
+                a.user.as_deref() == Some(u)
+                    || a.device
+                        .as_deref()
+                        .and_then(|d| devices.get(d))
+                        .and_then(Device::primary_user)
+                        == Some(u)
+            }
+        };
+        known.then(|| self.assessments().iter().filter(|a| about(a)).collect())
+    }
+}
+
+/// What `explain` is asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject<'a> {
+    Device(&'a str),
+    License(&'a str),
+    User(&'a str),
+}
+
+impl<'a> Subject<'a> {
+    /// "device", "license" or "user".
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::Device(_) => "device",
+            Self::License(_) => "license",
+            Self::User(_) => "user",
+        }
+    }
+
+    pub fn id(self) -> &'a str {
+        match self {
+            Self::Device(id) | Self::License(id) | Self::User(id) => id,
+        }
+    }
 }

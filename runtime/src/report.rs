@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
+use tally_compiler::Diagnostic;
+
 use crate::estate::{Device, EntitlementLimit, Evidence, LicenseStatus};
 use crate::pack_tests::TestResult;
 use crate::position::Position;
@@ -248,6 +250,31 @@ pub fn recognition(devices: &[(&Device, &DeviceRecognition)], evidence: &[&Evide
             "evidence_lines",
         ],
         rows,
+    }
+}
+
+/// Diagnostics, one row each, with their position as line and column.
+pub fn diagnostics(diagnostics: &[Diagnostic]) -> Rows {
+    Rows {
+        header: vec![
+            "severity", "code", "file", "line", "column", "message", "label", "help",
+        ],
+        rows: diagnostics
+            .iter()
+            .map(|d| {
+                let (line, column) = d.line_col();
+                vec![
+                    if d.is_error() { "error" } else { "warning" }.to_string(),
+                    d.code.to_string(),
+                    d.source.path.clone(),
+                    line.to_string(),
+                    column.to_string(),
+                    d.message.clone(),
+                    d.label.clone(),
+                    d.help.clone(),
+                ]
+            })
+            .collect(),
     }
 }
 
