@@ -775,25 +775,29 @@ impl State<'_> {
                     }
                 }
             };
-            for &l in &open {
-                if l == winner {
-                    break;
+            // Candidates ahead of the winner were tried and found exhausted; when every
+            // candidate is exhausted, so were those after it. The rest were not needed.
+            let exhausted = |pos: usize| {
+                reason != Reason::Consumed
+                    || open.get(pos..).is_some_and(|rest| rest.contains(&winner))
+            };
+            for (pos, &l) in open.iter().enumerate() {
+                if l != winner && exhausted(pos) && self.settled.insert((i, l)) {
+                    let left = self.remaining(l).max(Decimal::ZERO);
+                    let message = format!(
+                        "not enough entitlements left on this license ({left} available) to cover the device"
+                    );
+                    self.row(
+                        l,
+                        Some(i),
+                        None,
+                        Reason::NoEntitlementsLeft,
+                        message,
+                        Decimal::ZERO,
+                    );
                 }
-                self.settled.insert((i, l));
-                let left = self.remaining(l).max(Decimal::ZERO);
-                self.row(l, Some(i), None, Reason::NoEntitlementsLeft,
-                    format!("not enough entitlements left on this license ({left} available) to cover the device"), Decimal::ZERO);
             }
             self.bind(i, winner, reason, message);
-            if reason != Reason::Consumed {
-                // Rejections for the exhausted candidates after the winner.
-                for &l in &open {
-                    if l != winner && self.settled.insert((i, l)) {
-                        self.row(l, Some(i), None, Reason::NoEntitlementsLeft,
-                            "not enough entitlements left on this license (0 available) to cover the device".to_string(), Decimal::ZERO);
-                    }
-                }
-            }
             self.mark_others(i, winner);
         }
     }
