@@ -41,6 +41,7 @@ enum Command {
         paths: Vec<PathBuf>,
         #[command(flatten)]
         rules: RuleArgs,
+        /// The output format.
         #[arg(long, value_enum, default_value_t = FormatArg::Table)]
         format: FormatArg,
     },
@@ -51,6 +52,7 @@ enum Command {
         paths: Vec<PathBuf>,
         #[command(flatten)]
         rules: RuleArgs,
+        /// The output format.
         #[arg(long, value_enum, default_value_t = FormatArg::Table)]
         format: FormatArg,
     },
@@ -92,6 +94,7 @@ struct EstateArgs {
     /// The day purchases are judged current on (YYYY-MM-DD); today when omitted.
     #[arg(long, value_name = "DATE")]
     as_of: Option<Date>,
+    /// The output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     format: FormatArg,
 }
@@ -99,18 +102,24 @@ struct EstateArgs {
 #[derive(Args)]
 #[group(required = true, multiple = false)]
 struct SubjectArgs {
+    /// Every license assessed for the device's installations.
     #[arg(long)]
     device: Option<String>,
+    /// Every row behind the license's consumption.
     #[arg(long)]
     license: Option<String>,
+    /// The rows of the user's units and of the installations on their devices.
     #[arg(long)]
     user: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum FormatArg {
+    /// Aligned columns for people.
     Table,
+    /// An array of objects; decimals as strings.
     Json,
+    /// RFC 4180 with a header row.
     Csv,
 }
 
