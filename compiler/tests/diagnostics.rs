@@ -35,3 +35,23 @@ fn every_code_has_a_documentation_page() {
         );
     }
 }
+
+/// Every prefix of real rule files, and a few mangled versions, compiles to diagnostics
+/// without panicking: half-typed text is what an editor sends.
+#[test]
+fn truncated_and_mangled_files_never_panic() {
+    let texts = [
+        include_str!("../../arl/microsoft/visio.tally"),
+        include_str!("../../purl/tableau/creator.tally"),
+        include_str!("../../skus/microsoft.tally"),
+    ];
+    for text in texts {
+        let ends: Vec<usize> = text.char_indices().map(|(i, _)| i).step_by(11).collect();
+        for end in ends {
+            let cut = &text[..end];
+            let _ = compile_sources(&[SourceFile::new("cut.tally", cut)]);
+            let swapped = cut.replace('{', "}").replace('"', "{");
+            let _ = compile_sources(&[SourceFile::new("swapped.tally", swapped)]);
+        }
+    }
+}
