@@ -51,6 +51,15 @@ fn visio_2016_on(device: &str, line: usize) -> Evidence {
     }
 }
 
+fn evidence_of(estate: &Estate, device: &str) -> Vec<Evidence> {
+    estate
+        .evidence
+        .iter()
+        .filter(|e| e.device == device)
+        .cloned()
+        .collect()
+}
+
 fn count(log: &[String], query: &str) -> usize {
     log.iter().filter(|q| q.as_str() == query).count()
 }
@@ -60,12 +69,7 @@ fn an_evidence_edit_equals_a_run_from_scratch() {
     let (mut ws, mut estate) = sample(Database::default());
     let before = ws.positions().to_vec();
     let device = "CON-WS-0001";
-    let mut evidence: Vec<Evidence> = estate
-        .evidence
-        .iter()
-        .filter(|e| e.device == device)
-        .cloned()
-        .collect();
+    let mut evidence = evidence_of(&estate, device);
     evidence.push(visio_2016_on(device, 9999));
     assert!(ws.set_evidence(device, evidence));
     let incremental = ws.positions().to_vec();
@@ -94,12 +98,7 @@ fn one_devices_edit_reruns_its_recognition_and_only_the_families_it_touches() {
     );
 
     let device = "CON-WS-0001";
-    let mut evidence: Vec<Evidence> = estate
-        .evidence
-        .iter()
-        .filter(|e| e.device == device)
-        .cloned()
-        .collect();
+    let mut evidence = evidence_of(&estate, device);
     evidence.push(visio_2016_on(device, 9999));
     ws.set_evidence(device, evidence.clone());
     let _ = ws.positions();
