@@ -35,17 +35,6 @@ pub enum Classification {
     Internal,
 }
 
-impl Classification {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Commercial => "commercial",
-            Self::Freeware => "freeware",
-            Self::Shareware => "shareware",
-            Self::Internal => "internal",
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Product {
     pub id: String,
@@ -82,14 +71,6 @@ pub enum Pattern {
     Like(String),
     /// A plain string: the field must equal it, ignoring case.
     Exact(String),
-}
-
-impl Pattern {
-    pub fn text(&self) -> &str {
-        match self {
-            Self::Like(s) | Self::Exact(s) => s,
-        }
-    }
 }
 
 /// Matches one piece of installer (Add/Remove Programs) evidence.
