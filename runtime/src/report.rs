@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use tally_compiler::Diagnostic;
 
-use crate::estate::{Device, EntitlementLimit, Evidence, LicenseStatus};
+use crate::estate::{Device, Evidence};
 use crate::pack_tests::TestResult;
 use crate::position::Position;
 use crate::recognize::DeviceRecognition;
@@ -115,24 +115,6 @@ fn opt_dec(d: Option<Decimal>) -> String {
     d.map(dec).unwrap_or_default()
 }
 
-fn limit(l: EntitlementLimit) -> &'static str {
-    match l {
-        EntitlementLimit::AsPurchased => "as_purchased",
-        EntitlementLimit::TrueUp => "true_up",
-        EntitlementLimit::Unlimited => "unlimited",
-    }
-}
-
-fn lifecycle(s: LicenseStatus) -> &'static str {
-    match s {
-        LicenseStatus::Active => "active",
-        LicenseStatus::Purchased => "purchased",
-        LicenseStatus::Received => "received",
-        LicenseStatus::InStock => "in_stock",
-        LicenseStatus::Retired => "retired",
-    }
-}
-
 /// The effective license position, one row per license.
 pub fn positions(positions: &[Position]) -> Rows {
     Rows {
@@ -157,8 +139,8 @@ pub fn positions(positions: &[Position]) -> Rows {
                     p.license.clone(),
                     p.name.clone(),
                     p.metric.clone(),
-                    limit(p.limit).to_string(),
-                    lifecycle(p.lifecycle).to_string(),
+                    p.limit.name().to_string(),
+                    p.lifecycle.name().to_string(),
                     dec(p.entitled),
                     dec(p.consumed),
                     opt_dec(p.available),

@@ -28,20 +28,6 @@ const ALLOCATION_KIND: What = What::defaulted(
     "allocated",
 );
 
-const LIMITS: &[(&str, EntitlementLimit)] = &[
-    ("as_purchased", EntitlementLimit::AsPurchased),
-    ("true_up", EntitlementLimit::TrueUp),
-    ("unlimited", EntitlementLimit::Unlimited),
-];
-
-const STATUSES: &[(&str, LicenseStatus)] = &[
-    ("active", LicenseStatus::Active),
-    ("purchased", LicenseStatus::Purchased),
-    ("received", LicenseStatus::Received),
-    ("in_stock", LicenseStatus::InStock),
-    ("retired", LicenseStatus::Retired),
-];
-
 const ALLOCATION_KINDS: &[(&str, AllocationKind)] = &[
     ("allocated", AllocationKind::Allocated),
     ("awaiting_inventory", AllocationKind::AwaitingInventory),
@@ -154,14 +140,14 @@ fn license(
             .choice(
                 node.field("limit", raw.limit.as_ref()).as_ref(),
                 &LIMIT,
-                LIMITS,
+                EntitlementLimit::NAMES,
             )
             .unwrap_or(EntitlementLimit::AsPurchased),
         status: check
             .choice(
                 node.field("status", raw.status.as_ref()).as_ref(),
                 &STATUS,
-                STATUSES,
+                LicenseStatus::NAMES,
             )
             .unwrap_or(LicenseStatus::Active),
         extra_entitlements: check

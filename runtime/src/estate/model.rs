@@ -134,6 +134,19 @@ pub enum EntitlementLimit {
     Unlimited,
 }
 
+impl EntitlementLimit {
+    /// Each limit's spelling in `licenses.yaml` and in reports.
+    pub const NAMES: &[(&str, Self)] = &[
+        ("as_purchased", Self::AsPurchased),
+        ("true_up", Self::TrueUp),
+        ("unlimited", Self::Unlimited),
+    ];
+
+    pub fn name(self) -> &'static str {
+        name_of(Self::NAMES, self)
+    }
+}
+
 /// A license's life-cycle stage; a retired license is ignored by reconciliation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum LicenseStatus {
@@ -143,6 +156,29 @@ pub enum LicenseStatus {
     Received,
     InStock,
     Retired,
+}
+
+impl LicenseStatus {
+    /// Each status's spelling in `licenses.yaml` and in reports.
+    pub const NAMES: &[(&str, Self)] = &[
+        ("active", Self::Active),
+        ("purchased", Self::Purchased),
+        ("received", Self::Received),
+        ("in_stock", Self::InStock),
+        ("retired", Self::Retired),
+    ];
+
+    pub fn name(self) -> &'static str {
+        name_of(Self::NAMES, self)
+    }
+}
+
+/// The spelling of `value` in a table of names.
+fn name_of<T: PartialEq + Copy>(names: &[(&'static str, T)], value: T) -> &'static str {
+    names
+        .iter()
+        .find(|(_, v)| *v == value)
+        .map_or("", |(n, _)| n)
 }
 
 /// How an allocation binds a device or user to a license.
