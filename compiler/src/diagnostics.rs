@@ -99,6 +99,18 @@ pub mod codes {
     pub const UNREADABLE_PACK: Code = Code("T0110");
     /// A word is not one of those the field allows.
     pub const UNKNOWN_WORD: Code = Code("T0111");
+    /// A block has a field its kind does not take.
+    pub const UNKNOWN_FIELD: Code = Code("T0112");
+    /// An expression reads a variable or a field that does not exist.
+    pub const UNKNOWN_VARIABLE: Code = Code("T0113");
+    /// An expression calls a function that does not exist, or with the wrong arguments.
+    pub const UNKNOWN_FUNCTION: Code = Code("T0114");
+    /// An expression has a value of the wrong type.
+    pub const TYPE_MISMATCH: Code = Code("T0115");
+    /// A table or a limit is malformed: a row that does not fit the keys, an empty range.
+    pub const INVALID_TABLE: Code = Code("T0116");
+    /// A metric's rhai script is missing or does not compile.
+    pub const SCRIPT_ERROR: Code = Code("T0117");
 
     /// An estate file is missing or unreadable.
     pub const ESTATE_FILE: Code = Code("T0201");
@@ -142,6 +154,21 @@ pub mod codes {
         ),
         (UNREADABLE_PACK, "a rule pack file or folder cannot be read"),
         (UNKNOWN_WORD, "a word is not one of those the field allows"),
+        (UNKNOWN_FIELD, "a block has a field its kind does not take"),
+        (
+            UNKNOWN_VARIABLE,
+            "an expression reads a variable or field that does not exist",
+        ),
+        (
+            UNKNOWN_FUNCTION,
+            "an expression calls an unknown function or passes the wrong arguments",
+        ),
+        (TYPE_MISMATCH, "an expression has a value of the wrong type"),
+        (INVALID_TABLE, "a table row or a range is malformed"),
+        (
+            SCRIPT_ERROR,
+            "a metric's script is missing or does not compile",
+        ),
         (ESTATE_FILE, "an estate file is missing or unreadable"),
         (
             ESTATE_COLUMNS,
@@ -175,6 +202,18 @@ pub struct Diagnostic {
     pub label: String,
     /// What to do about it.
     pub help: String,
+    /// Text that could replace the span to fix it (a "did you mean" name), for editors.
+    pub suggestion: Option<String>,
+    /// Other places that explain this one, shown as secondary labels.
+    pub related: Vec<Related>,
+}
+
+/// A secondary location of a diagnostic, such as the first of two duplicate declarations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub source: Arc<SourceFile>,
+    pub span: Span,
+    pub label: String,
 }
 
 impl Diagnostic {
@@ -193,7 +232,30 @@ impl Diagnostic {
             span,
             label: String::new(),
             help: String::new(),
+            suggestion: None,
+            related: Vec::new(),
         }
+    }
+
+    /// Records replacement text for the span.
+    pub fn with_suggestion(mut self, text: impl Into<String>) -> Self {
+        self.suggestion = Some(text.into());
+        self
+    }
+
+    /// Adds a secondary location.
+    pub fn with_related(
+        mut self,
+        source: &Arc<SourceFile>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> Self {
+        self.related.push(Related {
+            source: Arc::clone(source),
+            span,
+            label: label.into(),
+        });
+        self
     }
 
     /// The same diagnostic as a warning.
@@ -280,9 +342,52 @@ impl miette::Diagnostic for Diagnostic {
         let span = self.span?;
         let label = (!self.label.is_empty()).then(|| self.label.clone());
         let source_span = SourceSpan::from(span.start..span.end);
+        let primary = LabeledSpan::new_primary_with_span(label, source_span);
+        let secondary = self
+            .related
+            .iter()
+            .filter(|r| Arc::ptr_eq(&r.source, &self.source) || r.source == self.source)
+            .map(|r| {
+                LabeledSpan::new_with_span(
+                    Some(r.label.clone()),
+                    SourceSpan::from(r.span.start..r.span.end),
+                )
+            });
+        Some(Box::new(std::iter::once(primary).chain(secondary)))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        let elsewhere = self
+            .related
+            .iter()
+            .filter(|r| r.source != self.source)
+            .map(|r| r as &dyn miette::Diagnostic);
+        Some(Box::new(elsewhere))
+    }
+}
+
+impl fmt::Display for Related {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label)
+    }
+}
+
+impl std::error::Error for Related {}
+
+/// A related location in another file renders as a note with its own snippet.
+impl miette::Diagnostic for Related {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Advice)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(self.source.as_ref() as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
-            label,
-            source_span,
+            Some(self.label.clone()),
+            SourceSpan::from(self.span.start..self.span.end),
         ))))
     }
 }

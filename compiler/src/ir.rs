@@ -4,6 +4,8 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use rust_decimal::Decimal;
+
 /// Every declaration of every rule file, resolved and checked.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CompiledPack {
@@ -13,6 +15,7 @@ pub struct CompiledPack {
     /// `rights` and `bundle` declarations, both of which say what a license covers.
     pub rights: BTreeMap<String, Rights>,
     pub metrics: BTreeMap<String, Metric>,
+    pub tables: BTreeMap<String, Table>,
     /// Keyed by SKU (part number), as written.
     pub skus: BTreeMap<String, Sku>,
     /// In file order, files in path order.
@@ -151,28 +154,302 @@ pub struct Covered {
     pub via: CoveredVia,
 }
 
-/// What one unit of a license counts.
+/// What holds one set of a license's units: each holder consumes the metric's quantity once,
+/// however many covered installations it has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Counts {
-    /// One entitlement per device with a covered installation.
+    /// Each device with a covered installation.
     Device,
-    /// One entitlement per user across all their devices; unknown users count per device.
+    /// Each user across all their devices; unknown users count per device.
     User,
+    /// Each physical host: a VM's installation rolls up to its host.
+    Host,
+    /// Each cluster: a VM's installation rolls up to its host's cluster.
+    Cluster,
+    /// The whole license is one holder.
+    License,
 }
 
 impl Counts {
+    /// Each holder's spelling in `counts` and in reports.
+    pub const NAMES: &[(&str, Self)] = &[
+        ("device", Self::Device),
+        ("user", Self::User),
+        ("host", Self::Host),
+        ("cluster", Self::Cluster),
+        ("license", Self::License),
+    ];
+
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Device => "device",
-            Self::User => "user",
+        Self::NAMES
+            .iter()
+            .find(|(_, c)| *c == self)
+            .map_or("", |(n, _)| n)
+    }
+}
+
+/// A hardware value a metric can need from inventory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Hardware {
+    Cores,
+    Processors,
+    Sockets,
+    MaxSockets,
+    Threads,
+    ProcessorModel,
+    Purchased,
+    Host,
+}
+
+impl Hardware {
+    /// Each value's spelling in `requires`, `limit` and expressions.
+    pub const NAMES: &[(&str, Self)] = &[
+        ("cores", Self::Cores),
+        ("processors", Self::Processors),
+        ("sockets", Self::Sockets),
+        ("max_sockets", Self::MaxSockets),
+        ("threads", Self::Threads),
+        ("processor_model", Self::ProcessorModel),
+        ("purchased", Self::Purchased),
+        ("host", Self::Host),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, h)| *h == self)
+            .map_or("", |(n, _)| n)
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, h)| *h)
+    }
+}
+
+/// `limit cores ..64`: the holder's hardware must lie in the range (inclusive).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Limit {
+    pub hardware: Hardware,
+    pub min: Option<Decimal>,
+    pub max: Option<Decimal>,
+}
+
+/// How a metric computes one holder's units.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Quantity {
+    /// One unit per holder.
+    One,
+    /// An expression, with its text as written for explanations.
+    Expr { expr: Expr, formula: String },
+    /// A rhai script: its path (for messages) and text.
+    Script { path: String, text: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Metric {
+    pub id: String,
+    pub counts: Counts,
+    /// Hardware the holder must have, in the order written.
+    pub requires: Vec<Hardware>,
+    pub limits: Vec<Limit>,
+    pub quantity: Quantity,
+    /// Only allocated users or devices consume (Named User).
+    pub allocated_only: bool,
+}
+
+impl Metric {
+    /// A metric that counts one unit per holder.
+    pub fn simple(id: &str, counts: Counts) -> Self {
+        Self {
+            id: id.to_string(),
+            counts,
+            requires: Vec::new(),
+            limits: Vec::new(),
+            quantity: Quantity::One,
+            allocated_only: false,
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Metric {
+/// A unary operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnOp {
+    Neg,
+    Not,
+}
+
+/// A binary operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Like,
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl BinOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Self::Or => "or",
+            Self::And => "and",
+            Self::Eq => "==",
+            Self::Ne => "!=",
+            Self::Lt => "<",
+            Self::Le => "<=",
+            Self::Gt => ">",
+            Self::Ge => ">=",
+            Self::Like => "like",
+            Self::Add => "+",
+            Self::Sub => "-",
+            Self::Mul => "×",
+            Self::Div => "/",
+        }
+    }
+}
+
+/// A built-in function that takes values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Function {
+    Min,
+    Max,
+    Ceil,
+    Floor,
+    Round,
+}
+
+impl Function {
+    pub const NAMES: &[(&str, Self)] = &[
+        ("min", Self::Min),
+        ("max", Self::Max),
+        ("ceil", Self::Ceil),
+        ("floor", Self::Floor),
+        ("round", Self::Round),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, f)| *f == self)
+            .map_or("", |(n, _)| n)
+    }
+}
+
+/// An aggregation over a collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Aggregation {
+    Sum,
+    Count,
+    Max,
+    Min,
+}
+
+impl Aggregation {
+    pub const NAMES: &[(&str, Self)] = &[
+        ("sum", Self::Sum),
+        ("count", Self::Count),
+        ("max", Self::Max),
+        ("min", Self::Min),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, a)| *a == self)
+            .map_or("", |(n, _)| n)
+    }
+}
+
+/// A type-checked metric expression. Variables and fields are names the runtime binds: the
+/// holder (`device`, `host`, …), `license`, and the binders of aggregations.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Expr {
+    Number(Decimal),
+    Text(String),
+    Bool(bool),
+    Var(String),
+    /// A field of a record: `device.cores` is `Field(Var("device"), "cores")`.
+    Field(Box<Expr>, String),
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    Call(Function, Vec<Expr>),
+    Aggregate {
+        op: Aggregation,
+        var: String,
+        collection: Box<Expr>,
+        /// `None` for `count`.
+        body: Option<Box<Expr>>,
+        filter: Option<Box<Expr>>,
+    },
+    Lookup {
+        table: String,
+        keys: Vec<Expr>,
+    },
+}
+
+/// A key type of a table column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyType {
+    Text,
+    Number,
+    Date,
+}
+
+impl KeyType {
+    pub const NAMES: &[(&str, Self)] = &[
+        ("text", Self::Text),
+        ("number", Self::Number),
+        ("date", Self::Date),
+    ];
+}
+
+/// One key of a table row.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// Matches anything, an unknown value too.
+    Any,
+    /// A `like` pattern, matched ignoring case.
+    Text(String),
+    /// An inclusive range of numbers.
+    Number {
+        min: Option<Decimal>,
+        max: Option<Decimal>,
+    },
+    /// An inclusive range of dates (`YYYY-MM-DD`, which sort as text).
+    Date {
+        min: Option<String>,
+        max: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Row {
+    pub keys: Vec<Key>,
+    pub value: Decimal,
+    /// `path:line` of the row, for explanations.
+    pub location: String,
+}
+
+/// A reference table: rows tried in order, the first whose keys all match wins.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Table {
     pub id: String,
-    pub counts: Counts,
+    pub keys: Vec<KeyType>,
+    pub default: Option<Decimal>,
+    pub rows: Vec<Row>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,8 +1,11 @@
-//! The syntax tree: declarations made of keyed fields, each with its source span. The checker
-//! walks this tree generically (duplicate and missing fields are found in one place), and the
-//! formatter can print it back.
+//! The syntax tree: declarations made of keyed fields, each with its source span, plus every
+//! comment of the file. The checker walks it generically (field schemas live in
+//! [`super::schema`]), and the formatter and the language server can print it back.
+
+use rust_decimal::Decimal;
 
 use crate::diagnostics::Span;
+use crate::ir::{BinOp, UnOp};
 
 /// A value together with where it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,11 +23,25 @@ pub enum DeclKind {
     Rights,
     Bundle,
     Metric,
+    Table,
     Sku,
     Test,
 }
 
 impl DeclKind {
+    /// Every kind, in the order the documentation lists them.
+    pub const ALL: [DeclKind; 9] = [
+        Self::Publisher,
+        Self::Product,
+        Self::Application,
+        Self::Rights,
+        Self::Bundle,
+        Self::Metric,
+        Self::Table,
+        Self::Sku,
+        Self::Test,
+    ];
+
     /// The keyword that introduces the declaration, which is also how messages name the kind.
     pub fn keyword(self) -> &'static str {
         match self {
@@ -34,48 +51,29 @@ impl DeclKind {
             Self::Rights => "rights",
             Self::Bundle => "bundle",
             Self::Metric => "metric",
+            Self::Table => "table",
             Self::Sku => "sku",
             Self::Test => "test",
         }
     }
 
-    /// The fields a declaration of this kind takes: (key, required, repeatable).
-    pub fn fields(self) -> &'static [(&'static str, bool, bool)] {
-        match self {
-            Self::Publisher => &[("name", true, false), ("aliases", false, false)],
-            Self::Product => &[
-                ("name", true, false),
-                ("publisher", true, false),
-                ("classification", false, false),
-                ("editions", false, false),
-            ],
-            Self::Application => &[
-                ("product", true, false),
-                ("version", false, false),
-                ("edition", false, false),
-                ("recognize installer", false, true),
-            ],
-            Self::Rights => &[
-                ("covers", true, true),
-                ("downgrade", false, false),
-                ("upgrade", false, false),
-            ],
-            Self::Bundle => &[
-                ("primary", true, true),
-                ("supplementary", false, true),
-                ("downgrade", false, false),
-                ("upgrade", false, false),
-            ],
-            Self::Metric => &[("counts", true, false)],
-            Self::Sku => &[
-                ("license", true, false),
-                ("metric", true, false),
-                ("rights", true, false),
-                ("duration", false, false),
-            ],
-            Self::Test => &[("given", true, true), ("expect", true, true)],
-        }
+    /// The kind a keyword introduces.
+    pub fn from_keyword(word: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.keyword() == word)
     }
+
+    /// Whether the declaration is named by a quoted string (`sku "79P-05729"`) rather than an
+    /// identifier.
+    pub fn named_by_string(self) -> bool {
+        matches!(self, Self::Sku | Self::Test)
+    }
+}
+
+/// One comment, as written (`//` or `///` included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub span: Span,
+    pub text: String,
 }
 
 /// One top-level declaration.
@@ -89,15 +87,22 @@ pub struct Decl {
     /// The whole declaration.
     pub span: Span,
     pub fields: Vec<Field>,
+    /// False when a field could not be read: missing-field checks are then skipped, since
+    /// the field may be the one that is broken.
+    pub complete: bool,
 }
 
 /// One field inside a declaration or a nested block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
-    /// The field's keyword, e.g. `name`, `covers`, `recognize installer`.
+    /// The field's key as the schema spells it, e.g. `name`, `covers`, `recognize`.
     pub key: &'static str,
+    /// The key as written.
+    pub key_span: Span,
     /// The whole field.
     pub span: Span,
+    /// The `///` lines directly above the field.
+    pub doc: Vec<String>,
     pub value: Value,
 }
 
@@ -112,15 +117,33 @@ pub enum Value {
     RefList(Vec<Spanned<String>>),
     /// A word from a closed set, e.g. `commercial`, `device`, `perpetual`.
     Word(Spanned<String>),
+    WordList(Vec<Spanned<String>>),
+    Number(Spanned<Decimal>),
     Pattern(PatternAst),
     Covers {
         target: Spanned<String>,
         edition: Option<Spanned<String>>,
     },
-    /// `recognize installer { … }` or `given installer { … }`: nested match fields.
-    Block(Vec<Field>),
-    GivenApplication(Spanned<String>),
+    Expr(ExprAst),
+    /// `limit cores ..64`.
+    Limit {
+        what: Spanned<String>,
+        range: RangeAst,
+    },
+    /// `row "%Xeon%", ..2 => 70`.
+    Row {
+        keys: Vec<KeyAst>,
+        value: Spanned<Decimal>,
+    },
     Expect(ExpectAst),
+    /// A selector word and what follows it: `recognize installer { … }`,
+    /// `given application microsoft.visio_2016`.
+    Sub {
+        word: Spanned<String>,
+        value: Box<Value>,
+    },
+    /// A nested `{ … }` block.
+    Block(Vec<Field>),
 }
 
 /// `like "…"` or a plain string.
@@ -128,6 +151,41 @@ pub enum Value {
 pub struct PatternAst {
     pub like: bool,
     pub text: Spanned<String>,
+}
+
+/// A number or date as written in a range or table row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BoundAst {
+    Number(Decimal),
+    Date(String),
+}
+
+/// `a..b`, `..b`, `a..`, or a single value `a` (which is `a..a`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeAst {
+    pub low: Option<BoundAst>,
+    pub high: Option<BoundAst>,
+    pub span: Span,
+}
+
+/// One key of a table row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyAst {
+    /// `_`: matches anything, an unknown value too.
+    Any(Span),
+    /// A text pattern (`like` semantics).
+    Text(Spanned<String>),
+    Range(RangeAst),
+}
+
+impl KeyAst {
+    pub fn span(&self) -> crate::diagnostics::Span {
+        match self {
+            Self::Any(s) => *s,
+            Self::Text(t) => t.span,
+            Self::Range(r) => r.span,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,4 +205,40 @@ pub enum ExpectAst {
 pub enum TargetAst {
     Rights(Spanned<String>),
     Sku(Spanned<String>),
+}
+
+/// An expression with its span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExprAst {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExprKind {
+    Number(Decimal),
+    Text(String),
+    Bool(bool),
+    /// `device.cores`, `p`, `oracle.core_factor` (a table, when followed by a lookup).
+    Path(String),
+    Unary(UnOp, Box<ExprAst>),
+    Binary(BinOp, Box<ExprAst>, Box<ExprAst>),
+    If(Box<ExprAst>, Box<ExprAst>, Box<ExprAst>),
+    Call {
+        function: Spanned<String>,
+        args: Vec<ExprAst>,
+    },
+    /// `sum(body for binder in collection where filter)`; `count` has no body.
+    Aggregate {
+        function: Spanned<String>,
+        body: Option<Box<ExprAst>>,
+        binder: Spanned<String>,
+        collection: Spanned<String>,
+        filter: Option<Box<ExprAst>>,
+    },
+    /// `table[key, …]`.
+    Lookup {
+        table: Box<ExprAst>,
+        keys: Vec<ExprAst>,
+    },
 }

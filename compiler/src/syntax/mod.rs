@@ -1,56 +1,646 @@
-//! Parsing: split a file into declarations, parse each with the pest grammar, and build the
-//! syntax tree. Syntax errors become T0001 diagnostics; each costs only its own declaration.
+//! Parsing: split a file into declarations, read each declaration's header and its block of
+//! fields against the kind's field schema, and parse each field's value with the pest grammar.
+//!
+//! Errors cost as little as possible. A syntax error costs one declaration at most; a
+//! misspelt field or a malformed value costs only that field, and a declaration whose block is
+//! broken keeps its name, so references to it do not turn into unknown-name errors.
 
 pub mod ast;
+pub mod expr;
+pub mod schema;
 pub mod split;
 
+use std::str::FromStr;
 use std::sync::Arc;
 
 use pest::Parser;
 use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
+use rust_decimal::Decimal;
 
-use crate::diagnostics::{Diagnostic, SourceFile, Span, codes};
-use ast::{Decl, DeclKind, ExpectAst, Field, PatternAst, Spanned, TargetAst, Value};
+use crate::diagnostics::{self, Diagnostic, SourceFile, Span, codes};
+use ast::{
+    BoundAst, Comment, Decl, DeclKind, ExpectAst, Field, KeyAst, PatternAst, RangeAst, Spanned,
+    TargetAst, Value,
+};
+use expr::{ExprBuilder, unescape};
+use schema::{FieldSpec, Shape};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "syntax/tally.pest"]
 struct TallyParser;
 
-/// The syntax tree of one rule file and the syntax errors found in it.
+/// The syntax tree of one rule file, its comments and the syntax errors found in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedFile {
     pub source: Arc<SourceFile>,
     pub decls: Vec<Decl>,
+    /// Every comment in the file, in order.
+    pub comments: Vec<Comment>,
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Whether a path names a rule file (`.tally`); other pack files, such as rhai scripts, are
+/// carried along but not parsed as rules.
+pub fn is_rule_file(path: &str) -> bool {
+    path.ends_with(".tally")
 }
 
 /// Parses one rule file.
 pub fn parse_file(source: Arc<SourceFile>) -> ParsedFile {
-    let mut decls = Vec::new();
-    let mut diagnostics = Vec::new();
+    let mut parsed = ParsedFile {
+        source: Arc::clone(&source),
+        decls: Vec::new(),
+        comments: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    if !is_rule_file(&source.path) {
+        return parsed;
+    }
     for chunk in split::split(&source.text) {
-        let Some(text) = source.text.get(chunk.start..chunk.end) else {
-            continue;
+        let mut reader = Reader {
+            source: &source,
+            text: &source.text,
+            pos: chunk.start,
+            end: chunk.end,
+            diagnostics: &mut parsed.diagnostics,
+            doc: Vec::new(),
+            broken: false,
         };
-        match TallyParser::parse(Rule::decl, text) {
-            Ok(mut pairs) => {
-                let builder = Builder {
-                    offset: chunk.start,
-                };
-                if let Some(decl) = pairs.next().and_then(|p| builder.decl(p, chunk.doc)) {
-                    decls.push(decl);
-                }
-            }
-            Err(error) => diagnostics.push(syntax_error(&source, chunk.start, text, &error)),
+        if let Some(decl) = reader.decl(chunk.doc) {
+            parsed.decls.push(decl);
         }
     }
-    ParsedFile {
-        source,
-        decls,
-        diagnostics,
+    parsed.comments = split::comments(&source.text);
+    parsed
+}
+
+/// Reads one declaration chunk.
+struct Reader<'a> {
+    source: &'a Arc<SourceFile>,
+    text: &'a str,
+    pos: usize,
+    end: usize,
+    diagnostics: &'a mut Vec<Diagnostic>,
+    /// `///` lines seen since the last field.
+    doc: Vec<String>,
+    /// Whether a field of the declaration could not be read.
+    broken: bool,
+}
+
+/// A field or value that could not be read; its diagnostic has been recorded.
+struct Broken;
+
+impl<'a> Reader<'a> {
+    fn rest(&self) -> &'a str {
+        let text: &'a str = self.text;
+        text.get(self.pos..self.end).unwrap_or("")
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.rest().chars().next()
+    }
+
+    /// Skips white space and comments, keeping `///` lines as the next field's doc.
+    fn skip_trivia(&mut self) {
+        loop {
+            let rest = self.rest();
+            let trimmed = rest.trim_start();
+            let skipped = rest.len() - trimmed.len();
+            if rest
+                .get(..skipped)
+                .is_some_and(|ws| ws.matches('\n').count() > 1)
+            {
+                self.doc.clear();
+            }
+            self.pos += skipped;
+            if !trimmed.starts_with("//") {
+                return;
+            }
+            let len = trimmed.find('\n').unwrap_or(trimmed.len());
+            let line = trimmed.get(..len).unwrap_or("");
+            if let Some(doc) = line.strip_prefix("///").filter(|d| !d.starts_with('/')) {
+                self.doc
+                    .push(doc.strip_prefix(' ').unwrap_or(doc).to_string());
+            }
+            self.pos += len;
+        }
+    }
+
+    /// The word at the cursor: letters, digits, `_` and `.`, starting with a letter or `_`.
+    fn peek_word(&self) -> Option<Spanned<String>> {
+        let rest = self.rest();
+        let first = rest.chars().next()?;
+        if !(first.is_ascii_alphabetic() || first == '_') {
+            return None;
+        }
+        let len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(rest.len());
+        Some(Spanned {
+            value: rest.get(..len)?.to_string(),
+            span: Span::new(self.pos, self.pos + len),
+        })
+    }
+
+    /// The token at the cursor, for messages: a word, a string start or one character.
+    fn token_span(&self) -> Span {
+        if let Some(word) = self.peek_word() {
+            return word.span;
+        }
+        let len = self.peek().map_or(0, char::len_utf8);
+        Span::new(self.pos, self.pos + len)
+    }
+
+    fn found(&self) -> String {
+        let span = self.token_span();
+        match self.text.get(span.start..span.end) {
+            Some(t) if !t.is_empty() => format!("`{t}`"),
+            _ => "the end of the declaration".to_string(),
+        }
+    }
+
+    fn error(&mut self, span: Span, message: String, label: &str, help: String) {
+        self.broken = true;
+        self.diagnostics.push(
+            Diagnostic::error(codes::SYNTAX, self.source, Some(span), message)
+                .with_label(label)
+                .with_help(help),
+        );
+    }
+
+    fn decl(&mut self, doc: Vec<String>) -> Option<Decl> {
+        let start = self.pos;
+        let keywords = split::DECLARATION_KEYWORDS
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let word = self.peek_word();
+        let Some(kind) = word.as_ref().and_then(|w| DeclKind::from_keyword(&w.value)) else {
+            let span = self.token_span();
+            let found = self.found();
+            let help = match word.as_ref().and_then(|w| {
+                diagnostics::closest(&w.value, split::DECLARATION_KEYWORDS.iter().copied())
+            }) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => format!("a declaration starts with one of {keywords}"),
+            };
+            self.error(
+                span,
+                format!("expected a declaration, found {found}"),
+                "not a declaration keyword",
+                help,
+            );
+            return None;
+        };
+        self.pos += kind.keyword().len();
+        self.skip_trivia();
+        let b = Build { offset: self.pos };
+        let name = if kind.named_by_string() {
+            b.string(&first(self.parse_rule(Rule::string_value).ok()?).ok()?)
+        } else {
+            b.text(&first(self.parse_rule(Rule::ident_value).ok()?).ok()?)
+        };
+        self.skip_trivia();
+        let mut fields = Vec::new();
+        if self.peek() == Some('{') {
+            self.pos += 1;
+            let what = format!("{} `{}`", kind.keyword(), name.value);
+            fields = self.block(schema::fields(kind), &what);
+        } else {
+            let found = self.found();
+            self.error(
+                self.token_span(),
+                format!("expected `{{`, found {found}"),
+                "expected `{` here",
+                format!(
+                    "write the fields of {} `{}` inside `{{ … }}`",
+                    kind.keyword(),
+                    name.value
+                ),
+            );
+        }
+        self.skip_trivia();
+        if self.pos < self.end {
+            let found = self.found();
+            self.error(
+                self.token_span(),
+                format!("unexpected {found} after the end of the declaration"),
+                "not part of any declaration",
+                "a declaration ends at its closing `}`; start the next one on its own line"
+                    .to_string(),
+            );
+        }
+        Some(Decl {
+            kind,
+            name,
+            doc,
+            span: Span::new(start, self.end.min(self.pos.max(start))),
+            fields,
+            complete: !self.broken,
+        })
+    }
+
+    /// Reads fields up to the closing `}` (consumed). `what` names the block in messages.
+    fn block(&mut self, schema: &'static [FieldSpec], what: &str) -> Vec<Field> {
+        let mut fields = Vec::new();
+        loop {
+            self.skip_trivia();
+            match self.peek() {
+                None => {
+                    let at = Span::new(self.pos, self.pos);
+                    self.error(
+                        at,
+                        format!("{what} has no closing `}}`"),
+                        "expected `}` here",
+                        "add the `}` that closes the block".to_string(),
+                    );
+                    return fields;
+                }
+                Some('}') => {
+                    self.pos += 1;
+                    return fields;
+                }
+                _ => {}
+            }
+            let doc = std::mem::take(&mut self.doc);
+            let Some(key) = self.peek_word() else {
+                let found = self.found();
+                self.error(
+                    self.token_span(),
+                    format!("expected a field of {what}, found {found}"),
+                    "expected a field name",
+                    format!("{what} takes {}", schema::list_keys(schema)),
+                );
+                self.recover(schema, true);
+                continue;
+            };
+            let Some(spec) = schema::find(schema, &key.value) else {
+                self.unknown_field(schema, what, &key);
+                self.pos = key.span.end;
+                self.recover(schema, false);
+                continue;
+            };
+            self.pos = key.span.end;
+            match self.value(spec.shape, spec.key) {
+                Ok(value) => fields.push(Field {
+                    key: spec.key,
+                    key_span: key.span,
+                    span: Span::new(key.span.start, self.pos),
+                    doc,
+                    value,
+                }),
+                Err(Broken) => {
+                    if let Some(last) = self.diagnostics.last_mut()
+                        && last.code == codes::SYNTAX
+                        && last.help == GENERIC_HELP
+                    {
+                        last.help = format!(
+                            "`{}` takes {}; see docs/language.md",
+                            spec.key,
+                            spec.shape.describe()
+                        );
+                    }
+                    self.recover(schema, false)
+                }
+            }
+        }
+    }
+
+    fn unknown_field(&mut self, schema: &'static [FieldSpec], what: &str, key: &Spanned<String>) {
+        self.broken = true;
+        let near = diagnostics::closest(&key.value, schema.iter().map(|f| f.key));
+        let help = match near {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => format!("{what} takes {}", schema::list_keys(schema)),
+        };
+        let mut diagnostic = Diagnostic::error(
+            codes::UNKNOWN_FIELD,
+            self.source,
+            Some(key.span),
+            format!("unknown field `{}` in {what}", key.value),
+        )
+        .with_label("not a field of this block")
+        .with_help(help);
+        if let Some(near) = near {
+            diagnostic = diagnostic.with_suggestion(near);
+        }
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// Skips what is left of a broken field: up to the next known field name, the block's
+    /// `}`, or the end. With `at_least_one`, skips at least one token first.
+    fn recover(&mut self, schema: &'static [FieldSpec], mut at_least_one: bool) {
+        loop {
+            self.skip_trivia();
+            let Some(c) = self.peek() else { return };
+            if c == '}' {
+                return;
+            }
+            if let Some(word) = self.peek_word() {
+                if !at_least_one && schema::find(schema, &word.value).is_some() {
+                    return;
+                }
+                self.pos = word.span.end;
+            } else if c == '"' {
+                self.pos = split::string_end(self.text.as_bytes(), self.pos).min(self.end);
+            } else if c == '{' {
+                self.pos = split::block_end(self.text, self.pos).min(self.end);
+            } else {
+                self.pos += c.len_utf8();
+            }
+            at_least_one = false;
+        }
+    }
+
+    /// Parses `rule` at the cursor and moves past what it matched; a failure is a T0001
+    /// diagnostic saying what was expected.
+    fn parse_rule(&mut self, rule: Rule) -> Result<Pair<'a, Rule>, Broken> {
+        let start = self.pos;
+        let full: &'a str = self.text;
+        let text = full.get(start..self.end).unwrap_or("");
+        match TallyParser::parse(rule, text) {
+            Ok(mut pairs) => {
+                let pair = pairs.next().ok_or(Broken)?;
+                self.pos = start + pair.as_span().end();
+                Ok(pair)
+            }
+            Err(error) => {
+                let diagnostic = syntax_error(self.source, start, text, &error);
+                self.broken = true;
+                self.diagnostics.push(diagnostic);
+                Err(Broken)
+            }
+        }
+    }
+
+    /// Reads a value of the given shape.
+    fn value(&mut self, shape: Shape, key: &str) -> Result<Value, Broken> {
+        self.skip_trivia();
+        let offset = self.pos;
+        let b = Build { offset };
+        Ok(match shape {
+            Shape::Flag => Value::Flag,
+            Shape::Sub(options) => {
+                let word = self.peek_word();
+                let Some((word, inner)) = word.and_then(|w| {
+                    options
+                        .iter()
+                        .find(|(o, _)| *o == w.value)
+                        .map(|(_, s)| (w, *s))
+                }) else {
+                    let listed: Vec<String> =
+                        options.iter().map(|(o, _)| format!("`{o}`")).collect();
+                    let found = self.found();
+                    self.error(
+                        self.token_span(),
+                        format!(
+                            "expected {} after `{key}`, found {found}",
+                            listed.join(" or ")
+                        ),
+                        "expected a keyword here",
+                        format!("write `{key} {}`", options.first().map_or("", |o| o.0)),
+                    );
+                    return Err(Broken);
+                };
+                self.pos = word.span.end;
+                let value = self.value(inner, &format!("{key} {}", word.value))?;
+                Value::Sub {
+                    word,
+                    value: Box::new(value),
+                }
+            }
+            Shape::Block(schema) => {
+                if self.peek() != Some('{') {
+                    let found = self.found();
+                    self.error(
+                        self.token_span(),
+                        format!("expected `{{`, found {found}"),
+                        "expected `{` here",
+                        format!(
+                            "`{key}` takes a block: `{{ {} }}`",
+                            schema::list_keys(schema)
+                        ),
+                    );
+                    return Err(Broken);
+                }
+                self.pos += 1;
+                Value::Block(self.block(schema, &format!("this `{key}` block")))
+            }
+            Shape::Str => {
+                let pair = self.parse_rule(Rule::string_value)?;
+                Value::Str(b.string(&first(pair)?))
+            }
+            Shape::StrList => {
+                let pair = self.parse_rule(Rule::string_list)?;
+                Value::StrList(pair.into_inner().map(|p| b.string(&p)).collect())
+            }
+            Shape::Ref | Shape::Word(_) => {
+                let pair = self.parse_rule(Rule::ident_value)?;
+                let name = b.text(&first(pair)?);
+                if matches!(shape, Shape::Ref) {
+                    Value::Ref(name)
+                } else {
+                    Value::Word(name)
+                }
+            }
+            Shape::RefList | Shape::WordList(_) => {
+                let pair = self.parse_rule(Rule::ident_list)?;
+                let names = pair.into_inner().map(|p| b.text(&p)).collect();
+                if matches!(shape, Shape::RefList) {
+                    Value::RefList(names)
+                } else {
+                    Value::WordList(names)
+                }
+            }
+            Shape::Number => {
+                let pair = self.parse_rule(Rule::number_value)?;
+                let number = first(pair)?;
+                Value::Number(self.decimal(&b, &number)?)
+            }
+            Shape::Pattern => {
+                let pair = first(self.parse_rule(Rule::pattern_value)?)?;
+                let like = pair.as_rule() == Rule::like_pattern;
+                let text = if like {
+                    pair.into_inner().find(|p| p.as_rule() == Rule::string)
+                } else {
+                    Some(pair)
+                };
+                Value::Pattern(PatternAst {
+                    like,
+                    text: b.string(&text.ok_or(Broken)?),
+                })
+            }
+            Shape::Covers => {
+                let pair = self.parse_rule(Rule::covers_value)?;
+                let mut inner = pair
+                    .into_inner()
+                    .filter(|p| p.as_rule() != Rule::kw_edition);
+                let target = b.text(&inner.next().ok_or(Broken)?);
+                let edition = inner.next().map(|e| b.string(&e));
+                Value::Covers { target, edition }
+            }
+            Shape::Expr => {
+                let pair = first(self.parse_rule(Rule::expr_value)?)?;
+                match (ExprBuilder { offset }).expr(pair) {
+                    Ok(e) => Value::Expr(e),
+                    Err(bad) => {
+                        self.bad_number(bad.span, &bad.text);
+                        return Err(Broken);
+                    }
+                }
+            }
+            Shape::Limit => {
+                let pair = self.parse_rule(Rule::limit_value)?;
+                let mut inner = pair.into_inner();
+                let what = b.text(&inner.next().ok_or(Broken)?);
+                let range = self.range(&b, inner.next().ok_or(Broken)?)?;
+                Value::Limit { what, range }
+            }
+            Shape::Row => {
+                let pair = self.parse_rule(Rule::row_value)?;
+                let mut keys = Vec::new();
+                let mut value = None;
+                for part in pair.into_inner() {
+                    match part.as_rule() {
+                        Rule::row_key => {
+                            let key = first(part)?;
+                            keys.push(match key.as_rule() {
+                                Rule::wildcard => KeyAst::Any(b.span(&key)),
+                                Rule::string => KeyAst::Text(b.string(&key)),
+                                _ => KeyAst::Range(self.range(&b, key)?),
+                            });
+                        }
+                        _ => value = Some(self.decimal(&b, &part)?),
+                    }
+                }
+                Value::Row {
+                    keys,
+                    value: value.ok_or(Broken)?,
+                }
+            }
+            Shape::Expect => {
+                let pair = first(self.parse_rule(Rule::expect_value)?)?;
+                Value::Expect(b.expectation(pair).ok_or(Broken)?)
+            }
+        })
+    }
+
+    fn decimal(&mut self, b: &Build, pair: &Pair<'_, Rule>) -> Result<Spanned<Decimal>, Broken> {
+        match Decimal::from_str(pair.as_str()) {
+            Ok(value) => Ok(Spanned {
+                value,
+                span: b.span(pair),
+            }),
+            Err(_) => {
+                self.bad_number(b.span(pair), pair.as_str());
+                Err(Broken)
+            }
+        }
+    }
+
+    fn bad_number(&mut self, span: Span, text: &str) {
+        self.error(
+            span,
+            format!("the number `{text}` is too large"),
+            "out of range",
+            "numbers have at most 28 significant digits".to_string(),
+        );
+    }
+
+    fn range(&mut self, b: &Build, pair: Pair<'a, Rule>) -> Result<RangeAst, Broken> {
+        let span = b.span(&pair);
+        let dots = pair.as_str().find("..").map(|at| span.start + at);
+        let mut low = None;
+        let mut high = None;
+        for bound in pair.into_inner() {
+            let value = if bound.as_rule() == Rule::date {
+                BoundAst::Date(bound.as_str().to_string())
+            } else {
+                BoundAst::Number(self.decimal(b, &bound)?.value)
+            };
+            match dots {
+                None => {
+                    low = Some(value.clone());
+                    high = Some(value);
+                }
+                Some(at) if b.span(&bound).start < at => low = Some(value),
+                Some(_) => high = Some(value),
+            }
+        }
+        Ok(RangeAst { low, high, span })
     }
 }
+
+/// The first inner pair of a value rule.
+fn first(pair: Pair<'_, Rule>) -> Result<Pair<'_, Rule>, Broken> {
+    pair.into_inner().next().ok_or(Broken)
+}
+
+/// Builds syntax-tree nodes from pest pairs, shifting spans by the value's offset in the file.
+struct Build {
+    offset: usize,
+}
+
+impl Build {
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.offset + s.start(), self.offset + s.end())
+    }
+
+    fn text(&self, pair: &Pair<'_, Rule>) -> Spanned<String> {
+        Spanned {
+            value: pair.as_str().to_string(),
+            span: self.span(pair),
+        }
+    }
+
+    /// A string literal's unescaped content, spanned over the whole literal.
+    fn string(&self, pair: &Pair<'_, Rule>) -> Spanned<String> {
+        Spanned {
+            value: unescape(pair.as_str()),
+            span: self.span(pair),
+        }
+    }
+
+    fn expectation(&self, pair: Pair<'_, Rule>) -> Option<ExpectAst> {
+        let rule = pair.as_rule();
+        let kids: Vec<Pair<'_, Rule>> = pair
+            .into_inner()
+            .filter(|p| {
+                matches!(
+                    p.as_rule(),
+                    Rule::ident | Rule::rights_target | Rule::segment
+                )
+            })
+            .collect();
+        Some(match rule {
+            Rule::expect_application => ExpectAst::Application(self.text(kids.first()?)),
+            Rule::expect_no_application => ExpectAst::NoApplication(self.text(kids.first()?)),
+            Rule::expect_unrecognized => ExpectAst::Unrecognized,
+            Rule::expect_covered => ExpectAst::CoveredBy {
+                target: self.target(kids.first()?)?,
+                via: kids.get(1).map(|w| self.text(w)),
+            },
+            Rule::expect_not_covered => ExpectAst::NotCoveredBy(self.target(kids.first()?)?),
+            _ => return None,
+        })
+    }
+
+    fn target(&self, pair: &Pair<'_, Rule>) -> Option<TargetAst> {
+        let inner = pair.clone().into_inner().next()?;
+        Some(match inner.as_rule() {
+            Rule::sku_target => TargetAst::Sku(
+                self.string(&inner.into_inner().find(|p| p.as_rule() == Rule::string)?),
+            ),
+            _ => TargetAst::Rights(self.text(&inner)),
+        })
+    }
+}
+
+/// The help line of a syntax error before the reader knows which field it is in.
+const GENERIC_HELP: &str = "see docs/language.md for the form of each field";
 
 /// Turns a pest error into a diagnostic that says what was expected, in the user's words.
 fn syntax_error(
@@ -80,18 +670,6 @@ fn syntax_error(
         (None, Some(f)) => format!("unexpected `{f}`"),
         (None, None) => "unexpected end of the declaration".to_string(),
     };
-    let kind = text.split_whitespace().next().unwrap_or("");
-    let help = match field_help(kind) {
-        Some(h) => h,
-        None => format!(
-            "a declaration starts with one of {}, then its name and a `{{ … }}` block",
-            split::DECLARATION_KEYWORDS
-                .iter()
-                .map(|k| format!("`{k}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
     let end = pos + found.map_or(0, str::len);
     Diagnostic::error(
         codes::SYNTAX,
@@ -103,10 +681,10 @@ fn syntax_error(
         Some(e) => format!("expected {e} here"),
         None => "not valid here".to_string(),
     })
-    .with_help(help)
+    .with_help(GENERIC_HELP)
 }
 
-/// The token at `pos`: a word, a string start or one punctuation character.
+/// The token at `pos`: a word, a number, or one punctuation character.
 fn next_token(text: &str, pos: usize) -> Option<&str> {
     let rest = text.get(pos..)?;
     let first = rest.chars().next()?;
@@ -128,315 +706,57 @@ fn or_list(items: &[&str]) -> Option<String> {
     }
 }
 
-/// Which fields a declaration kind takes, for the help line of a syntax error.
-fn field_help(keyword: &str) -> Option<String> {
-    let kind = [
-        DeclKind::Publisher,
-        DeclKind::Product,
-        DeclKind::Application,
-        DeclKind::Rights,
-        DeclKind::Bundle,
-        DeclKind::Metric,
-        DeclKind::Sku,
-        DeclKind::Test,
-    ]
-    .into_iter()
-    .find(|k| k.keyword() == keyword)?;
-    let fields: Vec<String> = kind
-        .fields()
-        .iter()
-        .map(|(k, _, _)| format!("`{k}`"))
-        .collect();
-    let list = or_list(&fields.iter().map(String::as_str).collect::<Vec<_>>())?;
-    Some(format!(
-        "a `{keyword}` block takes {list}; see docs/language.md",
-        list = list.replacen(" or ", " and ", 1)
-    ))
-}
-
 /// How a grammar rule is named in messages; `None` for rules that are never worth naming.
 fn describe(rule: Rule) -> Option<&'static str> {
     Some(match rule {
-        Rule::EOI => "the end of the declaration",
-        Rule::ident | Rule::segment => "a name such as `microsoft.visio`",
-        Rule::string | Rule::string_text => "a quoted string",
-        Rule::word => "a keyword",
-        Rule::open => "`{`",
-        Rule::close => "`}`",
-        Rule::pattern | Rule::like_pattern => "a string or `like \"…\"`",
-        Rule::kw_publisher => "`publisher`",
-        Rule::kw_product => "`product`",
-        Rule::kw_application => "`application`",
-        Rule::kw_rights => "`rights`",
-        Rule::kw_bundle => "`bundle`",
-        Rule::kw_metric => "`metric`",
-        Rule::kw_sku => "`sku`",
-        Rule::kw_test => "`test`",
-        Rule::kw_name => "`name`",
-        Rule::kw_aliases => "`aliases`",
-        Rule::kw_classification => "`classification`",
-        Rule::kw_editions => "`editions`",
-        Rule::kw_version => "`version`",
-        Rule::kw_edition => "`edition`",
-        Rule::kw_recognize => "`recognize`",
-        Rule::kw_installer => "`installer`",
+        Rule::ident | Rule::segment | Rule::ident_value | Rule::ident_list => {
+            "a name such as `microsoft.visio`"
+        }
+        Rule::string | Rule::string_text | Rule::string_value | Rule::string_list => {
+            "a quoted string"
+        }
+        Rule::number | Rule::number_value => "a number",
+        Rule::date => "a date",
+        Rule::range => "a range such as `1..4`",
+        Rule::wildcard => "`_`",
+        Rule::row_key => "a row key (a string, a number, a range or `_`)",
+        Rule::pattern_value | Rule::like_pattern => "a string or `like \"…\"`",
+        Rule::expr | Rule::expr_value => "an expression",
+        Rule::path => "a name",
+        Rule::boolean => "`true` or `false`",
+        Rule::call | Rule::aggregate | Rule::count | Rule::function => "a function call",
+        Rule::lookup => "`[`",
+        Rule::if_expr | Rule::kw_if => "`if`",
+        Rule::kw_then => "`then`",
+        Rule::kw_else => "`else`",
+        Rule::kw_for => "`for`",
+        Rule::kw_in => "`in`",
+        Rule::binder => "a variable name",
+        Rule::or
+        | Rule::and
+        | Rule::eq
+        | Rule::ne
+        | Rule::le
+        | Rule::ge
+        | Rule::lt
+        | Rule::gt
+        | Rule::like
+        | Rule::add
+        | Rule::sub
+        | Rule::mul
+        | Rule::div => "an operator",
+        Rule::neg | Rule::not => "an expression",
         Rule::kw_like => "`like`",
-        Rule::kw_covers => "`covers`",
-        Rule::kw_downgrade => "`downgrade`",
-        Rule::kw_upgrade => "`upgrade`",
-        Rule::kw_primary => "`primary`",
-        Rule::kw_supplementary => "`supplementary`",
-        Rule::kw_counts => "`counts`",
-        Rule::kw_license => "`license`",
-        Rule::kw_duration => "`duration`",
-        Rule::kw_given => "`given`",
-        Rule::kw_expect => "`expect`",
+        Rule::kw_edition => "`edition`",
+        Rule::kw_application => "`application`",
         Rule::kw_no => "`no`",
         Rule::kw_not => "`not`",
+        Rule::kw_unrecognized => "`unrecognized`",
         Rule::kw_covered => "`covered`",
         Rule::kw_by => "`by`",
         Rule::kw_via => "`via`",
-        Rule::kw_unrecognized => "`unrecognized`",
+        Rule::kw_sku => "`sku`",
+        Rule::expect_value => "`application`, `no application`, `unrecognized` or `covered by`",
         _ => return None,
     })
-}
-
-/// Builds syntax-tree nodes from pest pairs, shifting spans by the chunk's offset in the file.
-struct Builder {
-    offset: usize,
-}
-
-/// Whether a pair is a keyword token, which carries no information once parsed.
-fn is_keyword(pair: &Pair<'_, Rule>) -> bool {
-    matches!(
-        pair.as_rule(),
-        Rule::open
-            | Rule::close
-            | Rule::kw_publisher
-            | Rule::kw_product
-            | Rule::kw_application
-            | Rule::kw_rights
-            | Rule::kw_bundle
-            | Rule::kw_metric
-            | Rule::kw_sku
-            | Rule::kw_test
-            | Rule::kw_name
-            | Rule::kw_aliases
-            | Rule::kw_classification
-            | Rule::kw_editions
-            | Rule::kw_version
-            | Rule::kw_edition
-            | Rule::kw_recognize
-            | Rule::kw_installer
-            | Rule::kw_like
-            | Rule::kw_covers
-            | Rule::kw_downgrade
-            | Rule::kw_upgrade
-            | Rule::kw_primary
-            | Rule::kw_supplementary
-            | Rule::kw_counts
-            | Rule::kw_license
-            | Rule::kw_duration
-            | Rule::kw_given
-            | Rule::kw_expect
-            | Rule::kw_no
-            | Rule::kw_not
-            | Rule::kw_covered
-            | Rule::kw_by
-            | Rule::kw_via
-            | Rule::kw_unrecognized
-    )
-}
-
-impl Builder {
-    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
-        let s = pair.as_span();
-        Span::new(self.offset + s.start(), self.offset + s.end())
-    }
-
-    fn spanned_text(&self, pair: &Pair<'_, Rule>) -> Spanned<String> {
-        Spanned {
-            value: pair.as_str().to_string(),
-            span: self.span(pair),
-        }
-    }
-
-    /// A string literal's unescaped content, spanned over the whole literal.
-    fn string(&self, pair: &Pair<'_, Rule>) -> Spanned<String> {
-        let raw = pair.as_str();
-        let inner = raw.get(1..raw.len().saturating_sub(1)).unwrap_or("");
-        Spanned {
-            value: inner.replace("\\\"", "\"").replace("\\\\", "\\"),
-            span: self.span(pair),
-        }
-    }
-
-    /// The meaningful children of a pair (keywords and braces dropped).
-    fn children<'i>(pair: &Pair<'i, Rule>) -> Vec<Pair<'i, Rule>> {
-        pair.clone()
-            .into_inner()
-            .filter(|p| !is_keyword(p))
-            .collect()
-    }
-
-    fn decl(&self, pair: Pair<'_, Rule>, doc: Vec<String>) -> Option<Decl> {
-        let inner = pair.into_inner().find(|p| p.as_rule() != Rule::EOI)?;
-        let kind = match inner.as_rule() {
-            Rule::publisher_decl => DeclKind::Publisher,
-            Rule::product_decl => DeclKind::Product,
-            Rule::application_decl => DeclKind::Application,
-            Rule::rights_decl => DeclKind::Rights,
-            Rule::bundle_decl => DeclKind::Bundle,
-            Rule::metric_decl => DeclKind::Metric,
-            Rule::sku_decl => DeclKind::Sku,
-            Rule::test_decl => DeclKind::Test,
-            _ => return None,
-        };
-        let span = self.span(&inner);
-        let mut children = Self::children(&inner).into_iter();
-        let name_pair = children.next()?;
-        let name = match name_pair.as_rule() {
-            Rule::string => self.string(&name_pair),
-            _ => self.spanned_text(&name_pair),
-        };
-        let fields = children.filter_map(|p| self.field(p)).collect();
-        Some(Decl {
-            kind,
-            name,
-            doc,
-            span,
-            fields,
-        })
-    }
-
-    fn field(&self, pair: Pair<'_, Rule>) -> Option<Field> {
-        let span = self.span(&pair);
-        let rule = pair.as_rule();
-        let kids = Self::children(&pair);
-        let first = kids.first();
-        let (key, value) = match rule {
-            Rule::name_field => ("name", Value::Str(self.string(first?))),
-            Rule::aliases_field => (
-                "aliases",
-                Value::StrList(kids.iter().map(|p| self.string(p)).collect()),
-            ),
-            Rule::editions_field => (
-                "editions",
-                Value::StrList(kids.iter().map(|p| self.string(p)).collect()),
-            ),
-            Rule::publisher_ref => ("publisher", Value::Ref(self.spanned_text(first?))),
-            Rule::product_ref => ("product", Value::Ref(self.spanned_text(first?))),
-            Rule::metric_ref => ("metric", Value::Ref(self.spanned_text(first?))),
-            Rule::rights_ref => ("rights", Value::Ref(self.spanned_text(first?))),
-            Rule::classification_field => {
-                ("classification", Value::Word(self.spanned_text(first?)))
-            }
-            Rule::counts_field => ("counts", Value::Word(self.spanned_text(first?))),
-            Rule::duration_field => ("duration", Value::Word(self.spanned_text(first?))),
-            Rule::version_field => ("version", Value::Str(self.string(first?))),
-            Rule::edition_field => ("edition", Value::Str(self.string(first?))),
-            Rule::license_field => ("license", Value::Str(self.string(first?))),
-            Rule::downgrade_flag => ("downgrade", Value::Flag),
-            Rule::upgrade_flag => ("upgrade", Value::Flag),
-            Rule::primary_field => (
-                "primary",
-                Value::RefList(kids.iter().map(|p| self.spanned_text(p)).collect()),
-            ),
-            Rule::supplementary_field => (
-                "supplementary",
-                Value::RefList(kids.iter().map(|p| self.spanned_text(p)).collect()),
-            ),
-            Rule::covers_field => {
-                let edition = kids
-                    .get(1)
-                    .and_then(|e| Self::children(e).first().map(|s| self.string(s)));
-                (
-                    "covers",
-                    Value::Covers {
-                        target: self.spanned_text(first?),
-                        edition,
-                    },
-                )
-            }
-            Rule::recognize_installer => (
-                "recognize installer",
-                Value::Block(
-                    kids.into_iter()
-                        .filter_map(|p| self.match_field(p))
-                        .collect(),
-                ),
-            ),
-            Rule::given_installer => (
-                "given",
-                Value::Block(
-                    kids.into_iter()
-                        .filter_map(|p| self.match_field(p))
-                        .collect(),
-                ),
-            ),
-            Rule::given_application => {
-                ("given", Value::GivenApplication(self.spanned_text(first?)))
-            }
-            Rule::expect_item => ("expect", Value::Expect(self.expectation(first?)?)),
-            _ => return None,
-        };
-        Some(Field { key, span, value })
-    }
-
-    /// `name like "…"` inside `recognize installer`, or `name "…"` inside `given installer`.
-    fn match_field(&self, pair: Pair<'_, Rule>) -> Option<Field> {
-        let span = self.span(&pair);
-        let mut inner = pair.into_inner();
-        let key = match inner.next()?.as_str() {
-            "publisher" => "publisher",
-            "name" => "name",
-            _ => "version",
-        };
-        let value_pair = inner.next()?;
-        let value = match value_pair.as_rule() {
-            Rule::pattern => {
-                let p = value_pair.into_inner().next()?;
-                match p.as_rule() {
-                    Rule::like_pattern => {
-                        let s = Self::children(&p).into_iter().next()?;
-                        Value::Pattern(PatternAst {
-                            like: true,
-                            text: self.string(&s),
-                        })
-                    }
-                    _ => Value::Pattern(PatternAst {
-                        like: false,
-                        text: self.string(&p),
-                    }),
-                }
-            }
-            _ => Value::Str(self.string(&value_pair)),
-        };
-        Some(Field { key, span, value })
-    }
-
-    fn expectation(&self, pair: &Pair<'_, Rule>) -> Option<ExpectAst> {
-        let kids = Self::children(pair);
-        Some(match pair.as_rule() {
-            Rule::expect_application => ExpectAst::Application(self.spanned_text(kids.first()?)),
-            Rule::expect_no_application => {
-                ExpectAst::NoApplication(self.spanned_text(kids.first()?))
-            }
-            Rule::expect_unrecognized => ExpectAst::Unrecognized,
-            Rule::expect_covered => ExpectAst::CoveredBy {
-                target: self.target(kids.first()?)?,
-                via: kids.get(1).map(|w| self.spanned_text(w)),
-            },
-            Rule::expect_not_covered => ExpectAst::NotCoveredBy(self.target(kids.first()?)?),
-            _ => return None,
-        })
-    }
-
-    fn target(&self, pair: &Pair<'_, Rule>) -> Option<TargetAst> {
-        let inner = pair.clone().into_inner().next()?;
-        Some(match inner.as_rule() {
-            Rule::sku_target => TargetAst::Sku(self.string(Self::children(&inner).first()?)),
-            _ => TargetAst::Rights(self.spanned_text(&inner)),
-        })
-    }
 }

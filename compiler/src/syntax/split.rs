@@ -6,6 +6,9 @@
 //! appears while a declaration is still open, the open one is cut there (it is broken, and its
 //! parse will say so) and a new one starts: a missing `}` costs one declaration.
 
+use super::ast::Comment;
+use crate::diagnostics::Span;
+
 /// The declaration keywords, which start a top-level declaration.
 pub const DECLARATION_KEYWORDS: &[&str] = &[
     "publisher",
@@ -14,6 +17,7 @@ pub const DECLARATION_KEYWORDS: &[&str] = &[
     "rights",
     "bundle",
     "metric",
+    "table",
     "sku",
     "test",
 ];
@@ -116,7 +120,7 @@ fn declaration_end(text: &str, start: usize) -> usize {
 }
 
 /// The offset just past the string literal starting at `start` (or the end of its line).
-fn string_end(bytes: &[u8], start: usize) -> usize {
+pub fn string_end(bytes: &[u8], start: usize) -> usize {
     let mut i = start + 1;
     while let Some(&b) = bytes.get(i) {
         match b {
@@ -127,6 +131,61 @@ fn string_end(bytes: &[u8], start: usize) -> usize {
         }
     }
     bytes.len()
+}
+
+/// The offset just past the `{ … }` block starting at `start` (strings and comments skipped).
+pub fn block_end(text: &str, start: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut depth: usize = 0;
+    let mut i = start;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => i = string_end(bytes, i),
+            b'/' if bytes.get(i + 1) == Some(&b'/') => i = line_end(text, i),
+            b'{' => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' => {
+                i += 1;
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    text.len()
+}
+
+/// The offset of the newline that ends the line containing `at` (or the end of the text).
+fn line_end(text: &str, at: usize) -> usize {
+    text.get(at..)
+        .and_then(|r| r.find('\n'))
+        .map_or(text.len(), |n| at + n)
+}
+
+/// Every `//` and `///` comment in a file, in order (text inside strings is not a comment).
+pub fn comments(text: &str) -> Vec<Comment> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => i = string_end(bytes, i),
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                let end = line_end(text, i);
+                out.push(Comment {
+                    span: Span::new(i, end),
+                    text: text.get(i..end).unwrap_or("").trim_end().to_string(),
+                });
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    out
 }
 
 /// Whether a line starting at `at`, in column 0, begins with a declaration keyword.

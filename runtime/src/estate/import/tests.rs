@@ -16,15 +16,7 @@ use crate::estate::model::{
 
 /// A pack with a `device` and a `user` metric, one rights and one SKU.
 fn pack() -> CompiledPack {
-    let metric = |id: &str, counts| {
-        (
-            id.to_owned(),
-            Metric {
-                id: id.to_owned(),
-                counts,
-            },
-        )
-    };
+    let metric = |id: &str, counts| (id.to_owned(), Metric::simple(id, counts));
     let rights = Rights {
         id: "visio.pro".to_owned(),
         kind: RightsKind::Rights,

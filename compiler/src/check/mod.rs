@@ -5,14 +5,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+mod types;
+
 use crate::diagnostics::{self, Code, Diagnostic, SourceFile, Span, codes};
 use crate::ir::{
-    Application, Classification, CompiledPack, Counts, CoverTarget, Coverage, CoveredVia, Duration,
-    Expect, Given, InstallerRule, Metric, Pattern, Product, Publisher, Rights, RightsKind, Role,
-    Sku, TestCase,
+    Application, Classification, CompiledPack, CoverTarget, Coverage, CoveredVia, Duration, Expect,
+    Given, InstallerRule, Pattern, Product, Publisher, Rights, RightsKind, Role, Sku, TestCase,
 };
-use crate::syntax::ParsedFile;
 use crate::syntax::ast::{Decl, DeclKind, ExpectAst, Field, Spanned, TargetAst, Value};
+use crate::syntax::schema::{self, FieldSpec, Shape};
+use crate::syntax::{ParsedFile, is_rule_file};
+
+pub use types::{Record, Ty, holder_record};
 
 /// The result of compiling a set of rule files.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -35,6 +39,11 @@ pub fn compile(files: &[&ParsedFile]) -> Compiled {
         files,
         diagnostics: Vec::new(),
         index: BTreeMap::new(),
+        scripts: files
+            .iter()
+            .filter(|f| !is_rule_file(&f.source.path))
+            .map(|f| (f.source.path.as_str(), Arc::clone(&f.source)))
+            .collect(),
     };
     for file in files {
         checker.diagnostics.extend(file.diagnostics.iter().cloned());
@@ -43,7 +52,15 @@ pub fn compile(files: &[&ParsedFile]) -> Compiled {
     let mut pack = CompiledPack::default();
     for file in files {
         for decl in &file.decls {
-            checker.check_fields(&file.source, decl);
+            if decl.complete {
+                checker.check_fields(
+                    &file.source,
+                    decl.kind.keyword(),
+                    decl,
+                    schema::fields(decl.kind),
+                    &decl.fields,
+                );
+            }
             checker.lower(&file.source, decl, &mut pack);
         }
     }
@@ -67,6 +84,8 @@ struct Checker<'a> {
     diagnostics: Vec<Diagnostic>,
     /// Each kind's declarations by name; the first declaration of a name wins.
     index: BTreeMap<DeclKind, BTreeMap<&'a str, Site<'a>>>,
+    /// Pack files that are not rule files (rhai scripts), by path.
+    scripts: BTreeMap<&'a str, Arc<SourceFile>>,
 }
 
 impl<'a> Checker<'a> {
@@ -88,7 +107,8 @@ impl<'a> Checker<'a> {
                         .with_help(format!(
                             "the first is at {}:{line}:{col}; rename one of them or remove the duplicate",
                             first.source.path
-                        )),
+                        ))
+                        .with_related(first.source, first.decl.name.span, "first declared here"),
                     );
                 } else {
                     names.insert(
@@ -119,32 +139,65 @@ impl<'a> Checker<'a> {
         );
     }
 
-    /// Reports fields given twice that may appear once, and required fields that are missing.
-    fn check_fields(&mut self, source: &Arc<SourceFile>, decl: &Decl) {
+    /// Reports fields given twice that may appear once, and required fields that are missing,
+    /// in a block and in the blocks nested in it. `what` names the block in messages.
+    fn check_fields(
+        &mut self,
+        source: &Arc<SourceFile>,
+        what: &str,
+        decl: &Decl,
+        spec: &'static [FieldSpec],
+        fields: &[Field],
+    ) {
         let kind = decl.kind.keyword();
-        for &(key, required, repeatable) in decl.kind.fields() {
-            let found: Vec<&Field> = decl.fields.iter().filter(|f| f.key == key).collect();
-            if !repeatable && let Some(second) = found.get(1) {
+        let block = if what == kind {
+            format!("{kind} `{}`", decl.name.value)
+        } else {
+            format!("a `{what}` block of {kind} `{}`", decl.name.value)
+        };
+        for field_spec in spec {
+            let key = field_spec.key;
+            let found: Vec<&Field> = fields.iter().filter(|f| f.key == key).collect();
+            if !field_spec.repeatable
+                && let Some(second) = found.get(1)
+            {
                 self.push(
                     codes::DUPLICATE_FIELD,
                     source,
                     second.span,
-                    format!("`{key}` is given twice in {kind} `{}`", decl.name.value),
+                    format!("`{key}` is given twice in {block}"),
                     "second one",
-                    format!("a `{kind}` takes one `{key}`; keep the one you mean"),
+                    format!("a `{what}` block takes one `{key}`; keep the one you mean"),
                 );
             }
-            if required && found.is_empty() {
+            if field_spec.required && found.is_empty() {
+                let span = if what == kind {
+                    decl.name.span
+                } else {
+                    fields.first().map_or(decl.name.span, |f| f.span)
+                };
                 self.push(
                     codes::MISSING_FIELD,
                     source,
-                    decl.name.span,
-                    format!("{kind} `{}` has no `{key}`", decl.name.value),
+                    span,
+                    format!("{block} has no `{key}`"),
                     &format!("needs `{key}`"),
-                    format!(
-                        "add `{key}` to the block; see docs/language.md for what a `{kind}` takes"
-                    ),
+                    format!("add `{key}`: {}; see docs/language.md", field_spec.doc),
                 );
+            }
+        }
+        for field in fields {
+            if let Value::Sub { word, value } = &field.value
+                && let Value::Block(inner) = value.as_ref()
+                && let Some(FieldSpec {
+                    shape: Shape::Sub(options),
+                    ..
+                }) = schema::find(spec, field.key)
+                && let Some((_, Shape::Block(inner_spec))) =
+                    options.iter().find(|(o, _)| *o == word.value)
+            {
+                let nested = format!("{} {}", field.key, word.value);
+                self.check_fields(source, &nested, decl, inner_spec, inner);
             }
         }
     }
@@ -328,18 +381,13 @@ impl<'a> Checker<'a> {
             DeclKind::Application => self.lower_application(source, decl, pack),
             DeclKind::Rights | DeclKind::Bundle => self.lower_rights(source, decl, pack),
             DeclKind::Metric => {
-                let counts = first_word(decl, "counts").and_then(|w| {
-                    self.word(
-                        source,
-                        w,
-                        "unit to count",
-                        &[("device", Counts::Device), ("user", Counts::User)],
-                    )
-                });
-                if let Some(counts) = counts {
-                    pack.metrics
-                        .entry(id.clone())
-                        .or_insert(Metric { id, counts });
+                if let Some(metric) = self.lower_metric(source, decl) {
+                    pack.metrics.entry(id).or_insert(metric);
+                }
+            }
+            DeclKind::Table => {
+                if let Some(table) = self.lower_table(source, decl) {
+                    pack.tables.entry(id).or_insert(table);
                 }
             }
             DeclKind::Sku => {
@@ -393,12 +441,8 @@ impl<'a> Checker<'a> {
             self.check_edition(source, &product, edition);
         }
         let mut installer_rules = Vec::new();
-        for field in decl
-            .fields
-            .iter()
-            .filter(|f| f.key == "recognize installer")
-        {
-            let Value::Block(matches) = &field.value else {
+        for field in decl.fields.iter().filter(|f| f.key == "recognize") {
+            let Some(matches) = sub_block(field, "installer") else {
                 continue;
             };
             let pattern = |key: &str| {
@@ -411,37 +455,15 @@ impl<'a> Checker<'a> {
                     _ => None,
                 })
             };
-            for key in ["publisher", "name", "version"] {
-                if let Some(second) = matches.iter().filter(|m| m.key == key).nth(1) {
-                    self.push(
-                        codes::DUPLICATE_FIELD,
-                        source,
-                        second.span,
-                        format!("`{key}` is given twice in one `recognize installer` rule"),
-                        "second one",
-                        "write a second `recognize installer` rule to match another spelling"
-                            .to_string(),
-                    );
-                }
-            }
-            match pattern("name") {
-                Some(name) => installer_rules.push(InstallerRule {
+            if let Some(name) = pattern("name") {
+                installer_rules.push(InstallerRule {
                     publisher: pattern("publisher"),
                     name,
                     version: pattern("version"),
-                }),
-                None => self.push(
-                    codes::MISSING_FIELD,
-                    source,
-                    field.span,
-                    "this `recognize installer` rule has no `name`".to_string(),
-                    "needs `name`",
-                    "add `name like \"…\"` with the display name inventory reports".to_string(),
-                ),
+                });
             }
         }
-        if installer_rules.is_empty() && !decl.fields.iter().any(|f| f.key == "recognize installer")
-        {
+        if decl.complete && !decl.fields.iter().any(|f| f.key == "recognize") {
             self.diagnostics.push(
                 Diagnostic::error(
                     codes::UNRECOGNIZABLE_APPLICATION,
@@ -556,7 +578,8 @@ impl<'a> Checker<'a> {
         let mut expects = Vec::new();
         for field in &decl.fields {
             match &field.value {
-                Value::Block(matches) => {
+                Value::Sub { .. } if sub_block(field, "installer").is_some() => {
+                    let matches = sub_block(field, "installer").unwrap_or_default();
                     let text = |key: &str| {
                         matches
                             .iter()
@@ -566,28 +589,20 @@ impl<'a> Checker<'a> {
                             })
                             .unwrap_or_default()
                     };
-                    if !matches.iter().any(|m| m.key == "name") {
-                        self.push(
-                            codes::INVALID_TEST,
-                            source,
-                            field.span,
-                            "this `given installer` has no `name`".to_string(),
-                            "needs `name`",
-                            "add `name \"…\"` with the display name to test".to_string(),
-                        );
-                    }
                     givens.push(Given::Installer {
                         publisher: text("publisher"),
                         name: text("name"),
                         version: text("version"),
                     });
                 }
-                Value::GivenApplication(app)
-                    if self
-                        .resolve(source, app, &[DeclKind::Application])
-                        .is_some() =>
-                {
-                    givens.push(Given::Application(app.value.clone()));
+                Value::Sub { word, value } if word.value == "application" => {
+                    if let Value::Ref(app) = value.as_ref()
+                        && self
+                            .resolve(source, app, &[DeclKind::Application])
+                            .is_some()
+                    {
+                        givens.push(Given::Application(app.value.clone()));
+                    }
                 }
                 Value::Expect(expect) => {
                     if let Some(e) = self.lower_expect(source, expect) {
@@ -751,4 +766,15 @@ fn str_list<'d>(decl: &'d Decl, key: &str) -> Vec<&'d Spanned<String>> {
             _ => None,
         })
         .unwrap_or_default()
+}
+
+/// The fields of a `key word { … }` field, when its selector word is `word`.
+fn sub_block<'d>(field: &'d Field, word: &str) -> Option<&'d [Field]> {
+    match &field.value {
+        Value::Sub { word: w, value } if w.value == word => match value.as_ref() {
+            Value::Block(fields) => Some(fields),
+            _ => None,
+        },
+        _ => None,
+    }
 }
