@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use tally_compiler::diagnostics::{self, Diagnostic, SourceFile, Span, codes};
+use tally_compiler::diagnostics::{self, Diagnostic, SourceFile, Span};
 use tally_compiler::ir::CompiledPack;
 
+use super::codes;
 use super::csv_reader::{self, Column, Row, Table};
 use super::licenses;
 use super::model::{

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
-use tally_compiler::diagnostics::{SourceFile, Span, codes};
+use tally_compiler::diagnostics::{SourceFile, Span};
 use tally_compiler::ir::CompiledPack;
 
+use super::codes;
 use super::import::{EXPIRY, Ids, Imported, OS_TYPE, OS_TYPES, References, Target, UNIT_PRICE};
 use super::model::{
     Allocation, AllocationKind, AllocationTarget, EntitlementLimit, License, LicenseStatus,

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
-use tally_compiler::diagnostics::{Code, Diagnostic, SourceFile, Span, codes};
+use tally_compiler::diagnostics::{Code, Diagnostic, SourceFile, Span};
 
+use super::codes;
 use super::model::Groups;
 
 /// One field of a record as written: its trimmed text and where it is in the source.

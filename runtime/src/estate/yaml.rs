@@ -12,8 +12,9 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use serde::de::{self, Visitor};
-use tally_compiler::diagnostics::{Diagnostic, SourceFile, Span, codes};
+use tally_compiler::diagnostics::{Diagnostic, SourceFile, Span};
 
+use super::codes;
 use super::locate::{Locator, Seg};
 use super::values::{Field, backticked, did_you_mean_prefix};
 
