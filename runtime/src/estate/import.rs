@@ -13,7 +13,8 @@ use super::codes;
 use super::csv_reader::{self, Column, Row, Table};
 use super::licenses;
 use super::model::{
-    Chassis, Device, Estate, Evidence, EvidenceKind, License, OsType, Purchase, User, UserStatus,
+    Chassis, Device, Estate, Evidence, EvidenceKind, License, ON_PREMISES, OsType, Partition,
+    Purchase, User, UserStatus,
 };
 use super::values::{self, Checker, Field, What, backticked};
 
@@ -292,9 +293,14 @@ const DEVICE_COLUMNS: &[Column] = &[
     Column::optional("cores"),
     Column::optional("threads"),
     Column::optional("sockets"),
+    Column::optional("max_sockets"),
     Column::optional("processor_model"),
     Column::optional("host"),
     Column::optional("cluster"),
+    Column::optional("partition"),
+    Column::optional("subcapacity_eligible"),
+    Column::optional("hosted_in"),
+    Column::optional("purchased"),
     Column::optional("assigned_user"),
     Column::optional("calculated_user"),
     Column::optional("role"),
@@ -309,6 +315,25 @@ const PROCESSORS: What = What::optional("number of processors", "the processor c
 const CORES: What = What::optional("number of cores", "the core count", "8");
 const THREADS: What = What::optional("number of threads", "the thread count", "16");
 const SOCKETS: What = What::optional("number of sockets", "the socket count", "1");
+const MAX_SOCKETS: What =
+    What::optional("maximum number of sockets", "the maximum socket count", "4");
+const PARTITION: What = What::derived(
+    "partition",
+    "the partition",
+    "hard_partition",
+    "`vm` when the device has a host or the chassis `vm`, else `physical`",
+);
+const SUBCAPACITY_ELIGIBLE: What = What::defaulted(
+    "sub-capacity eligibility",
+    "whether the device is eligible for sub-capacity licensing",
+    "false",
+    "true",
+);
+const PURCHASED: What = What::optional(
+    "hardware purchase date",
+    "the hardware's purchase date",
+    "2021-06-30",
+);
 
 const CHASSIS_NAMES: &[(&str, Chassis)] = &[
     ("desktop", Chassis::Desktop),
@@ -328,35 +353,90 @@ fn read_devices(source: &Arc<SourceFile>, references: &mut References) -> Import
     let (mut check, table) = read_table(source, DEVICE_COLUMNS);
     let mut ids = Ids::default();
     let mut records = Vec::new();
+    // The id and `host` fields of each device that names a host, checked once all are read.
+    let mut guests = Vec::new();
     for row in &table.rows {
         let id = check
             .required(row.get("id"), row.span, &DEVICE_ID)
             .filter(|id| ids.claim(&mut check, id, "device"));
+        let chassis = check.choice(row.get("chassis"), &CHASSIS, CHASSIS_NAMES);
+        let host = references.add(Target::Device, source, row.get("host"));
+        let partition = check
+            .choice(row.get("partition"), &PARTITION, Partition::NAMES)
+            .unwrap_or(if host.is_some() || chassis == Some(Chassis::Vm) {
+                Partition::Vm
+            } else {
+                Partition::Physical
+            });
         let device = Device {
             id: values::text(id).unwrap_or_default(),
             name: values::text(row.get("name").filter(|f| f.value().is_some()).or(id))
                 .unwrap_or_default(),
-            chassis: check.choice(row.get("chassis"), &CHASSIS, CHASSIS_NAMES),
+            chassis,
             os: values::text(row.get("os")),
             os_type: check.choice(row.get("os_type"), &OS_TYPE, OS_TYPES),
             processors: check.whole(row.get("processors"), &PROCESSORS, 0),
             cores: check.whole(row.get("cores"), &CORES, 0),
             threads: check.whole(row.get("threads"), &THREADS, 0),
             sockets: check.whole(row.get("sockets"), &SOCKETS, 0),
+            max_sockets: check.whole(row.get("max_sockets"), &MAX_SOCKETS, 0),
             processor_model: values::text(row.get("processor_model")),
-            host: references.add(Target::Device, source, row.get("host")),
+            host,
             cluster: values::text(row.get("cluster")),
+            partition,
+            subcapacity_eligible: check
+                .flag(row.get("subcapacity_eligible"), &SUBCAPACITY_ELIGIBLE)
+                .unwrap_or(true),
+            hosted_in: values::text(row.get("hosted_in"))
+                .filter(|h| !h.eq_ignore_ascii_case(ON_PREMISES)),
+            purchased: check.date(row.get("purchased"), &PURCHASED),
             assigned_user: references.add(Target::User, source, row.get("assigned_user")),
             calculated_user: references.add(Target::User, source, row.get("calculated_user")),
             role: lowercase(row.get("role")),
             status: lowercase(row.get("status")),
             groups: check.groups(row.get("groups")),
         };
+        if let (Some(id), Some(host)) = (id, row.get("host").filter(|f| f.value().is_some())) {
+            guests.push((id, host));
+        }
         if id.is_some() {
             records.push(device);
         }
     }
+    check_hosts(&mut check, &guests, &records);
     Imported::new(records, ids, table.complete, check)
+}
+
+/// A T0203 error for a device that is its own host, or whose host has a host of its own: a
+/// host is the machine virtual machines run on. (A host that names no device is a T0205 error,
+/// found with the other references.)
+fn check_hosts(check: &mut Checker, guests: &[(&Field, &Field)], devices: &[Device]) {
+    let host_of: BTreeMap<&str, Option<&str>> = devices
+        .iter()
+        .map(|d| (d.id.as_str(), d.host.as_deref()))
+        .collect();
+    for &(id, host) in guests {
+        if host.text == id.text {
+            check.report(
+                codes::ESTATE_VALUE,
+                Some(host.span),
+                format!("device `{}` is its own host", id.text),
+                "the device's own id",
+                "write the id of the device this virtual machine runs on, or leave `host` empty for a physical device",
+            );
+        } else if let Some(Some(outer)) = host_of.get(host.text.as_str()) {
+            check.report(
+                codes::ESTATE_VALUE,
+                Some(host.span),
+                format!("host `{}` is itself a virtual machine", host.text),
+                format!("`{}` has the host `{outer}`", host.text),
+                format!(
+                    "a host is the physical machine virtual machines run on: write that machine's id, or leave the `host` of `{}` empty if it is not a virtual machine",
+                    host.text
+                ),
+            );
+        }
+    }
 }
 
 fn lowercase(field: Option<&Field>) -> Option<String> {

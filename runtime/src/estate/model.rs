@@ -43,8 +43,36 @@ pub enum OsType {
     Server,
 }
 
+/// How a machine is partitioned, which decides what a virtualisation-aware metric counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum Partition {
+    /// A machine of its own.
+    #[default]
+    Physical,
+    /// A virtual machine on a host.
+    Vm,
+    /// A hard partition (such as an LPAR): counted as a host of its own.
+    HardPartition,
+    /// A container on a host.
+    Container,
+}
+
+impl Partition {
+    /// Each partition's spelling in `devices.csv` and in reports.
+    pub const NAMES: &[(&str, Self)] = &[
+        ("physical", Self::Physical),
+        ("vm", Self::Vm),
+        ("hard_partition", Self::HardPartition),
+        ("container", Self::Container),
+    ];
+
+    pub fn name(self) -> &'static str {
+        name_of(Self::NAMES, self)
+    }
+}
+
 /// An inventory device.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Device {
     pub id: String,
     pub name: String,
@@ -55,10 +83,22 @@ pub struct Device {
     pub cores: Option<u32>,
     pub threads: Option<u32>,
     pub sockets: Option<u32>,
+    /// The most sockets the server model can take (IBM PVU tiers).
+    pub max_sockets: Option<u32>,
     pub processor_model: Option<String>,
     /// The host device id, for a virtual machine.
     pub host: Option<String>,
     pub cluster: Option<String>,
+    /// As given in `devices.csv`; when not given, [`Partition::Vm`] for a device with a host or
+    /// the `vm` chassis, else [`Partition::Physical`].
+    pub partition: Partition,
+    /// Whether sub-capacity licensing may count this device's share of its host; true unless
+    /// `devices.csv` says otherwise.
+    pub subcapacity_eligible: bool,
+    /// The cloud provider hosting the device; `None` when it is on premises.
+    pub hosted_in: Option<String>,
+    /// The hardware purchase date.
+    pub purchased: Option<Date>,
     pub assigned_user: Option<String>,
     pub calculated_user: Option<String>,
     /// production, test, development, … (free text, lowercased).
@@ -68,12 +108,52 @@ pub struct Device {
     pub groups: Groups,
 }
 
+/// How `hosted_in` spells "not in a cloud".
+pub const ON_PREMISES: &str = "on_premises";
+
+impl Default for Device {
+    /// A device with nothing known: physical, on premises and eligible for sub-capacity.
+    fn default() -> Self {
+        Self {
+            id: String::new(),
+            name: String::new(),
+            chassis: None,
+            os: None,
+            os_type: None,
+            processors: None,
+            cores: None,
+            threads: None,
+            sockets: None,
+            max_sockets: None,
+            processor_model: None,
+            host: None,
+            cluster: None,
+            partition: Partition::Physical,
+            subcapacity_eligible: true,
+            hosted_in: None,
+            purchased: None,
+            assigned_user: None,
+            calculated_user: None,
+            role: None,
+            status: None,
+            groups: Groups::new(),
+        }
+    }
+}
+
 impl Device {
     /// The user who counts for this device: the assigned user, else the calculated one.
     pub fn primary_user(&self) -> Option<&str> {
         self.assigned_user
             .as_deref()
             .or(self.calculated_user.as_deref())
+    }
+
+    /// Whether the device is hosted in a cloud rather than on premises.
+    pub fn cloud(&self) -> bool {
+        self.hosted_in
+            .as_deref()
+            .is_some_and(|h| !h.is_empty() && !h.eq_ignore_ascii_case(ON_PREMISES))
     }
 }
 
@@ -260,5 +340,36 @@ impl Purchase {
         !self.disabled
             && self.effective.is_none_or(|d| d <= as_of)
             && self.expiry.is_none_or(|d| as_of <= d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_default_device_is_physical_on_premises_and_eligible() {
+        let device = Device::default();
+        assert_eq!(device.partition, Partition::Physical);
+        assert!(device.subcapacity_eligible);
+        assert!(!device.cloud());
+    }
+
+    #[test]
+    fn a_device_is_in_a_cloud_unless_hosted_on_premises() {
+        let hosted = |at: &str| Device {
+            hosted_in: Some(at.to_owned()),
+            ..Device::default()
+        };
+        assert!(hosted("aws").cloud());
+        assert!(!hosted("On_Premises").cloud());
+        assert!(!hosted("").cloud());
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for &(name, partition) in Partition::NAMES {
+            assert_eq!(partition.name(), name);
+        }
     }
 }

@@ -34,6 +34,8 @@ pub(super) enum IfEmpty {
     Unknown,
     /// An empty field means this default value.
     Default(&'static str),
+    /// An empty field means a value that depends on other fields, as this text says.
+    Derived(&'static str),
 }
 
 /// How messages name a field: "invalid {name} `…`", "write {the} as …, such as `{example}`".
@@ -78,6 +80,20 @@ impl What {
         }
     }
 
+    pub const fn derived(
+        name: &'static str,
+        the: &'static str,
+        example: &'static str,
+        rule: &'static str,
+    ) -> Self {
+        Self {
+            name,
+            the,
+            example,
+            if_empty: IfEmpty::Derived(rule),
+        }
+    }
+
     /// The end of a help text that says the field may be left empty.
     fn or_empty(&self) -> String {
         match self.if_empty {
@@ -86,6 +102,7 @@ impl What {
             IfEmpty::Default(default) => {
                 format!(", or leave the field empty for the default `{default}`")
             }
+            IfEmpty::Derived(rule) => format!(", or leave the field empty for {rule}"),
         }
     }
 }

@@ -176,9 +176,14 @@ fn a_valid_estate_round_trips() -> Result<(), Vec<Diagnostic>> {
             cores: Some(8),
             threads: Some(16),
             sockets: Some(1),
+            max_sockets: None,
             processor_model: Some("Intel Core i7".to_owned()),
             host: None,
             cluster: None,
+            partition: Partition::Physical,
+            subcapacity_eligible: true,
+            hosted_in: None,
+            purchased: None,
             assigned_user: Some("jdoe".to_owned()),
             calculated_user: None,
             role: Some("production".to_owned()),
@@ -193,6 +198,7 @@ fn a_valid_estate_round_trips() -> Result<(), Vec<Diagnostic>> {
     assert_eq!(vm.map(|d| d.name.as_str()), Some("VM-7"));
     assert_eq!(vm.and_then(|d| d.chassis), Some(Chassis::Vm));
     assert_eq!(vm.and_then(|d| d.host.as_deref()), Some("HV-01"));
+    assert_eq!(vm.map(|d| d.partition), Some(Partition::Vm));
     assert_eq!(vm.and_then(Device::primary_user), Some("asmith"));
 
     assert_eq!(
@@ -363,6 +369,135 @@ fn a_bad_whole_number_points_at_its_field() {
     let devices = "id,name,cores\nWS-0012,\"Workstation, \"\"big\"\"\",four\nHV-01,,\nVM-7,,\n";
     let files = estate_with(0, devices);
     assert_eq!(codes_of(&files), [(codes::ESTATE_VALUE, (2, 32))]);
+    insta::assert_snapshot!(rendered(&files));
+}
+
+/// The sample's devices with the virtualisation columns, and a few more devices.
+const VIRTUAL_DEVICES: &str = "\
+id,chassis,host,max_sockets,partition,subcapacity_eligible,hosted_in,purchased
+WS-0012,laptop,,,,,,
+HV-01,server,,4,,,On_Premises,2021-06-30
+VM-7,,HV-01,,,no,,
+LPAR-1,,HV-01,,Hard_Partition,yes,,
+CT-1,vm,,,container,,aws,
+VM-9,Virtual,,0,,1,Azure,
+";
+
+#[test]
+fn virtualisation_columns_are_read_with_their_defaults() -> Result<(), Vec<Diagnostic>> {
+    let estate = import(&estate_with(0, VIRTUAL_DEVICES), &pack())?;
+    let found: Vec<_> = estate
+        .devices
+        .iter()
+        .map(|d| {
+            (
+                d.id.as_str(),
+                d.max_sockets,
+                d.partition,
+                d.subcapacity_eligible,
+                d.hosted_in.as_deref(),
+                d.cloud(),
+                d.purchased,
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "CT-1",
+                None,
+                Partition::Container,
+                true,
+                Some("aws"),
+                true,
+                None
+            ),
+            (
+                "HV-01",
+                Some(4),
+                Partition::Physical,
+                true,
+                None,
+                false,
+                Some(date(2021, 6, 30))
+            ),
+            (
+                "LPAR-1",
+                None,
+                Partition::HardPartition,
+                true,
+                None,
+                false,
+                None
+            ),
+            ("VM-7", None, Partition::Vm, false, None, false, None),
+            (
+                "VM-9",
+                Some(0),
+                Partition::Vm,
+                true,
+                Some("Azure"),
+                true,
+                None
+            ),
+            (
+                "WS-0012",
+                None,
+                Partition::Physical,
+                true,
+                None,
+                false,
+                None
+            ),
+        ]
+    );
+    Ok(())
+}
+
+#[test]
+fn bad_virtualisation_columns_are_reported() {
+    let devices = "\
+id,max_sockets,partition,subcapacity_eligible,purchased
+WS-0012,-1,lpar,maybe,2021-13-01
+HV-01,4.5,Physicl,,
+VM-7,,,,
+";
+    let files = estate_with(0, devices);
+    assert_eq!(
+        codes_of(&files),
+        [
+            (codes::ESTATE_VALUE, (2, 9)),
+            (codes::ESTATE_VALUE, (2, 12)),
+            (codes::ESTATE_VALUE, (2, 17)),
+            (codes::ESTATE_VALUE, (2, 23)),
+            (codes::ESTATE_VALUE, (3, 7)),
+            (codes::ESTATE_VALUE, (3, 11)),
+        ]
+    );
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn a_host_must_be_another_physical_device() {
+    let devices = "\
+id,host
+WS-0012,
+HV-01,
+VM-7,HV-01
+VM-8,VM-7
+VM-9,VM-9
+VM-10,HV-02
+";
+    let files = estate_with(0, devices);
+    assert_eq!(
+        codes_of(&files),
+        [
+            (codes::ESTATE_VALUE, (5, 6)),
+            (codes::ESTATE_VALUE, (6, 6)),
+            (codes::ESTATE_UNKNOWN_REFERENCE, (7, 7)),
+        ]
+    );
     insta::assert_snapshot!(rendered(&files));
 }
 
