@@ -305,8 +305,15 @@ fn backticked_names(text: &str) -> Vec<&str> {
 
 /// What serde says it expected, in the words of the estate format.
 fn plain_words(text: &str) -> String {
-    text.replace("a sequence", "a list")
-        .replace("a map", "a mapping")
+    // Word by word, so that this file's own "a mapping of fields" stays as it is.
+    text.split(' ')
+        .map(|word| match word {
+            "sequence" => "list",
+            "map" => "mapping",
+            word => word,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// What serde says it found, in the words of the estate format.
@@ -391,6 +398,13 @@ mod tests {
             Some((
                 "expected a list at `licenses[0].allocations`, found the text `none`".to_owned(),
                 (3, 18)
+            ))
+        );
+        assert_eq!(
+            message("licenses:\n  - id: A\n    restrictions: desktop\n"),
+            Some((
+                "expected restrictions (a mapping of fields) at `licenses[0].restrictions`, found the text `desktop`".to_owned(),
+                (3, 19)
             ))
         );
         assert_eq!(
