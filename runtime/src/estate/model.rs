@@ -294,6 +294,40 @@ pub struct Restrictions {
     pub groups: Vec<(String, String)>,
 }
 
+/// The machine a license counts on a virtualised estate, overriding its metric's holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum VirtualCount {
+    /// Each virtual machine with an installation.
+    Vm,
+    /// The host the virtual machines run on.
+    Host,
+    /// The cluster of the host.
+    Cluster,
+}
+
+impl VirtualCount {
+    /// Each count's spelling in `licenses.yaml` and in reports.
+    pub const NAMES: &[(&str, Self)] = &[
+        ("vm", Self::Vm),
+        ("host", Self::Host),
+        ("cluster", Self::Cluster),
+    ];
+
+    pub fn name(self) -> &'static str {
+        name_of(Self::NAMES, self)
+    }
+}
+
+/// How a license counts virtual machines, from its `virtualization` in `licenses.yaml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Virtualization {
+    /// What the license counts; `None` leaves it to the metric.
+    pub count: Option<VirtualCount>,
+    /// Whether the license is counted at sub-capacity (`capacity: sub`): only the capacity of
+    /// the virtual machines, not of the whole host. False is full capacity, the default.
+    pub subcapacity: bool,
+}
+
 /// A license record from `licenses.yaml`, with its SKU already expanded: `metric` and `rights`
 /// are rule ids that the compiled packs declare.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -316,6 +350,9 @@ pub struct License {
     pub restrictions: Restrictions,
     /// Sorted.
     pub allocations: Vec<Allocation>,
+    pub virtualization: Virtualization,
+    /// A number typed in on the record for resource-based metrics, such as IBM RVUs.
+    pub metric_value: Option<Decimal>,
 }
 
 /// A purchase line; linked to exactly one license.
@@ -370,6 +407,9 @@ mod tests {
     fn names_round_trip() {
         for &(name, partition) in Partition::NAMES {
             assert_eq!(partition.name(), name);
+        }
+        for &(name, count) in VirtualCount::NAMES {
+            assert_eq!(count.name(), name);
         }
     }
 }

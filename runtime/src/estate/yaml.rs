@@ -113,6 +113,8 @@ pub(super) struct RawLicense {
     pub expiry: Option<Scalar>,
     pub restrictions: Option<RawRestrictions>,
     pub allocations: Option<Vec<RawAllocation>>,
+    pub virtualization: Option<RawVirtualization>,
+    pub metric_value: Option<Scalar>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,6 +122,16 @@ pub(super) struct RawLicense {
 pub(super) struct RawRestrictions {
     pub os_type: Option<Scalar>,
     pub groups: Option<Vec<Scalar>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "virtualization (a mapping of fields)"
+)]
+pub(super) struct RawVirtualization {
+    pub count: Option<Scalar>,
+    pub capacity: Option<Scalar>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -270,7 +282,7 @@ fn yaml_error(source: &Arc<SourceFile>, base: usize, err: &serde_yaml_ng::Error)
         (
             format!("expected {}{at}, found {}", plain_words(expected), describe_found(found)),
             "wrong kind of value".to_owned(),
-            "`licenses.yaml` holds a `licenses` list of records; each record is a mapping of fields such as `id: L-1`, `allocations` is a list and `restrictions` a mapping".to_owned(),
+            "`licenses.yaml` holds a `licenses` list of records; each record is a mapping of fields such as `id: L-1`, `allocations` is a list, and `restrictions` and `virtualization` are mappings".to_owned(),
         )
     } else if let Some(rest) = message.strip_prefix("duplicate field ") {
         let field = backticked_names(rest).first().copied().unwrap_or_default();
@@ -405,6 +417,13 @@ mod tests {
             Some((
                 "expected restrictions (a mapping of fields) at `licenses[0].restrictions`, found the text `desktop`".to_owned(),
                 (3, 19)
+            ))
+        );
+        assert_eq!(
+            message("licenses:\n  - id: A\n    virtualization: host\n"),
+            Some((
+                "expected virtualization (a mapping of fields) at `licenses[0].virtualization`, found the text `host`".to_owned(),
+                (3, 21)
             ))
         );
         assert_eq!(

@@ -11,7 +11,7 @@ use tally_compiler::ir::{Counts, Duration, Metric, Rights, RightsKind, Sku};
 use super::*;
 use crate::estate::model::{
     Allocation, AllocationKind, AllocationTarget, EntitlementLimit, Groups, LicenseStatus,
-    Restrictions,
+    Restrictions, VirtualCount, Virtualization,
 };
 
 /// A pack with a `device` and a `user` metric, one rights and one SKU.
@@ -279,6 +279,8 @@ fn a_valid_estate_round_trips() -> Result<(), Vec<Diagnostic>> {
                         kind: AllocationKind::Allocated,
                     },
                 ],
+                virtualization: Virtualization::default(),
+                metric_value: None,
             },
             License {
                 id: "L-VISIO-2016".to_owned(),
@@ -298,6 +300,8 @@ fn a_valid_estate_round_trips() -> Result<(), Vec<Diagnostic>> {
                     target: AllocationTarget::Device("WS-0012".to_owned()),
                     kind: AllocationKind::Permanent,
                 }],
+                virtualization: Virtualization::default(),
+                metric_value: None,
             },
         ]
     );
@@ -595,6 +599,75 @@ fn a_bad_date_is_reported() {
     let files = estate_with_license(
         "  - id: L-1\n    metric: device\n    rights: visio.pro\n    expiry: 2026-02-30\n",
     );
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn virtualization_and_metric_value_are_read() -> Result<(), Vec<Diagnostic>> {
+    let files = estate_with_license(
+        "  - id: L-DB2\n    metric: device\n    rights: visio.pro\n    metric_value: 2.20\n    virtualization:\n      count: Host\n      capacity: sub\n\
+         \x20 - id: L-FLOW\n    metric: device\n    rights: visio.pro\n    virtualization: { count: cluster }\n    metric_value: \"0\"\n\
+         \x20 - id: L-FULL\n    metric: device\n    rights: visio.pro\n    virtualization: { capacity: FULL }\n",
+    );
+    let estate = import(&files, &pack())?;
+    let found: Vec<_> = estate
+        .licenses
+        .iter()
+        .map(|l| {
+            (
+                l.id.as_str(),
+                l.virtualization,
+                l.metric_value.map(|v| v.to_string()),
+            )
+        })
+        .collect();
+    let virtualization = |count, subcapacity| Virtualization { count, subcapacity };
+    assert_eq!(
+        found,
+        [
+            ("L-ACROBAT-DC", Virtualization::default(), None),
+            (
+                "L-DB2",
+                virtualization(Some(VirtualCount::Host), true),
+                Some("2.20".to_owned())
+            ),
+            (
+                "L-FLOW",
+                virtualization(Some(VirtualCount::Cluster), false),
+                Some("0".to_owned())
+            ),
+            ("L-FULL", virtualization(None, false), None),
+            ("L-VISIO-2016", Virtualization::default(), None),
+        ]
+    );
+    Ok(())
+}
+
+#[test]
+fn bad_virtualization_and_metric_value_are_reported() {
+    let files = estate_with_license(
+        "  - id: L-1\n    metric: device\n    rights: visio.pro\n    metric_value: -2.2\n    virtualization:\n      count: vms\n      capacity: partial\n\
+         \x20 - id: L-2\n    metric: device\n    rights: visio.pro\n    metric_value: 2,2\n    virtualization: { count: 2 }\n",
+    );
+    assert_eq!(
+        codes_of(&files),
+        [
+            (codes::ESTATE_VALUE, (29, 19)),
+            (codes::ESTATE_VALUE, (31, 14)),
+            (codes::ESTATE_VALUE, (32, 17)),
+            (codes::ESTATE_VALUE, (36, 19)),
+            (codes::ESTATE_VALUE, (37, 30)),
+        ]
+    );
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn an_unknown_virtualization_field_is_reported() {
+    let files = estate_with_license(
+        "  - id: L-1\n    metric: device\n    rights: visio.pro\n    virtualization:\n      count: host\n      capacty: sub\n",
+    );
+    assert_eq!(codes_of(&files), [(codes::ESTATE_SYNTAX, (31, 7))]);
     insta::assert_snapshot!(rendered(&files));
 }
 
