@@ -20,6 +20,9 @@ pub struct Estate {
     pub licenses: Vec<License>,
     /// Sorted by id.
     pub purchases: Vec<Purchase>,
+    /// From the optional `usage.csv`; sorted by application, then moment, and otherwise in
+    /// file order.
+    pub usage: Vec<Usage>,
 }
 
 /// Enterprise-group memberships such as `location=Europe/Berlin`: group type to path.
@@ -353,6 +356,18 @@ pub struct License {
     pub virtualization: Virtualization,
     /// A number typed in on the record for resource-based metrics, such as IBM RVUs.
     pub metric_value: Option<Decimal>,
+}
+
+/// How many of an application were in use at one moment, as a license server reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Usage {
+    /// An application id, as the packs declare them (not checked at import).
+    pub application: String,
+    /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM`, so that moments sort in time order (a day before
+    /// the times on it).
+    pub at: String,
+    /// A whole number of zero or more.
+    pub in_use: Decimal,
 }
 
 /// A purchase line; linked to exactly one license.

@@ -347,6 +347,97 @@ fn a_valid_estate_round_trips() -> Result<(), Vec<Diagnostic>> {
 }
 
 #[test]
+fn usage_is_read_and_sorted_by_application_and_moment() -> Result<(), Vec<Diagnostic>> {
+    let usage = "\
+Application,AT,in_use
+ibm.db2,2025-03-31T14:30,12
+ibm.db2,2025-03-31,3
+flexlm.matlab,2025-04-01 09:00,0
+ibm.db2,2025-03-31t14:30,2
+";
+    let files = estate_with(usize::MAX, "").with_usage(usage);
+    assert_eq!(
+        files.usage.as_ref().map(|f| f.path.as_str()),
+        Some("estate/usage.csv")
+    );
+    let estate = import(&files, &pack())?;
+    let found: Vec<_> = estate
+        .usage
+        .iter()
+        .map(|u| (u.application.as_str(), u.at.as_str(), u.in_use))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("flexlm.matlab", "2025-04-01T09:00", Decimal::ZERO),
+            ("ibm.db2", "2025-03-31", Decimal::from(3)),
+            ("ibm.db2", "2025-03-31T14:30", Decimal::from(12)),
+            ("ibm.db2", "2025-03-31T14:30", Decimal::from(2)),
+        ]
+    );
+    Ok(())
+}
+
+#[test]
+fn an_estate_without_usage_has_no_usage_rows() -> Result<(), Vec<Diagnostic>> {
+    let files = estate_with(usize::MAX, "");
+    assert!(files.usage.is_none());
+    assert!(import(&files, &pack())?.usage.is_empty());
+    let headers_only = files.with_usage("application,at,in_use\n");
+    assert!(import(&headers_only, &pack())?.usage.is_empty());
+    Ok(())
+}
+
+#[test]
+fn bad_usage_rows_are_reported() {
+    let usage = "\
+application,at,in_use
+,2025-03-31,1
+ibm.db2,2025-03-31T25:00,-1
+ibm.db2,31.03.2025,1.5
+ibm.db2,,
+";
+    let files = estate_with(usize::MAX, "").with_usage(usage);
+    assert_eq!(
+        codes_of(&files),
+        [
+            (codes::ESTATE_VALUE, (2, 1)),
+            (codes::ESTATE_VALUE, (3, 9)),
+            (codes::ESTATE_VALUE, (3, 26)),
+            (codes::ESTATE_VALUE, (4, 9)),
+            (codes::ESTATE_VALUE, (4, 20)),
+            (codes::ESTATE_VALUE, (5, 9)),
+            (codes::ESTATE_VALUE, (5, 10)),
+        ]
+    );
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn usage_needs_its_three_columns() {
+    let files = estate_with(usize::MAX, "").with_usage("application,in_use,users\nibm.db2,1,\n");
+    let found: Vec<_> = errors(&files)
+        .iter()
+        .map(|d| (d.code, d.line_col(), d.message.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                codes::ESTATE_COLUMNS,
+                (1, 1),
+                "missing column `at`".to_owned()
+            ),
+            (
+                codes::ESTATE_COLUMNS,
+                (1, 20),
+                "unknown column `users`".to_owned()
+            ),
+        ]
+    );
+}
+
+#[test]
 fn import_is_deterministic() {
     let files = estate_with(usize::MAX, "");
     assert_eq!(import(&files, &pack()), import(&files, &pack()));
@@ -773,7 +864,7 @@ fn a_missing_file_is_reported_by_read_dir() -> std::io::Result<()> {
 }
 
 #[test]
-fn read_dir_reads_all_five_files() -> std::io::Result<()> {
+fn read_dir_reads_all_five_files_and_usage_if_there() -> std::io::Result<()> {
     let dir = std::env::temp_dir().join(format!("tally-estate-ok-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     for (name, text) in FILE_NAMES
@@ -783,6 +874,8 @@ fn read_dir_reads_all_five_files() -> std::io::Result<()> {
         std::fs::write(dir.join(name), text)?;
     }
     let files = EstateFiles::read_dir(&dir);
+    std::fs::write(dir.join("usage.csv"), "application,at,in_use\n")?;
+    let with_usage = EstateFiles::read_dir(&dir);
     std::fs::remove_dir_all(&dir)?;
     let files = files.ok();
     assert_eq!(
@@ -790,8 +883,40 @@ fn read_dir_reads_all_five_files() -> std::io::Result<()> {
         Some(dir.join("purchases.csv").display().to_string())
     );
     assert_eq!(
-        files.map(|f| f.licenses.text.clone()),
+        files.as_ref().map(|f| f.licenses.text.clone()),
         Some(LICENSES.to_owned())
+    );
+    assert_eq!(files.map(|f| f.usage.is_none()), Some(true));
+    assert_eq!(
+        with_usage
+            .ok()
+            .and_then(|f| f.usage)
+            .map(|u| u.path.clone()),
+        Some(dir.join("usage.csv").display().to_string())
+    );
+    Ok(())
+}
+
+#[test]
+fn an_unreadable_usage_file_is_reported_by_read_dir() -> std::io::Result<()> {
+    let dir = std::env::temp_dir().join(format!("tally-estate-usage-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("usage.csv"))?;
+    for (name, text) in FILE_NAMES
+        .iter()
+        .zip([DEVICES, USERS, EVIDENCE, LICENSES, PURCHASES])
+    {
+        std::fs::write(dir.join(name), text)?;
+    }
+    let result = EstateFiles::read_dir(&dir);
+    std::fs::remove_dir_all(&dir)?;
+    let errors = result.err().unwrap_or_default();
+    let found: Vec<_> = errors
+        .iter()
+        .map(|d| (d.code, d.span, d.label.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [(codes::ESTATE_FILE, None, "`usage.csv` could not be read")]
     );
     Ok(())
 }
