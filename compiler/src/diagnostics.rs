@@ -112,19 +112,6 @@ pub mod codes {
     /// A metric's rhai script is missing or does not compile.
     pub const SCRIPT_ERROR: Code = Code("T0117");
 
-    /// An estate file is missing or unreadable.
-    pub const ESTATE_FILE: Code = Code("T0201");
-    /// A CSV file lacks a required column or has an unknown one.
-    pub const ESTATE_COLUMNS: Code = Code("T0202");
-    /// A CSV or YAML field has a value of the wrong form.
-    pub const ESTATE_VALUE: Code = Code("T0203");
-    /// Two records in an estate share an id.
-    pub const ESTATE_DUPLICATE_ID: Code = Code("T0204");
-    /// An estate record refers to a device, user, license, SKU, metric or rights that does not exist.
-    pub const ESTATE_UNKNOWN_REFERENCE: Code = Code("T0205");
-    /// An estate file is not well-formed CSV or YAML.
-    pub const ESTATE_SYNTAX: Code = Code("T0206");
-
     /// Every code with its one-line summary, in code order.
     pub const ALL: &[(Code, &str)] = &[
         (SYNTAX, "a rule file does not follow the grammar"),
@@ -168,21 +155,6 @@ pub mod codes {
         (
             SCRIPT_ERROR,
             "a metric's script is missing or does not compile",
-        ),
-        (ESTATE_FILE, "an estate file is missing or unreadable"),
-        (
-            ESTATE_COLUMNS,
-            "a CSV file lacks a required column or has an unknown one",
-        ),
-        (ESTATE_VALUE, "a field has a value of the wrong form"),
-        (ESTATE_DUPLICATE_ID, "two estate records share an id"),
-        (
-            ESTATE_UNKNOWN_REFERENCE,
-            "an estate record refers to something that does not exist",
-        ),
-        (
-            ESTATE_SYNTAX,
-            "an estate file is not well-formed CSV or YAML",
         ),
     ];
 }

@@ -46,18 +46,31 @@ fn truncated_and_mangled_estate_files_never_panic() {
                     "cut",
                     [files[0], files[1], files[2], files[3], files[4]],
                 );
-                if let Err(diagnostics) = estate::import(&files, &pack) {
-                    assert!(!diagnostics.is_empty());
-                    for d in &diagnostics {
-                        assert!(
-                            !d.help.is_empty() && !d.label.is_empty(),
-                            "{}",
-                            d.one_line()
-                        );
-                    }
-                    let _ = diagnostics.first().map(|d| d.render());
-                }
+                import_never_panics(&files, &pack);
             }
         }
+    }
+    let usage = "application,at,in_use\nibm.db2,2025-03-31T14:30,12\n\"ibm.db2\",2025-04-01,3\n";
+    let files: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let files = EstateFiles::from_texts("cut", [files[0], files[1], files[2], files[3], files[4]]);
+    for (end, _) in usage.char_indices() {
+        for variant in [&usage[..end], &usage[end..]] {
+            import_never_panics(&files.clone().with_usage(variant), &pack);
+        }
+    }
+}
+
+/// Imports the files; any error comes with a label and a help line, and renders.
+fn import_never_panics(files: &EstateFiles, pack: &tally_compiler::ir::CompiledPack) {
+    if let Err(diagnostics) = estate::import(files, pack) {
+        assert!(!diagnostics.is_empty());
+        for d in &diagnostics {
+            assert!(
+                !d.help.is_empty() && !d.label.is_empty(),
+                "{}",
+                d.one_line()
+            );
+        }
+        let _ = diagnostics.first().map(|d| d.render());
     }
 }

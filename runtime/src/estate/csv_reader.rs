@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use csv::StringRecord;
-use tally_compiler::diagnostics::{Span, codes};
+use tally_compiler::diagnostics::Span;
 
+use super::codes;
 use super::values::{Checker, Field, backticked, did_you_mean_prefix};
 
 /// A column a CSV file may have.

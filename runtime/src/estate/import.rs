@@ -1,4 +1,4 @@
-//! Estate import: reads the five files of an estate folder, checks every row and field,
+//! Estate import: reads the files of an estate folder, checks every row and field,
 //! resolves references between the files and against the compiled packs, and builds the
 //! [`Estate`]. Every problem in every file is reported; any error means no estate.
 
@@ -6,17 +6,20 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use tally_compiler::diagnostics::{self, Diagnostic, SourceFile, Span, codes};
+use rust_decimal::Decimal;
+use tally_compiler::diagnostics::{self, Diagnostic, SourceFile, Span};
 use tally_compiler::ir::CompiledPack;
 
+use super::codes;
 use super::csv_reader::{self, Column, Row, Table};
 use super::licenses;
 use super::model::{
-    Chassis, Device, Estate, Evidence, EvidenceKind, License, OsType, Purchase, User, UserStatus,
+    Chassis, Device, Estate, Evidence, EvidenceKind, License, ON_PREMISES, OsType, Partition,
+    Purchase, Usage, User, UserStatus,
 };
 use super::values::{self, Checker, Field, What, backticked};
 
-/// The five files of an estate, as text.
+/// The files of an estate, as text.
 #[derive(Debug, Clone)]
 pub struct EstateFiles {
     pub devices: Arc<SourceFile>,
@@ -24,9 +27,11 @@ pub struct EstateFiles {
     pub evidence: Arc<SourceFile>,
     pub licenses: Arc<SourceFile>,
     pub purchases: Arc<SourceFile>,
+    /// `usage.csv`, which an estate may leave out.
+    pub usage: Option<Arc<SourceFile>>,
 }
 
-/// The files of an estate folder, in the order of [`EstateFiles::from_texts`].
+/// The files an estate folder must have, in the order of [`EstateFiles::from_texts`].
 const FILE_NAMES: [&str; 5] = [
     "devices.csv",
     "users.csv",
@@ -35,24 +40,33 @@ const FILE_NAMES: [&str; 5] = [
     "purchases.csv",
 ];
 
+/// The file an estate folder may have.
+const USAGE_FILE: &str = "usage.csv";
+
 impl EstateFiles {
-    /// Reads the five files from a folder; a missing or unreadable file is a T0201 diagnostic.
+    /// Reads the five files from a folder, and `usage.csv` if it is there; a missing or
+    /// unreadable file is a T0201 diagnostic.
     pub fn read_dir(dir: &Path) -> Result<Self, Vec<Diagnostic>> {
         let mut errors = Vec::new();
         let sources = FILE_NAMES.map(|name| {
-            let path = dir.join(name);
-            let shown = path.display().to_string();
-            match std::fs::read_to_string(&path) {
-                Ok(text) => SourceFile::new(shown, text),
-                Err(err) => {
-                    let source = SourceFile::new(shown, "");
-                    errors.push(unreadable(&source, name, &err));
-                    source
-                }
-            }
+            read_file(dir, name).unwrap_or_else(|(source, err)| {
+                errors.push(unreadable(&source, name, &err));
+                source
+            })
         });
+        let usage = match read_file(dir, USAGE_FILE) {
+            Ok(source) => Some(source),
+            Err((_, err)) if err.kind() == std::io::ErrorKind::NotFound => None,
+            Err((source, err)) => {
+                errors.push(unreadable(&source, USAGE_FILE, &err));
+                None
+            }
+        };
         if errors.is_empty() {
-            Ok(Self::from_sources(sources))
+            Ok(Self {
+                usage,
+                ..Self::from_sources(sources)
+            })
         } else {
             diagnostics::sort(&mut errors);
             Err(errors)
@@ -60,13 +74,26 @@ impl EstateFiles {
     }
 
     /// Builds from in-memory texts in the order devices, users, evidence, licenses,
-    /// purchases; `dir` is the folder shown in paths, e.g. `examples/contoso`.
+    /// purchases, without `usage.csv` (see [`EstateFiles::with_usage`]); `dir` is the folder
+    /// shown in paths, e.g. `examples/contoso`.
     pub fn from_texts(dir: &str, texts: [&str; 5]) -> Self {
         let mut names = FILE_NAMES.iter();
         Self::from_sources(texts.map(|text| {
             let name = names.next().copied().unwrap_or_default();
             SourceFile::new(Path::new(dir).join(name).display().to_string(), text)
         }))
+    }
+
+    /// The same files with `usage.csv` as text, in the folder of the others.
+    pub fn with_usage(self, text: &str) -> Self {
+        let dir = Path::new(&self.devices.path)
+            .parent()
+            .unwrap_or(Path::new(""));
+        let path = dir.join(USAGE_FILE).display().to_string();
+        Self {
+            usage: Some(SourceFile::new(path, text)),
+            ..self
+        }
     }
 
     fn from_sources(sources: [Arc<SourceFile>; 5]) -> Self {
@@ -77,7 +104,19 @@ impl EstateFiles {
             evidence,
             licenses,
             purchases,
+            usage: None,
         }
+    }
+}
+
+/// Reads one file of an estate folder; when it cannot be read, an empty file to point the
+/// diagnostic at, and the reason.
+fn read_file(dir: &Path, name: &str) -> Result<Arc<SourceFile>, (Arc<SourceFile>, std::io::Error)> {
+    let path = dir.join(name);
+    let shown = path.display().to_string();
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(SourceFile::new(shown, text)),
+        Err(err) => Err((SourceFile::new(shown, ""), err)),
     }
 }
 
@@ -101,7 +140,7 @@ fn unreadable(source: &Arc<SourceFile>, name: &str, err: &std::io::Error) -> Dia
     Diagnostic::error(codes::ESTATE_FILE, source, None, message)
         .with_label(format!("`{name}` could not be read"))
         .with_help(format!(
-            "create the file as UTF-8 text: an estate folder holds {}, and a CSV file may hold just its header row",
+            "create the file as UTF-8 text: an estate folder holds {} (and may hold `{USAGE_FILE}`), and a CSV file may hold just its header row",
             backticked(FILE_NAMES)
         ))
 }
@@ -114,6 +153,7 @@ pub fn import(files: &EstateFiles, pack: &CompiledPack) -> Result<Estate, Vec<Di
     let evidence = read_evidence(&files.evidence, &mut references);
     let licenses = licenses::read(&files.licenses, pack, &mut references);
     let purchases = read_purchases(&files.purchases, &licenses, &mut references);
+    let usage = files.usage.as_ref().map(read_usage);
 
     let targets = Targets {
         devices: (&files.devices, devices.ids.as_ref()),
@@ -126,16 +166,23 @@ pub fn import(files: &EstateFiles, pack: &CompiledPack) -> Result<Estate, Vec<Di
     errors.extend(evidence.diagnostics);
     errors.extend(licenses.diagnostics);
     errors.extend(purchases.diagnostics);
+    let mut usage = usage.map_or_else(Vec::new, |usage| {
+        errors.extend(usage.diagnostics);
+        usage.records
+    });
     if !errors.is_empty() {
         diagnostics::sort(&mut errors);
         return Err(errors);
     }
+    // A stable sort: rows of one application at one moment stay in file order.
+    usage.sort_by(|a, b| (&a.application, &a.at).cmp(&(&b.application, &b.at)));
     Ok(Estate {
         devices: sorted_by_id(devices.records, |d| &d.id),
         users: sorted_by_id(users.records, |u| &u.id),
         evidence: evidence.records,
         licenses: sorted_by_id(licenses.records, |l| &l.id),
         purchases: sorted_by_id(purchases.records, |p| &p.id),
+        usage,
     })
 }
 
@@ -291,9 +338,14 @@ const DEVICE_COLUMNS: &[Column] = &[
     Column::optional("cores"),
     Column::optional("threads"),
     Column::optional("sockets"),
+    Column::optional("max_sockets"),
     Column::optional("processor_model"),
     Column::optional("host"),
     Column::optional("cluster"),
+    Column::optional("partition"),
+    Column::optional("subcapacity_eligible"),
+    Column::optional("hosted_in"),
+    Column::optional("purchased"),
     Column::optional("assigned_user"),
     Column::optional("calculated_user"),
     Column::optional("role"),
@@ -308,6 +360,25 @@ const PROCESSORS: What = What::optional("number of processors", "the processor c
 const CORES: What = What::optional("number of cores", "the core count", "8");
 const THREADS: What = What::optional("number of threads", "the thread count", "16");
 const SOCKETS: What = What::optional("number of sockets", "the socket count", "1");
+const MAX_SOCKETS: What =
+    What::optional("maximum number of sockets", "the maximum socket count", "4");
+const PARTITION: What = What::derived(
+    "partition",
+    "the partition",
+    "hard_partition",
+    "`vm` when the device has a host or the chassis `vm`, else `physical`",
+);
+const SUBCAPACITY_ELIGIBLE: What = What::defaulted(
+    "sub-capacity eligibility",
+    "whether the device is eligible for sub-capacity licensing",
+    "false",
+    "true",
+);
+const PURCHASED: What = What::optional(
+    "hardware purchase date",
+    "the hardware's purchase date",
+    "2021-06-30",
+);
 
 const CHASSIS_NAMES: &[(&str, Chassis)] = &[
     ("desktop", Chassis::Desktop),
@@ -327,35 +398,90 @@ fn read_devices(source: &Arc<SourceFile>, references: &mut References) -> Import
     let (mut check, table) = read_table(source, DEVICE_COLUMNS);
     let mut ids = Ids::default();
     let mut records = Vec::new();
+    // The id and `host` fields of each device that names a host, checked once all are read.
+    let mut guests = Vec::new();
     for row in &table.rows {
         let id = check
             .required(row.get("id"), row.span, &DEVICE_ID)
             .filter(|id| ids.claim(&mut check, id, "device"));
+        let chassis = check.choice(row.get("chassis"), &CHASSIS, CHASSIS_NAMES);
+        let host = references.add(Target::Device, source, row.get("host"));
+        let partition = check
+            .choice(row.get("partition"), &PARTITION, Partition::NAMES)
+            .unwrap_or(if host.is_some() || chassis == Some(Chassis::Vm) {
+                Partition::Vm
+            } else {
+                Partition::Physical
+            });
         let device = Device {
             id: values::text(id).unwrap_or_default(),
             name: values::text(row.get("name").filter(|f| f.value().is_some()).or(id))
                 .unwrap_or_default(),
-            chassis: check.choice(row.get("chassis"), &CHASSIS, CHASSIS_NAMES),
+            chassis,
             os: values::text(row.get("os")),
             os_type: check.choice(row.get("os_type"), &OS_TYPE, OS_TYPES),
             processors: check.whole(row.get("processors"), &PROCESSORS, 0),
             cores: check.whole(row.get("cores"), &CORES, 0),
             threads: check.whole(row.get("threads"), &THREADS, 0),
             sockets: check.whole(row.get("sockets"), &SOCKETS, 0),
+            max_sockets: check.whole(row.get("max_sockets"), &MAX_SOCKETS, 0),
             processor_model: values::text(row.get("processor_model")),
-            host: references.add(Target::Device, source, row.get("host")),
+            host,
             cluster: values::text(row.get("cluster")),
+            partition,
+            subcapacity_eligible: check
+                .flag(row.get("subcapacity_eligible"), &SUBCAPACITY_ELIGIBLE)
+                .unwrap_or(true),
+            hosted_in: values::text(row.get("hosted_in"))
+                .filter(|h| !h.eq_ignore_ascii_case(ON_PREMISES)),
+            purchased: check.date(row.get("purchased"), &PURCHASED),
             assigned_user: references.add(Target::User, source, row.get("assigned_user")),
             calculated_user: references.add(Target::User, source, row.get("calculated_user")),
             role: lowercase(row.get("role")),
             status: lowercase(row.get("status")),
             groups: check.groups(row.get("groups")),
         };
+        if let (Some(id), Some(host)) = (id, row.get("host").filter(|f| f.value().is_some())) {
+            guests.push((id, host));
+        }
         if id.is_some() {
             records.push(device);
         }
     }
+    check_hosts(&mut check, &guests, &records);
     Imported::new(records, ids, table.complete, check)
+}
+
+/// A T0203 error for a device that is its own host, or whose host has a host of its own: a
+/// host is the machine virtual machines run on. (A host that names no device is a T0205 error,
+/// found with the other references.)
+fn check_hosts(check: &mut Checker, guests: &[(&Field, &Field)], devices: &[Device]) {
+    let host_of: BTreeMap<&str, Option<&str>> = devices
+        .iter()
+        .map(|d| (d.id.as_str(), d.host.as_deref()))
+        .collect();
+    for &(id, host) in guests {
+        if host.text == id.text {
+            check.report(
+                codes::ESTATE_VALUE,
+                Some(host.span),
+                format!("device `{}` is its own host", id.text),
+                "the device's own id",
+                "write the id of the device this virtual machine runs on, or leave `host` empty for a physical device",
+            );
+        } else if let Some(Some(outer)) = host_of.get(host.text.as_str()) {
+            check.report(
+                codes::ESTATE_VALUE,
+                Some(host.span),
+                format!("host `{}` is itself a virtual machine", host.text),
+                format!("`{}` has the host `{outer}`", host.text),
+                format!(
+                    "a host is the physical machine virtual machines run on: write that machine's id, or leave the `host` of `{}` empty if it is not a virtual machine",
+                    host.text
+                ),
+            );
+        }
+    }
 }
 
 fn lowercase(field: Option<&Field>) -> Option<String> {
@@ -569,6 +695,44 @@ fn read_purchases(
         }
     }
     Imported::new(records, ids, table.complete, check)
+}
+
+const USAGE_COLUMNS: &[Column] = &[
+    Column::required("application"),
+    Column::required("at"),
+    Column::required("in_use"),
+];
+
+const APPLICATION: What = What::required(
+    "application id",
+    "the application's id",
+    "microsoft.visio.professional_2016",
+);
+const AT: What = What::required("usage time", "when the count was taken", "2025-03-31T14:30");
+const IN_USE: What = What::required("in-use count", "how many were in use", "12");
+
+/// Reads `usage.csv`. Its application ids are not checked against the packs.
+fn read_usage(source: &Arc<SourceFile>) -> Imported<Usage> {
+    let (mut check, table) = read_table(source, USAGE_COLUMNS);
+    let mut records = Vec::new();
+    for row in &table.rows {
+        let application = check.required(row.get("application"), row.span, &APPLICATION);
+        let at = check
+            .required(row.get("at"), row.span, &AT)
+            .and_then(|f| check.moment(Some(f), &AT));
+        let in_use = check
+            .required(row.get("in_use"), row.span, &IN_USE)
+            .and_then(|f| check.whole(Some(f), &IN_USE, 0));
+        if let (Some(application), Some(at), Some(in_use)) = (application, at, in_use) {
+            records.push(Usage {
+                application: application.text.clone(),
+                at,
+                in_use: Decimal::from(in_use),
+            });
+        }
+    }
+    // Nothing refers to usage rows.
+    Imported::new(records, Ids::default(), table.complete, check)
 }
 
 /// The license of a purchase row without a `license`: the one license with the row's sku.

@@ -5,16 +5,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
-use tally_compiler::diagnostics::{SourceFile, Span, codes};
+use tally_compiler::diagnostics::{SourceFile, Span};
 use tally_compiler::ir::CompiledPack;
 
+use super::codes;
 use super::import::{EXPIRY, Ids, Imported, OS_TYPE, OS_TYPES, References, Target, UNIT_PRICE};
 use super::model::{
     Allocation, AllocationKind, AllocationTarget, EntitlementLimit, License, LicenseStatus,
-    Restrictions,
+    Restrictions, VirtualCount, Virtualization,
 };
 use super::values::{self, Checker, Field, What, did_you_mean_prefix};
-use super::yaml::{Document, Node, RawAllocation, RawLicense, RawRestrictions};
+use super::yaml::{Document, Node, RawAllocation, RawLicense, RawRestrictions, RawVirtualization};
 
 const LICENSE_ID: What = What::required("license id", "the license's id", "L-VISIO-2016");
 const PRIORITY: What = What::optional("priority", "the priority", "1");
@@ -27,6 +28,18 @@ const ALLOCATION_KIND: What = What::defaulted(
     "permanent",
     "allocated",
 );
+
+const VIRTUAL_COUNT: What = What::derived(
+    "virtualization count",
+    "what the license counts",
+    "host",
+    "what the metric counts",
+);
+const CAPACITY: What = What::defaulted("virtualization capacity", "the capacity", "sub", "full");
+const METRIC_VALUE: What = What::optional("metric value", "the metric value", "2.2");
+
+/// `capacity` in `virtualization`: whether the license is counted at sub-capacity.
+const CAPACITIES: &[(&str, bool)] = &[("full", false), ("sub", true)];
 
 const ALLOCATION_KINDS: &[(&str, AllocationKind)] = &[
     ("allocated", AllocationKind::Allocated),
@@ -174,7 +187,41 @@ fn license(
             &node.child("allocations"),
             raw.allocations.as_deref().unwrap_or_default(),
         ),
+        virtualization: virtualization(
+            check,
+            &node.child("virtualization"),
+            raw.virtualization.as_ref(),
+        ),
+        metric_value: check.amount(
+            node.field("metric_value", raw.metric_value.as_ref())
+                .as_ref(),
+            &METRIC_VALUE,
+        ),
         id,
+    }
+}
+
+fn virtualization(
+    check: &mut Checker,
+    node: &Node<'_>,
+    raw: Option<&RawVirtualization>,
+) -> Virtualization {
+    let Some(raw) = raw else {
+        return Virtualization::default();
+    };
+    Virtualization {
+        count: check.choice(
+            node.field("count", raw.count.as_ref()).as_ref(),
+            &VIRTUAL_COUNT,
+            VirtualCount::NAMES,
+        ),
+        subcapacity: check
+            .choice(
+                node.field("capacity", raw.capacity.as_ref()).as_ref(),
+                &CAPACITY,
+                CAPACITIES,
+            )
+            .unwrap_or(false),
     }
 }
 

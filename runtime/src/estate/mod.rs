@@ -1,5 +1,6 @@
 //! The estate: the data model and the importer for an estate folder.
 
+pub mod codes;
 mod csv_reader;
 pub mod import;
 mod licenses;

@@ -20,6 +20,9 @@ pub struct Estate {
     pub licenses: Vec<License>,
     /// Sorted by id.
     pub purchases: Vec<Purchase>,
+    /// From the optional `usage.csv`; sorted by application, then moment, and otherwise in
+    /// file order.
+    pub usage: Vec<Usage>,
 }
 
 /// Enterprise-group memberships such as `location=Europe/Berlin`: group type to path.
@@ -43,8 +46,36 @@ pub enum OsType {
     Server,
 }
 
+/// How a machine is partitioned, which decides what a virtualisation-aware metric counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum Partition {
+    /// A machine of its own.
+    #[default]
+    Physical,
+    /// A virtual machine on a host.
+    Vm,
+    /// A hard partition (such as an LPAR): counted as a host of its own.
+    HardPartition,
+    /// A container on a host.
+    Container,
+}
+
+impl Partition {
+    /// Each partition's spelling in `devices.csv` and in reports.
+    pub const NAMES: &[(&str, Self)] = &[
+        ("physical", Self::Physical),
+        ("vm", Self::Vm),
+        ("hard_partition", Self::HardPartition),
+        ("container", Self::Container),
+    ];
+
+    pub fn name(self) -> &'static str {
+        name_of(Self::NAMES, self)
+    }
+}
+
 /// An inventory device.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Device {
     pub id: String,
     pub name: String,
@@ -55,10 +86,22 @@ pub struct Device {
     pub cores: Option<u32>,
     pub threads: Option<u32>,
     pub sockets: Option<u32>,
+    /// The most sockets the server model can take (IBM PVU tiers).
+    pub max_sockets: Option<u32>,
     pub processor_model: Option<String>,
     /// The host device id, for a virtual machine.
     pub host: Option<String>,
     pub cluster: Option<String>,
+    /// As given in `devices.csv`; when not given, [`Partition::Vm`] for a device with a host or
+    /// the `vm` chassis, else [`Partition::Physical`].
+    pub partition: Partition,
+    /// Whether sub-capacity licensing may count this device's share of its host; true unless
+    /// `devices.csv` says otherwise.
+    pub subcapacity_eligible: bool,
+    /// The cloud provider hosting the device; `None` when it is on premises.
+    pub hosted_in: Option<String>,
+    /// The hardware purchase date.
+    pub purchased: Option<Date>,
     pub assigned_user: Option<String>,
     pub calculated_user: Option<String>,
     /// production, test, development, … (free text, lowercased).
@@ -68,12 +111,52 @@ pub struct Device {
     pub groups: Groups,
 }
 
+/// How `hosted_in` spells "not in a cloud".
+pub const ON_PREMISES: &str = "on_premises";
+
+impl Default for Device {
+    /// A device with nothing known: physical, on premises and eligible for sub-capacity.
+    fn default() -> Self {
+        Self {
+            id: String::new(),
+            name: String::new(),
+            chassis: None,
+            os: None,
+            os_type: None,
+            processors: None,
+            cores: None,
+            threads: None,
+            sockets: None,
+            max_sockets: None,
+            processor_model: None,
+            host: None,
+            cluster: None,
+            partition: Partition::Physical,
+            subcapacity_eligible: true,
+            hosted_in: None,
+            purchased: None,
+            assigned_user: None,
+            calculated_user: None,
+            role: None,
+            status: None,
+            groups: Groups::new(),
+        }
+    }
+}
+
 impl Device {
     /// The user who counts for this device: the assigned user, else the calculated one.
     pub fn primary_user(&self) -> Option<&str> {
         self.assigned_user
             .as_deref()
             .or(self.calculated_user.as_deref())
+    }
+
+    /// Whether the device is hosted in a cloud rather than on premises.
+    pub fn cloud(&self) -> bool {
+        self.hosted_in
+            .as_deref()
+            .is_some_and(|h| !h.is_empty() && !h.eq_ignore_ascii_case(ON_PREMISES))
     }
 }
 
@@ -214,6 +297,40 @@ pub struct Restrictions {
     pub groups: Vec<(String, String)>,
 }
 
+/// The machine a license counts on a virtualised estate, overriding its metric's holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum VirtualCount {
+    /// Each virtual machine with an installation.
+    Vm,
+    /// The host the virtual machines run on.
+    Host,
+    /// The cluster of the host.
+    Cluster,
+}
+
+impl VirtualCount {
+    /// Each count's spelling in `licenses.yaml` and in reports.
+    pub const NAMES: &[(&str, Self)] = &[
+        ("vm", Self::Vm),
+        ("host", Self::Host),
+        ("cluster", Self::Cluster),
+    ];
+
+    pub fn name(self) -> &'static str {
+        name_of(Self::NAMES, self)
+    }
+}
+
+/// How a license counts virtual machines, from its `virtualization` in `licenses.yaml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Virtualization {
+    /// What the license counts; `None` leaves it to the metric.
+    pub count: Option<VirtualCount>,
+    /// Whether the license is counted at sub-capacity (`capacity: sub`): only the capacity of
+    /// the virtual machines, not of the whole host. False is full capacity, the default.
+    pub subcapacity: bool,
+}
+
 /// A license record from `licenses.yaml`, with its SKU already expanded: `metric` and `rights`
 /// are rule ids that the compiled packs declare.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -236,6 +353,21 @@ pub struct License {
     pub restrictions: Restrictions,
     /// Sorted.
     pub allocations: Vec<Allocation>,
+    pub virtualization: Virtualization,
+    /// A number typed in on the record for resource-based metrics, such as IBM RVUs.
+    pub metric_value: Option<Decimal>,
+}
+
+/// How many of an application were in use at one moment, as a license server reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Usage {
+    /// An application id, as the packs declare them (not checked at import).
+    pub application: String,
+    /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM`, so that moments sort in time order (a day before
+    /// the times on it).
+    pub at: String,
+    /// A whole number of zero or more.
+    pub in_use: Decimal,
 }
 
 /// A purchase line; linked to exactly one license.
@@ -260,5 +392,39 @@ impl Purchase {
         !self.disabled
             && self.effective.is_none_or(|d| d <= as_of)
             && self.expiry.is_none_or(|d| as_of <= d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_default_device_is_physical_on_premises_and_eligible() {
+        let device = Device::default();
+        assert_eq!(device.partition, Partition::Physical);
+        assert!(device.subcapacity_eligible);
+        assert!(!device.cloud());
+    }
+
+    #[test]
+    fn a_device_is_in_a_cloud_unless_hosted_on_premises() {
+        let hosted = |at: &str| Device {
+            hosted_in: Some(at.to_owned()),
+            ..Device::default()
+        };
+        assert!(hosted("aws").cloud());
+        assert!(!hosted("On_Premises").cloud());
+        assert!(!hosted("").cloud());
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for &(name, partition) in Partition::NAMES {
+            assert_eq!(partition.name(), name);
+        }
+        for &(name, count) in VirtualCount::NAMES {
+            assert_eq!(count.name(), name);
+        }
     }
 }

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
-use tally_compiler::diagnostics::{Code, Diagnostic, SourceFile, Span, codes};
+use tally_compiler::diagnostics::{Code, Diagnostic, SourceFile, Span};
 
+use super::codes;
 use super::model::Groups;
 
 /// One field of a record as written: its trimmed text and where it is in the source.
@@ -33,6 +34,8 @@ pub(super) enum IfEmpty {
     Unknown,
     /// An empty field means this default value.
     Default(&'static str),
+    /// An empty field means a value that depends on other fields, as this text says.
+    Derived(&'static str),
 }
 
 /// How messages name a field: "invalid {name} `…`", "write {the} as …, such as `{example}`".
@@ -77,6 +80,20 @@ impl What {
         }
     }
 
+    pub const fn derived(
+        name: &'static str,
+        the: &'static str,
+        example: &'static str,
+        rule: &'static str,
+    ) -> Self {
+        Self {
+            name,
+            the,
+            example,
+            if_empty: IfEmpty::Derived(rule),
+        }
+    }
+
     /// The end of a help text that says the field may be left empty.
     fn or_empty(&self) -> String {
         match self.if_empty {
@@ -85,6 +102,7 @@ impl What {
             IfEmpty::Default(default) => {
                 format!(", or leave the field empty for the default `{default}`")
             }
+            IfEmpty::Derived(rule) => format!(", or leave the field empty for {rule}"),
         }
     }
 }
@@ -241,6 +259,29 @@ impl Checker {
             label,
             format!(
                 "write {} as year-month-day, such as `{}`{}",
+                what.the,
+                what.example,
+                what.or_empty()
+            ),
+        );
+        None
+    }
+
+    /// A moment written `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM`, kept in that form (the `T` may
+    /// also be written `t` or a space) so that moments sort in time order.
+    pub fn moment(&mut self, field: Option<&Field>, what: &What) -> Option<String> {
+        let (field, text) = present(field)?;
+        let label = match parse_moment(text) {
+            Ok(moment) => return Some(moment),
+            Err(label) => label,
+        };
+        self.report(
+            codes::ESTATE_VALUE,
+            Some(field.span),
+            format!("invalid {} `{text}`", what.name),
+            label,
+            format!(
+                "write {} as year-month-day, with hours:minutes after a `T` for a time of day, such as `{}`{}",
                 what.the,
                 what.example,
                 what.or_empty()
@@ -420,14 +461,15 @@ fn is_plain_decimal(text: &str) -> bool {
     all_digits(whole) && all_digits(fraction)
 }
 
+const DATE_FORM: &str = "expected a date as `YYYY-MM-DD`";
+
 /// A date written `YYYY-MM-DD`; the error is a label saying what is wrong.
 fn parse_date(text: &str) -> Result<Date, &'static str> {
-    const FORM: &str = "expected a date as `YYYY-MM-DD`";
     let mut parts = text.split('-');
     let (Some(year), Some(month), Some(day), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(FORM);
+        return Err(DATE_FORM);
     };
     let number = |s: &str, len: usize| {
         (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
@@ -436,12 +478,41 @@ fn parse_date(text: &str) -> Result<Date, &'static str> {
     };
     let (Some(year), Some(month), Some(day)) = (number(year, 4), number(month, 2), number(day, 2))
     else {
-        return Err(FORM);
+        return Err(DATE_FORM);
     };
     let (Ok(month), Ok(day)) = (i8::try_from(month), i8::try_from(day)) else {
-        return Err(FORM);
+        return Err(DATE_FORM);
     };
     Date::new(year, month, day).map_err(|_| "no such day")
+}
+
+/// A moment written `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM` (also with `t` or a space for `T`),
+/// returned with a `T`; the error is a label saying what is wrong.
+fn parse_moment(text: &str) -> Result<String, &'static str> {
+    const FORM: &str = "expected `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM`";
+    let (day, time) = match text.split_once(['T', 't', ' ']) {
+        Some((day, time)) => (day, Some(time)),
+        None => (text, None),
+    };
+    parse_date(day).map_err(|label| if label == DATE_FORM { FORM } else { label })?;
+    let Some(time) = time else {
+        return Ok(day.to_owned());
+    };
+    let two_digits = |s: &str| {
+        (s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u8>().ok())
+            .flatten()
+    };
+    let Some((Some(hour), Some(minute))) = time
+        .split_once(':')
+        .map(|(h, m)| (two_digits(h), two_digits(m)))
+    else {
+        return Err(FORM);
+    };
+    if hour > 23 || minute > 59 {
+        return Err("no such time of day");
+    }
+    Ok(format!("{day}T{time}"))
 }
 
 /// `` `a`, `b`, `c` ``.
@@ -526,6 +597,53 @@ mod tests {
         assert!(parse_date("2024-2-29").is_err());
         assert!(parse_date("29.02.2024").is_err());
         assert!(parse_date("2024-02-29T10:00").is_err());
+    }
+
+    #[test]
+    fn moments_are_days_or_times_of_day() {
+        assert_eq!(parse_moment("2025-03-31"), Ok("2025-03-31".to_owned()));
+        assert_eq!(
+            parse_moment("2025-03-31T09:05"),
+            Ok("2025-03-31T09:05".to_owned())
+        );
+        assert_eq!(
+            parse_moment("2025-03-31t23:59"),
+            Ok("2025-03-31T23:59".to_owned())
+        );
+        assert_eq!(
+            parse_moment("2025-03-31 00:00"),
+            Ok("2025-03-31T00:00".to_owned())
+        );
+        assert_eq!(parse_moment("2025-02-30T10:00"), Err("no such day"));
+        assert_eq!(parse_moment("2025-03-31T24:00"), Err("no such time of day"));
+        assert_eq!(parse_moment("2025-03-31T10:60"), Err("no such time of day"));
+        let form = Err("expected `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM`");
+        for bad in [
+            "2025-03-31T9:05",
+            "2025-03-31T09:05:00",
+            "2025-03-31T",
+            "2025-03-31T0905",
+            "31.03.2025",
+            "2025-03-31T+1:00",
+        ] {
+            assert_eq!(parse_moment(bad), form, "{bad}");
+        }
+        let mut sorted = [
+            "2025-04-01",
+            "2025-03-31T10:00",
+            "2025-03-31",
+            "2025-03-31T09:59",
+        ];
+        sorted.sort_unstable();
+        assert_eq!(
+            sorted,
+            [
+                "2025-03-31",
+                "2025-03-31T09:59",
+                "2025-03-31T10:00",
+                "2025-04-01"
+            ]
+        );
     }
 
     #[test]

@@ -12,8 +12,9 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use serde::de::{self, Visitor};
-use tally_compiler::diagnostics::{Diagnostic, SourceFile, Span, codes};
+use tally_compiler::diagnostics::{Diagnostic, SourceFile, Span};
 
+use super::codes;
 use super::locate::{Locator, Seg};
 use super::values::{Field, backticked, did_you_mean_prefix};
 
@@ -112,6 +113,8 @@ pub(super) struct RawLicense {
     pub expiry: Option<Scalar>,
     pub restrictions: Option<RawRestrictions>,
     pub allocations: Option<Vec<RawAllocation>>,
+    pub virtualization: Option<RawVirtualization>,
+    pub metric_value: Option<Scalar>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,6 +122,16 @@ pub(super) struct RawLicense {
 pub(super) struct RawRestrictions {
     pub os_type: Option<Scalar>,
     pub groups: Option<Vec<Scalar>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "virtualization (a mapping of fields)"
+)]
+pub(super) struct RawVirtualization {
+    pub count: Option<Scalar>,
+    pub capacity: Option<Scalar>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -269,7 +282,7 @@ fn yaml_error(source: &Arc<SourceFile>, base: usize, err: &serde_yaml_ng::Error)
         (
             format!("expected {}{at}, found {}", plain_words(expected), describe_found(found)),
             "wrong kind of value".to_owned(),
-            "`licenses.yaml` holds a `licenses` list of records; each record is a mapping of fields such as `id: L-1`, `allocations` is a list and `restrictions` a mapping".to_owned(),
+            "`licenses.yaml` holds a `licenses` list of records; each record is a mapping of fields such as `id: L-1`, `allocations` is a list, and `restrictions` and `virtualization` are mappings".to_owned(),
         )
     } else if let Some(rest) = message.strip_prefix("duplicate field ") {
         let field = backticked_names(rest).first().copied().unwrap_or_default();
@@ -304,8 +317,15 @@ fn backticked_names(text: &str) -> Vec<&str> {
 
 /// What serde says it expected, in the words of the estate format.
 fn plain_words(text: &str) -> String {
-    text.replace("a sequence", "a list")
-        .replace("a map", "a mapping")
+    // Word by word, so that this file's own "a mapping of fields" stays as it is.
+    text.split(' ')
+        .map(|word| match word {
+            "sequence" => "list",
+            "map" => "mapping",
+            word => word,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// What serde says it found, in the words of the estate format.
@@ -390,6 +410,20 @@ mod tests {
             Some((
                 "expected a list at `licenses[0].allocations`, found the text `none`".to_owned(),
                 (3, 18)
+            ))
+        );
+        assert_eq!(
+            message("licenses:\n  - id: A\n    restrictions: desktop\n"),
+            Some((
+                "expected restrictions (a mapping of fields) at `licenses[0].restrictions`, found the text `desktop`".to_owned(),
+                (3, 19)
+            ))
+        );
+        assert_eq!(
+            message("licenses:\n  - id: A\n    virtualization: host\n"),
+            Some((
+                "expected virtualization (a mapping of fields) at `licenses[0].virtualization`, found the text `host`".to_owned(),
+                (3, 21)
             ))
         );
         assert_eq!(

@@ -11,7 +11,7 @@ use tally_compiler::ir::{Counts, Duration, Metric, Rights, RightsKind, Sku};
 use super::*;
 use crate::estate::model::{
     Allocation, AllocationKind, AllocationTarget, EntitlementLimit, Groups, LicenseStatus,
-    Restrictions,
+    Restrictions, VirtualCount, Virtualization,
 };
 
 /// A pack with a `device` and a `user` metric, one rights and one SKU.
@@ -168,9 +168,14 @@ fn a_valid_estate_round_trips() -> Result<(), Vec<Diagnostic>> {
             cores: Some(8),
             threads: Some(16),
             sockets: Some(1),
+            max_sockets: None,
             processor_model: Some("Intel Core i7".to_owned()),
             host: None,
             cluster: None,
+            partition: Partition::Physical,
+            subcapacity_eligible: true,
+            hosted_in: None,
+            purchased: None,
             assigned_user: Some("jdoe".to_owned()),
             calculated_user: None,
             role: Some("production".to_owned()),
@@ -185,6 +190,7 @@ fn a_valid_estate_round_trips() -> Result<(), Vec<Diagnostic>> {
     assert_eq!(vm.map(|d| d.name.as_str()), Some("VM-7"));
     assert_eq!(vm.and_then(|d| d.chassis), Some(Chassis::Vm));
     assert_eq!(vm.and_then(|d| d.host.as_deref()), Some("HV-01"));
+    assert_eq!(vm.map(|d| d.partition), Some(Partition::Vm));
     assert_eq!(vm.and_then(Device::primary_user), Some("asmith"));
 
     assert_eq!(
@@ -265,6 +271,8 @@ fn a_valid_estate_round_trips() -> Result<(), Vec<Diagnostic>> {
                         kind: AllocationKind::Allocated,
                     },
                 ],
+                virtualization: Virtualization::default(),
+                metric_value: None,
             },
             License {
                 id: "L-VISIO-2016".to_owned(),
@@ -284,6 +292,8 @@ fn a_valid_estate_round_trips() -> Result<(), Vec<Diagnostic>> {
                     target: AllocationTarget::Device("WS-0012".to_owned()),
                     kind: AllocationKind::Permanent,
                 }],
+                virtualization: Virtualization::default(),
+                metric_value: None,
             },
         ]
     );
@@ -329,6 +339,97 @@ fn a_valid_estate_round_trips() -> Result<(), Vec<Diagnostic>> {
 }
 
 #[test]
+fn usage_is_read_and_sorted_by_application_and_moment() -> Result<(), Vec<Diagnostic>> {
+    let usage = "\
+Application,AT,in_use
+ibm.db2,2025-03-31T14:30,12
+ibm.db2,2025-03-31,3
+flexlm.matlab,2025-04-01 09:00,0
+ibm.db2,2025-03-31t14:30,2
+";
+    let files = estate_with(usize::MAX, "").with_usage(usage);
+    assert_eq!(
+        files.usage.as_ref().map(|f| f.path.as_str()),
+        Some("estate/usage.csv")
+    );
+    let estate = import(&files, &pack())?;
+    let found: Vec<_> = estate
+        .usage
+        .iter()
+        .map(|u| (u.application.as_str(), u.at.as_str(), u.in_use))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("flexlm.matlab", "2025-04-01T09:00", Decimal::ZERO),
+            ("ibm.db2", "2025-03-31", Decimal::from(3)),
+            ("ibm.db2", "2025-03-31T14:30", Decimal::from(12)),
+            ("ibm.db2", "2025-03-31T14:30", Decimal::from(2)),
+        ]
+    );
+    Ok(())
+}
+
+#[test]
+fn an_estate_without_usage_has_no_usage_rows() -> Result<(), Vec<Diagnostic>> {
+    let files = estate_with(usize::MAX, "");
+    assert!(files.usage.is_none());
+    assert!(import(&files, &pack())?.usage.is_empty());
+    let headers_only = files.with_usage("application,at,in_use\n");
+    assert!(import(&headers_only, &pack())?.usage.is_empty());
+    Ok(())
+}
+
+#[test]
+fn bad_usage_rows_are_reported() {
+    let usage = "\
+application,at,in_use
+,2025-03-31,1
+ibm.db2,2025-03-31T25:00,-1
+ibm.db2,31.03.2025,1.5
+ibm.db2,,
+";
+    let files = estate_with(usize::MAX, "").with_usage(usage);
+    assert_eq!(
+        codes_of(&files),
+        [
+            (codes::ESTATE_VALUE, (2, 1)),
+            (codes::ESTATE_VALUE, (3, 9)),
+            (codes::ESTATE_VALUE, (3, 26)),
+            (codes::ESTATE_VALUE, (4, 9)),
+            (codes::ESTATE_VALUE, (4, 20)),
+            (codes::ESTATE_VALUE, (5, 9)),
+            (codes::ESTATE_VALUE, (5, 10)),
+        ]
+    );
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn usage_needs_its_three_columns() {
+    let files = estate_with(usize::MAX, "").with_usage("application,in_use,users\nibm.db2,1,\n");
+    let found: Vec<_> = errors(&files)
+        .iter()
+        .map(|d| (d.code, d.line_col(), d.message.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                codes::ESTATE_COLUMNS,
+                (1, 1),
+                "missing column `at`".to_owned()
+            ),
+            (
+                codes::ESTATE_COLUMNS,
+                (1, 20),
+                "unknown column `users`".to_owned()
+            ),
+        ]
+    );
+}
+
+#[test]
 fn import_is_deterministic() {
     let files = estate_with(usize::MAX, "");
     assert_eq!(import(&files, &pack()), import(&files, &pack()));
@@ -355,6 +456,135 @@ fn a_bad_whole_number_points_at_its_field() {
     let devices = "id,name,cores\nWS-0012,\"Workstation, \"\"big\"\"\",four\nHV-01,,\nVM-7,,\n";
     let files = estate_with(0, devices);
     assert_eq!(codes_of(&files), [(codes::ESTATE_VALUE, (2, 32))]);
+    insta::assert_snapshot!(rendered(&files));
+}
+
+/// The sample's devices with the virtualisation columns, and a few more devices.
+const VIRTUAL_DEVICES: &str = "\
+id,chassis,host,max_sockets,partition,subcapacity_eligible,hosted_in,purchased
+WS-0012,laptop,,,,,,
+HV-01,server,,4,,,On_Premises,2021-06-30
+VM-7,,HV-01,,,no,,
+LPAR-1,,HV-01,,Hard_Partition,yes,,
+CT-1,vm,,,container,,aws,
+VM-9,Virtual,,0,,1,Azure,
+";
+
+#[test]
+fn virtualisation_columns_are_read_with_their_defaults() -> Result<(), Vec<Diagnostic>> {
+    let estate = import(&estate_with(0, VIRTUAL_DEVICES), &pack())?;
+    let found: Vec<_> = estate
+        .devices
+        .iter()
+        .map(|d| {
+            (
+                d.id.as_str(),
+                d.max_sockets,
+                d.partition,
+                d.subcapacity_eligible,
+                d.hosted_in.as_deref(),
+                d.cloud(),
+                d.purchased,
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "CT-1",
+                None,
+                Partition::Container,
+                true,
+                Some("aws"),
+                true,
+                None
+            ),
+            (
+                "HV-01",
+                Some(4),
+                Partition::Physical,
+                true,
+                None,
+                false,
+                Some(date(2021, 6, 30))
+            ),
+            (
+                "LPAR-1",
+                None,
+                Partition::HardPartition,
+                true,
+                None,
+                false,
+                None
+            ),
+            ("VM-7", None, Partition::Vm, false, None, false, None),
+            (
+                "VM-9",
+                Some(0),
+                Partition::Vm,
+                true,
+                Some("Azure"),
+                true,
+                None
+            ),
+            (
+                "WS-0012",
+                None,
+                Partition::Physical,
+                true,
+                None,
+                false,
+                None
+            ),
+        ]
+    );
+    Ok(())
+}
+
+#[test]
+fn bad_virtualisation_columns_are_reported() {
+    let devices = "\
+id,max_sockets,partition,subcapacity_eligible,purchased
+WS-0012,-1,lpar,maybe,2021-13-01
+HV-01,4.5,Physicl,,
+VM-7,,,,
+";
+    let files = estate_with(0, devices);
+    assert_eq!(
+        codes_of(&files),
+        [
+            (codes::ESTATE_VALUE, (2, 9)),
+            (codes::ESTATE_VALUE, (2, 12)),
+            (codes::ESTATE_VALUE, (2, 17)),
+            (codes::ESTATE_VALUE, (2, 23)),
+            (codes::ESTATE_VALUE, (3, 7)),
+            (codes::ESTATE_VALUE, (3, 11)),
+        ]
+    );
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn a_host_must_be_another_physical_device() {
+    let devices = "\
+id,host
+WS-0012,
+HV-01,
+VM-7,HV-01
+VM-8,VM-7
+VM-9,VM-9
+VM-10,HV-02
+";
+    let files = estate_with(0, devices);
+    assert_eq!(
+        codes_of(&files),
+        [
+            (codes::ESTATE_VALUE, (5, 6)),
+            (codes::ESTATE_VALUE, (6, 6)),
+            (codes::ESTATE_UNKNOWN_REFERENCE, (7, 7)),
+        ]
+    );
     insta::assert_snapshot!(rendered(&files));
 }
 
@@ -452,6 +682,75 @@ fn a_bad_date_is_reported() {
     let files = estate_with_license(
         "  - id: L-1\n    metric: device\n    rights: visio.pro\n    expiry: 2026-02-30\n",
     );
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn virtualization_and_metric_value_are_read() -> Result<(), Vec<Diagnostic>> {
+    let files = estate_with_license(
+        "  - id: L-DB2\n    metric: device\n    rights: visio.pro\n    metric_value: 2.20\n    virtualization:\n      count: Host\n      capacity: sub\n\
+         \x20 - id: L-FLOW\n    metric: device\n    rights: visio.pro\n    virtualization: { count: cluster }\n    metric_value: \"0\"\n\
+         \x20 - id: L-FULL\n    metric: device\n    rights: visio.pro\n    virtualization: { capacity: FULL }\n",
+    );
+    let estate = import(&files, &pack())?;
+    let found: Vec<_> = estate
+        .licenses
+        .iter()
+        .map(|l| {
+            (
+                l.id.as_str(),
+                l.virtualization,
+                l.metric_value.map(|v| v.to_string()),
+            )
+        })
+        .collect();
+    let virtualization = |count, subcapacity| Virtualization { count, subcapacity };
+    assert_eq!(
+        found,
+        [
+            ("L-ACROBAT-DC", Virtualization::default(), None),
+            (
+                "L-DB2",
+                virtualization(Some(VirtualCount::Host), true),
+                Some("2.20".to_owned())
+            ),
+            (
+                "L-FLOW",
+                virtualization(Some(VirtualCount::Cluster), false),
+                Some("0".to_owned())
+            ),
+            ("L-FULL", virtualization(None, false), None),
+            ("L-VISIO-2016", Virtualization::default(), None),
+        ]
+    );
+    Ok(())
+}
+
+#[test]
+fn bad_virtualization_and_metric_value_are_reported() {
+    let files = estate_with_license(
+        "  - id: L-1\n    metric: device\n    rights: visio.pro\n    metric_value: -2.2\n    virtualization:\n      count: vms\n      capacity: partial\n\
+         \x20 - id: L-2\n    metric: device\n    rights: visio.pro\n    metric_value: 2,2\n    virtualization: { count: 2 }\n",
+    );
+    assert_eq!(
+        codes_of(&files),
+        [
+            (codes::ESTATE_VALUE, (29, 19)),
+            (codes::ESTATE_VALUE, (31, 14)),
+            (codes::ESTATE_VALUE, (32, 17)),
+            (codes::ESTATE_VALUE, (36, 19)),
+            (codes::ESTATE_VALUE, (37, 30)),
+        ]
+    );
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn an_unknown_virtualization_field_is_reported() {
+    let files = estate_with_license(
+        "  - id: L-1\n    metric: device\n    rights: visio.pro\n    virtualization:\n      count: host\n      capacty: sub\n",
+    );
+    assert_eq!(codes_of(&files), [(codes::ESTATE_SYNTAX, (31, 7))]);
     insta::assert_snapshot!(rendered(&files));
 }
 
@@ -557,7 +856,7 @@ fn a_missing_file_is_reported_by_read_dir() -> std::io::Result<()> {
 }
 
 #[test]
-fn read_dir_reads_all_five_files() -> std::io::Result<()> {
+fn read_dir_reads_all_five_files_and_usage_if_there() -> std::io::Result<()> {
     let dir = std::env::temp_dir().join(format!("tally-estate-ok-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     for (name, text) in FILE_NAMES
@@ -567,6 +866,8 @@ fn read_dir_reads_all_five_files() -> std::io::Result<()> {
         std::fs::write(dir.join(name), text)?;
     }
     let files = EstateFiles::read_dir(&dir);
+    std::fs::write(dir.join("usage.csv"), "application,at,in_use\n")?;
+    let with_usage = EstateFiles::read_dir(&dir);
     std::fs::remove_dir_all(&dir)?;
     let files = files.ok();
     assert_eq!(
@@ -574,8 +875,40 @@ fn read_dir_reads_all_five_files() -> std::io::Result<()> {
         Some(dir.join("purchases.csv").display().to_string())
     );
     assert_eq!(
-        files.map(|f| f.licenses.text.clone()),
+        files.as_ref().map(|f| f.licenses.text.clone()),
         Some(LICENSES.to_owned())
+    );
+    assert_eq!(files.map(|f| f.usage.is_none()), Some(true));
+    assert_eq!(
+        with_usage
+            .ok()
+            .and_then(|f| f.usage)
+            .map(|u| u.path.clone()),
+        Some(dir.join("usage.csv").display().to_string())
+    );
+    Ok(())
+}
+
+#[test]
+fn an_unreadable_usage_file_is_reported_by_read_dir() -> std::io::Result<()> {
+    let dir = std::env::temp_dir().join(format!("tally-estate-usage-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("usage.csv"))?;
+    for (name, text) in FILE_NAMES
+        .iter()
+        .zip([DEVICES, USERS, EVIDENCE, LICENSES, PURCHASES])
+    {
+        std::fs::write(dir.join(name), text)?;
+    }
+    let result = EstateFiles::read_dir(&dir);
+    std::fs::remove_dir_all(&dir)?;
+    let errors = result.err().unwrap_or_default();
+    let found: Vec<_> = errors
+        .iter()
+        .map(|d| (d.code, d.span, d.label.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [(codes::ESTATE_FILE, None, "`usage.csv` could not be read")]
     );
     Ok(())
 }

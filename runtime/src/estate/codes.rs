@@ -1,0 +1,59 @@
+//! The diagnostic codes of estate import. The compiler's codes live in
+//! `tally_compiler::diagnostics::codes`; codes are never reused, and each, of either registry,
+//! has a page in `docs/diagnostics.md`.
+
+use tally_compiler::diagnostics::Code;
+
+/// An estate file is missing or unreadable.
+pub const ESTATE_FILE: Code = Code("T0201");
+/// A CSV file lacks a required column or has an unknown one.
+pub const ESTATE_COLUMNS: Code = Code("T0202");
+/// A CSV or YAML field has a value of the wrong form.
+pub const ESTATE_VALUE: Code = Code("T0203");
+/// Two records in an estate share an id.
+pub const ESTATE_DUPLICATE_ID: Code = Code("T0204");
+/// An estate record refers to a device, user, license, SKU, metric or rights that does not exist.
+pub const ESTATE_UNKNOWN_REFERENCE: Code = Code("T0205");
+/// An estate file is not well-formed CSV or YAML.
+pub const ESTATE_SYNTAX: Code = Code("T0206");
+
+/// Every estate code with its one-line summary, in code order.
+pub const ALL: &[(Code, &str)] = &[
+    (ESTATE_FILE, "an estate file is missing or unreadable"),
+    (
+        ESTATE_COLUMNS,
+        "a CSV file lacks a required column or has an unknown one",
+    ),
+    (ESTATE_VALUE, "a field has a value of the wrong form"),
+    (ESTATE_DUPLICATE_ID, "two estate records share an id"),
+    (
+        ESTATE_UNKNOWN_REFERENCE,
+        "an estate record refers to something that does not exist",
+    ),
+    (
+        ESTATE_SYNTAX,
+        "an estate file is not well-formed CSV or YAML",
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use tally_compiler::diagnostics::codes as compiler;
+
+    /// The one registry test, over the compiler's codes and the runtime's.
+    #[test]
+    fn every_code_is_unique_and_has_a_documentation_page() {
+        let docs = include_str!("../../../docs/diagnostics.md");
+        let all: Vec<_> = compiler::ALL.iter().chain(super::ALL).collect();
+        let unique: BTreeSet<_> = all.iter().map(|(code, _)| code).collect();
+        assert_eq!(unique.len(), all.len(), "a code is registered twice");
+        for (code, _) in all {
+            assert!(
+                docs.contains(&format!("## {code}:")),
+                "docs/diagnostics.md has no section for {code}"
+            );
+        }
+    }
+}
