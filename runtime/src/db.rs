@@ -17,10 +17,13 @@ use tally_compiler::diagnostics::SourceFile;
 use tally_compiler::ir::CompiledPack;
 use tally_compiler::{Compiled, ParsedFile};
 
-use crate::estate::{AllocationTarget, Device, Estate, Evidence, License, Purchase, User};
+use crate::estate::{
+    AllocationTarget, Device, Estate, Evidence, License, Purchase, Usage, User, VirtualCount,
+};
 use crate::position::{self, Position};
 use crate::recognize::{DeviceRecognition, Installation, Recognizer, recognize_device};
 use crate::reconcile::{Assessment, FamilyInput, FamilyOutcome, LicenseTerms, reconcile_family};
+use tally_compiler::ir::Counts;
 
 /// The salsa database. Cloning it is cheap and gives a snapshot for another thread.
 #[salsa::db]
@@ -121,6 +124,9 @@ pub struct EstateInput {
     pub licenses: Vec<LicenseInput>,
     #[returns(ref)]
     pub purchases: Vec<PurchaseInput>,
+    /// License-server usage snapshots, by application then moment.
+    #[returns(ref)]
+    pub usage: Vec<Usage>,
     /// The day purchases are judged current on.
     #[returns(copy)]
     pub as_of: Date,
@@ -265,9 +271,19 @@ pub fn license_terms(
     let purchases = purchases_by_license(db, estate).get(&license.id);
     let own: Vec<&Purchase> = purchases.into_iter().flatten().collect();
     let entitled = position::purchased(&own, estate.as_of(db)) + license.extra_entitlements;
+    // A license's virtualization terms say which machine a machine-counting metric counts.
+    let counts = match (metric.counts, license.virtualization.count) {
+        (Counts::Device | Counts::Host | Counts::Cluster, Some(count)) => match count {
+            VirtualCount::Vm => Counts::Device,
+            VirtualCount::Host => Counts::Host,
+            VirtualCount::Cluster => Counts::Cluster,
+        },
+        (counts, _) => counts,
+    };
     Some(LicenseTerms {
         license: license.clone(),
-        counts: metric.counts,
+        metric: metric.clone(),
+        counts,
         kind: rights.kind,
         entitled,
         covers,
@@ -380,6 +396,25 @@ pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, index: usize)
             }
         }
     }
+    // Metrics that count hosts or clusters read the hosts of VMs and the hosts that share
+    // their cluster.
+    let hosts: Vec<&str> = wanted
+        .iter()
+        .filter_map(|d| all_devices.get(*d)?.host.as_deref())
+        .collect();
+    wanted.extend(hosts);
+    let clusters: BTreeSet<&str> = wanted
+        .iter()
+        .filter_map(|d| all_devices.get(*d)?.cluster.as_deref())
+        .collect();
+    if !clusters.is_empty() {
+        wanted.extend(
+            all_devices
+                .values()
+                .filter(|d| d.cluster.as_deref().is_some_and(|c| clusters.contains(c)))
+                .map(|d| d.id.as_str()),
+        );
+    }
     let devices: BTreeMap<String, Device> = wanted
         .into_iter()
         .filter_map(|d| all_devices.get(d).map(|x| (d.to_string(), x.clone())))
@@ -400,12 +435,68 @@ pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, index: usize)
         .chain(allocated)
         .filter_map(|u| all_users.get(u).map(|x| (u.to_string(), x.clone())))
         .collect();
+    let pack = pack(db, estate.rules(db));
+    let tables = licenses
+        .iter()
+        .flat_map(|t| tables_used(&t.metric))
+        .filter_map(|id| pack.tables.get(&id).map(|t| (id, t.clone())))
+        .collect();
+    let mut usage: BTreeMap<String, Vec<(String, Decimal)>> = BTreeMap::new();
+    for row in estate.usage(db) {
+        if family.applications.binary_search(&row.application).is_ok() {
+            usage
+                .entry(row.application.clone())
+                .or_default()
+                .push((row.at.clone(), row.in_use));
+        }
+    }
     FamilyInput {
         licenses,
         installations,
         devices,
         users,
+        tables,
+        usage,
     }
+}
+
+/// The ids of the tables a metric's quantity looks values up in.
+fn tables_used(metric: &tally_compiler::ir::Metric) -> BTreeSet<String> {
+    use tally_compiler::ir::{Expr, Quantity};
+    fn walk(expr: &Expr, out: &mut BTreeSet<String>) {
+        match expr {
+            Expr::Number(_) | Expr::Text(_) | Expr::Bool(_) | Expr::Var(_) => {}
+            Expr::Field(inner, _) | Expr::Unary(_, inner) => walk(inner, out),
+            Expr::Binary(_, a, b) => {
+                walk(a, out);
+                walk(b, out);
+            }
+            Expr::If(a, b, c) => {
+                walk(a, out);
+                walk(b, out);
+                walk(c, out);
+            }
+            Expr::Call(_, args) => args.iter().for_each(|a| walk(a, out)),
+            Expr::Aggregate {
+                collection,
+                body,
+                filter,
+                ..
+            } => {
+                walk(collection, out);
+                body.iter().chain(filter).for_each(|e| walk(e, out));
+            }
+            Expr::Lookup { table, keys } => {
+                out.insert(table.clone());
+                keys.iter().for_each(|k| walk(k, out));
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    if let Quantity::Expr { expr, .. } = &metric.quantity {
+        walk(expr, &mut out);
+    }
+    out
 }
 
 #[salsa::tracked(returns(ref))]
@@ -509,6 +600,7 @@ impl Workspace {
             Vec::new(),
             Vec::new(),
             Vec::new(),
+            Vec::new(),
             as_of,
         );
         Self {
@@ -565,6 +657,7 @@ impl Workspace {
         input.set_users(&mut self.db).to(users);
         input.set_licenses(&mut self.db).to(licenses);
         input.set_purchases(&mut self.db).to(purchases);
+        input.set_usage(&mut self.db).to(estate.usage);
     }
 
     /// Replaces one device's evidence; returns false if there is no such device.

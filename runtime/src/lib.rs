@@ -3,6 +3,7 @@
 
 pub mod db;
 pub mod estate;
+pub mod metric;
 pub mod pack_tests;
 pub mod position;
 pub mod recognize;

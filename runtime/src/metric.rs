@@ -85,8 +85,9 @@ pub enum Holder<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Computation {
     pub quantity: Decimal,
-    /// The formula as written, then with the values substituted: `ceil(host.cores × …) →
-    /// ceil(32 × 0.5) = 16`.
+    /// The metric's expression as written (`ceil(host.cores * …)`).
+    pub expression: String,
+    /// The expression with the values it read substituted: `ceil(32 × 0.5) = 16`.
     pub formula: String,
     /// The values read, by how the formula names them (`host.cores` = `32`).
     pub inputs: Vec<(String, String)>,
@@ -124,7 +125,8 @@ pub fn compute(
             }
             Ok(Computation {
                 quantity,
-                formula: format!("{formula} → {rendered} = {quantity}"),
+                expression: formula.clone(),
+                formula: format!("{rendered} = {quantity}"),
                 inputs: eval.inputs,
                 notes: eval.notes,
             })
@@ -151,7 +153,8 @@ pub fn compute(
                 .normalize();
             Ok(Computation {
                 quantity,
-                formula: format!("script {path} = {quantity}"),
+                expression: format!("script \"{path}\""),
+                formula: format!("{path} = {quantity}"),
                 inputs: Vec::new(),
                 notes: Vec::new(),
             })
@@ -318,9 +321,9 @@ impl<'a> Evaluator<'_, 'a> {
                         None => Ok(true),
                     };
                     let value = match (keep, body) {
-                        (Ok(true), Some(b)) => {
-                            self.eval(b, scope, false).and_then(|(v, _)| number(&v).map(Some))
-                        }
+                        (Ok(true), Some(b)) => self
+                            .eval(b, scope, false)
+                            .and_then(|(v, _)| number(&v).map(Some)),
                         (Ok(true), None) => Ok(Some(Decimal::ONE)),
                         (Ok(false), _) => Ok(None),
                         (Err(e), _) => Err(e),
@@ -736,7 +739,9 @@ fn machine_field<'a>(m: &Machine<'a>, field: &str) -> Result<Val<'a>, EvalError>
             Some(date) => Val::Date(date.to_string()),
             None => Val::Unknown(Hardware::Purchased, m.id.clone()),
         },
-        "virtual" => Val::Bool(!m.cluster && first.is_some_and(|d| d.partition != Partition::Physical)),
+        "virtual" => {
+            Val::Bool(!m.cluster && first.is_some_and(|d| d.partition != Partition::Physical))
+        }
         "partition" => Val::Text(
             if m.cluster {
                 "cluster"
@@ -841,7 +846,8 @@ fn script_license(l: &LicenseFacts<'_>) -> ScriptValue {
     map.insert("id".to_string(), ScriptValue::Text(l.id.clone()));
     map.insert(
         "metric_value".to_string(),
-        l.metric_value.map_or(ScriptValue::Unknown, ScriptValue::Number),
+        l.metric_value
+            .map_or(ScriptValue::Unknown, ScriptValue::Number),
     );
     map.insert("subcapacity".to_string(), ScriptValue::Bool(l.subcapacity));
     map.insert(

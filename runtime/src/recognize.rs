@@ -66,7 +66,7 @@ const HEAD: usize = 4;
 
 /// Wildcard match with `%` (any run) and `_` (one character), anchored at both ends.
 /// Iterative with single-star backtracking: linear in practice, never exponential.
-fn like(pattern: &[char], text: &[char]) -> bool {
+pub(crate) fn like(pattern: &[char], text: &[char]) -> bool {
     let (mut p, mut t) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {

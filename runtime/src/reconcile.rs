@@ -22,12 +22,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rust_decimal::Decimal;
-use tally_compiler::ir::{Counts, Covered, RightsKind, Role};
+use tally_compiler::ir::{Counts, Covered, Hardware, Metric, Quantity, RightsKind, Role, Table};
 
 use crate::estate::{
-    AllocationKind, AllocationTarget, Device, EntitlementLimit, License, LicenseStatus, User,
-    UserStatus,
+    AllocationKind, AllocationTarget, Device, EntitlementLimit, License, LicenseStatus, Partition,
+    User, UserStatus,
 };
+use crate::metric::{self, Computation, EvalError, Holder, LicenseFacts, Machine};
 use crate::recognize::Installation;
 
 /// The outcome of assessing one license for one installation (or allocation).
@@ -83,6 +84,16 @@ pub enum Reason {
     AllocatedElsewhere,
     /// An allocation waits for a covered installation before it consumes.
     AwaitingInstallation,
+    /// A hardware value the license's metric needs is missing from inventory.
+    Missing(Hardware),
+    /// The holder has more of a piece of hardware than the license allows.
+    AboveLimit(Hardware),
+    /// The holder has less of a piece of hardware than the license needs.
+    BelowLimit(Hardware),
+    /// The license's metric counts only allocated users or devices, and this one is not.
+    NotAllocated,
+    /// The license's metric could not compute a quantity (no table row, a failing script).
+    MetricFailed,
 }
 
 impl Reason {
@@ -105,6 +116,28 @@ impl Reason {
             Self::ConsumedElsewhere => "consumed_elsewhere",
             Self::AllocatedElsewhere => "allocated_elsewhere",
             Self::AwaitingInstallation => "awaiting_installation",
+            Self::Missing(h) => match h {
+                Hardware::Cores => "missing_cores",
+                Hardware::Processors => "missing_processors",
+                Hardware::Sockets => "missing_sockets",
+                Hardware::MaxSockets => "missing_max_sockets",
+                Hardware::Threads => "missing_threads",
+                Hardware::ProcessorModel => "missing_processor_model",
+                Hardware::Purchased => "missing_purchase_date",
+                Hardware::Host => "missing_host",
+            },
+            Self::AboveLimit(h) => match h {
+                Hardware::Processors => "too_many_processors",
+                Hardware::Sockets => "too_many_sockets",
+                _ => "too_many_cores",
+            },
+            Self::BelowLimit(h) => match h {
+                Hardware::Processors => "too_few_processors",
+                Hardware::Sockets => "too_few_sockets",
+                _ => "too_few_cores",
+            },
+            Self::NotAllocated => "not_allocated",
+            Self::MetricFailed => "metric_failed",
         }
     }
 
@@ -123,7 +156,12 @@ impl Reason {
             | Self::SupplementaryWithoutPrimary
             | Self::OsRestriction
             | Self::OutsideGroup
-            | Self::LicenseRetired => Outcome::Rejected,
+            | Self::LicenseRetired
+            | Self::Missing(_)
+            | Self::AboveLimit(_)
+            | Self::BelowLimit(_)
+            | Self::NotAllocated
+            | Self::MetricFailed => Outcome::Rejected,
             Self::ConsumedElsewhere | Self::AllocatedElsewhere | Self::AwaitingInstallation => {
                 Outcome::NotAssessed
             }
@@ -131,7 +169,7 @@ impl Reason {
     }
 
     /// Every reason, for documentation and tests.
-    pub const ALL: [Reason; 16] = [
+    pub const ALL: [Reason; 32] = [
         Self::Consumed,
         Self::SharedEntitlement,
         Self::Allocation,
@@ -148,6 +186,22 @@ impl Reason {
         Self::ConsumedElsewhere,
         Self::AllocatedElsewhere,
         Self::AwaitingInstallation,
+        Self::Missing(Hardware::Cores),
+        Self::Missing(Hardware::Processors),
+        Self::Missing(Hardware::Sockets),
+        Self::Missing(Hardware::MaxSockets),
+        Self::Missing(Hardware::Threads),
+        Self::Missing(Hardware::ProcessorModel),
+        Self::Missing(Hardware::Purchased),
+        Self::Missing(Hardware::Host),
+        Self::AboveLimit(Hardware::Cores),
+        Self::AboveLimit(Hardware::Processors),
+        Self::AboveLimit(Hardware::Sockets),
+        Self::BelowLimit(Hardware::Cores),
+        Self::BelowLimit(Hardware::Processors),
+        Self::BelowLimit(Hardware::Sockets),
+        Self::NotAllocated,
+        Self::MetricFailed,
     ];
 }
 
@@ -165,6 +219,9 @@ pub struct Assessment {
     pub message: String,
     /// The units this row added to the license's consumption (0 when it shares a unit).
     pub units: Decimal,
+    /// For a metric that computes a quantity: the metric and how the holder's quantity came
+    /// out, after this row joined the holder.
+    pub computation: Option<(String, Computation)>,
 }
 
 impl Assessment {
@@ -183,6 +240,9 @@ impl Assessment {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LicenseTerms {
     pub license: License,
+    pub metric: Metric,
+    /// What holds a set of units: the metric's `counts`, unless the license's virtualization
+    /// terms say which machine to count.
     pub counts: Counts,
     pub kind: RightsKind,
     /// Entitlements from current purchases plus extra entitlements.
@@ -202,6 +262,10 @@ pub struct FamilyInput {
     pub devices: BTreeMap<String, Device>,
     /// All users (user units cross devices).
     pub users: BTreeMap<String, User>,
+    /// The tables the family's metrics look values up in.
+    pub tables: BTreeMap<String, Table>,
+    /// Usage rows of the family's applications: application to (moment, in use).
+    pub usage: BTreeMap<String, Vec<(String, Decimal)>>,
 }
 
 /// The family's assessments, sorted by (license, device, application, user).
@@ -210,18 +274,31 @@ pub struct FamilyOutcome {
     pub assessments: Vec<Assessment>,
 }
 
-/// What one unit of a license is held by.
+/// What one set of a license's units is held by.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Unit {
     Device(String),
     User(String),
+    Host(String),
+    Cluster(String),
+    License,
 }
+
+/// A holder's installations and the quantity they make it consume.
+#[derive(Debug, Clone, Default)]
+struct Held {
+    members: Vec<usize>,
+    quantity: Decimal,
+}
+
+/// Why an installation cannot take a unit of a license.
+type Rejection = (Reason, String);
 
 struct State<'a> {
     input: &'a FamilyInput,
     /// Units consumed so far, per license index.
     consumed: Vec<Decimal>,
-    held: Vec<BTreeSet<Unit>>,
+    held: Vec<BTreeMap<Unit, Held>>,
     /// Installation index to the license index it is bound to.
     bound: BTreeMap<usize, usize>,
     /// (installation, license) pairs already settled (rejected or decided) before the priority walk.
@@ -259,7 +336,7 @@ pub fn reconcile_family(input: &FamilyInput) -> FamilyOutcome {
     let mut state = State {
         input,
         consumed: vec![Decimal::ZERO; n],
-        held: vec![BTreeSet::new(); n],
+        held: vec![BTreeMap::new(); n],
         bound: BTreeMap::new(),
         settled: BTreeSet::new(),
         rows: Vec::new(),
@@ -288,15 +365,32 @@ impl State<'_> {
             .is_some_and(|t| t.license.status != LicenseStatus::Retired)
     }
 
-    /// The unit an installation on `device` takes on license `l`, and a note when a user
-    /// license falls back to counting the device.
+    /// The unit an installation on `device` takes on license `l`, the user it counts (for a
+    /// user license), and a note when a user license falls back to counting the device.
     fn unit(&self, l: usize, device: &str) -> (Unit, Option<String>, String) {
         let dev = self.input.devices.get(device);
-        let user_id = dev.and_then(Device::primary_user);
         let counts = self.terms(l).map_or(Counts::Device, |t| t.counts);
-        if counts == Counts::Device {
-            return (Unit::Device(device.to_string()), None, String::new());
+        match counts {
+            Counts::Device => return (Unit::Device(device.to_string()), None, String::new()),
+            Counts::License => return (Unit::License, None, String::new()),
+            Counts::Host | Counts::Cluster => {
+                let host = dev
+                    .and_then(|d| self.host_of(d))
+                    .map_or_else(|| device.to_string(), |h| h.id.clone());
+                if counts == Counts::Host {
+                    return (Unit::Host(host), None, String::new());
+                }
+                let cluster = self
+                    .input
+                    .devices
+                    .get(&host)
+                    .and_then(|h| h.cluster.clone())
+                    .unwrap_or(host);
+                return (Unit::Cluster(cluster), None, String::new());
+            }
+            Counts::User => {}
         }
+        let user_id = dev.and_then(Device::primary_user);
         let user = user_id.and_then(|u| self.input.users.get(u));
         match user {
             Some(u) if matches!(u.status, UserStatus::Active | UserStatus::Pending) => {
@@ -322,14 +416,297 @@ impl State<'_> {
         }
     }
 
-    /// Takes a unit on license `l`; returns the units added (0 if already held).
-    fn take(&mut self, l: usize, unit: Unit) -> Decimal {
+    /// The physical machine a device runs on: its host for a VM or container, else itself
+    /// (a hard partition counts as a machine of its own). `None` for a VM whose host is not
+    /// in inventory.
+    fn host_of<'d>(&'d self, device: &'d Device) -> Option<&'d Device> {
+        match device.partition {
+            Partition::Vm | Partition::Container => {
+                device.host.as_ref().and_then(|h| self.input.devices.get(h))
+            }
+            Partition::Physical | Partition::HardPartition => Some(device),
+        }
+    }
+
+    /// The machines a holder's hardware comes from, for `requires` and `limit`.
+    fn holder_machines(&self, unit: &Unit) -> Vec<&Device> {
+        match unit {
+            Unit::Device(d) | Unit::Host(d) => self.input.devices.get(d).into_iter().collect(),
+            Unit::Cluster(c) => self.cluster_hosts(c),
+            Unit::User(_) | Unit::License => Vec::new(),
+        }
+    }
+
+    /// A cluster's hosts; a host outside any cluster is a cluster of one, named after it.
+    fn cluster_hosts(&self, cluster: &str) -> Vec<&Device> {
+        let hosts: Vec<&Device> = self
+            .input
+            .devices
+            .values()
+            .filter(|d| d.cluster.as_deref() == Some(cluster) && d.partition != Partition::Vm)
+            .collect();
+        if hosts.is_empty() {
+            return self.input.devices.get(cluster).into_iter().collect();
+        }
+        hosts
+    }
+
+    /// Why the metric of license `l` cannot count installation `i` at all: a VM with no known
+    /// host, missing hardware, a limit, or a license only allocated ones consume.
+    fn metric_rejection(&self, l: usize, i: usize, allocated: bool) -> Option<Rejection> {
+        let terms = self.terms(l)?;
+        let device_id = &self.install(i)?.device;
+        let device = self.input.devices.get(device_id);
+        if matches!(terms.counts, Counts::Host | Counts::Cluster)
+            && device.is_some_and(|d| self.host_of(d).is_none())
+        {
+            return Some((
+                Reason::Missing(Hardware::Host),
+                format!(
+                    "the license counts the host, and the host of VM `{device_id}` is not in inventory"
+                ),
+            ));
+        }
+        if terms.metric.allocated_only && !allocated {
+            return Some((
+                Reason::NotAllocated,
+                format!(
+                    "metric `{}` counts only what is allocated to the license, and this installation is not",
+                    terms.metric.id
+                ),
+            ));
+        }
+        let (unit, _, _) = self.unit(l, device_id);
+        let machines = self.holder_machines(&unit);
+        if machines.is_empty() {
+            return None;
+        }
+        for &hardware in &terms.metric.requires {
+            if let Some(m) = machines.iter().find(|m| !metric::has_hardware(m, hardware)) {
+                return Some(missing(hardware, &m.id));
+            }
+        }
+        for limit in &terms.metric.limits {
+            let mut total = Decimal::ZERO;
+            for m in &machines {
+                let value = match limit.hardware {
+                    Hardware::Processors => m.processors,
+                    Hardware::Sockets => m.sockets,
+                    _ => m.cores,
+                };
+                match value {
+                    Some(v) => total += Decimal::from(v),
+                    None => return Some(missing(limit.hardware, &m.id)),
+                }
+            }
+            let what = limit.hardware.as_str();
+            let whose = holder_name(&unit);
+            if let Some(max) = limit.max
+                && total > max
+            {
+                return Some((
+                    Reason::AboveLimit(limit.hardware),
+                    format!("{whose} has {total} {what}, more than the {max} this license allows"),
+                ));
+            }
+            if let Some(min) = limit.min
+                && total < min
+            {
+                return Some((
+                    Reason::BelowLimit(limit.hardware),
+                    format!("{whose} has {total} {what}, fewer than the {min} this license needs"),
+                ));
+            }
+        }
+        None
+    }
+
+    /// What license `l` would know about itself with installation `extra` bound as well.
+    fn facts(&self, l: usize, extra: Option<usize>) -> LicenseFacts<'_> {
+        let Some(terms) = self.terms(l) else {
+            return LicenseFacts::default();
+        };
+        let mut bound: Vec<usize> = self
+            .bound
+            .iter()
+            .filter(|(_, other)| **other == l)
+            .map(|(i, _)| *i)
+            .collect();
+        bound.extend(extra);
+        bound.sort_unstable();
+        bound.dedup();
+        let installs: Vec<&Installation> = bound.iter().filter_map(|i| self.install(*i)).collect();
+        let devices: BTreeSet<&str> = installs.iter().map(|x| x.device.as_str()).collect();
+        let users = terms
+            .license
+            .allocations
+            .iter()
+            .filter_map(|a| match &a.target {
+                AllocationTarget::User(u) => Some(u),
+                AllocationTarget::Device(_) => None,
+            })
+            .map(|u| {
+                let devices = self
+                    .input
+                    .devices
+                    .values()
+                    .filter(|d| d.primary_user() == Some(u.as_str()))
+                    .collect();
+                (u.clone(), devices)
+            })
+            .collect();
+        let mut usage: BTreeMap<&str, Decimal> = BTreeMap::new();
+        for app in terms.covers.keys() {
+            for (at, n) in self.input.usage.get(app).into_iter().flatten() {
+                *usage.entry(at.as_str()).or_default() += *n;
+            }
+        }
+        LicenseFacts {
+            id: terms.license.id.clone(),
+            installations: installs
+                .iter()
+                .map(|x| (x.device.clone(), x.application.clone()))
+                .collect(),
+            devices: devices
+                .iter()
+                .filter_map(|d| self.input.devices.get(*d))
+                .collect(),
+            users,
+            usage: usage
+                .into_iter()
+                .map(|(at, n)| (at.to_string(), n))
+                .collect(),
+            subcapacity: terms.license.virtualization.subcapacity,
+            metric_value: terms.license.metric_value,
+        }
+    }
+
+    /// The holder a quantity is computed for, with `members` as its installations.
+    fn holder(&self, unit: &Unit, members: &[usize]) -> Holder<'_> {
+        let member_devices: BTreeSet<&str> = members
+            .iter()
+            .filter_map(|i| self.install(*i))
+            .map(|x| x.device.as_str())
+            .collect();
+        let devices = |ids: &BTreeSet<&str>| -> Vec<&Device> {
+            ids.iter()
+                .filter_map(|d| self.input.devices.get(*d))
+                .collect()
+        };
+        match unit {
+            Unit::Device(d) => match self.input.devices.get(d) {
+                Some(dev) => Holder::Machine(Machine::device(dev, true)),
+                None => Holder::License,
+            },
+            Unit::User(u) => Holder::User {
+                id: u.clone(),
+                devices: devices(&member_devices),
+            },
+            Unit::License => Holder::License,
+            Unit::Host(_) | Unit::Cluster(_) => {
+                let (id, hosts, cluster) = match unit {
+                    Unit::Host(h) => (h.clone(), self.holder_machines(unit), false),
+                    Unit::Cluster(c) => (c.clone(), self.cluster_hosts(c), true),
+                    _ => (String::new(), Vec::new(), false),
+                };
+                let host_ids: BTreeSet<&str> = hosts.iter().map(|h| h.id.as_str()).collect();
+                let vms = devices(&member_devices)
+                    .into_iter()
+                    .filter(|d| !host_ids.contains(d.id.as_str()))
+                    .collect();
+                let installed = member_devices.iter().any(|d| host_ids.contains(d));
+                Holder::Machine(Machine {
+                    id,
+                    devices: hosts,
+                    cluster,
+                    vms,
+                    installed,
+                })
+            }
+        }
+    }
+
+    /// The units installation `i` adds on license `l` (0 when its holder already covers it),
+    /// and how the holder's quantity comes out.
+    fn needed(&self, l: usize, i: usize) -> Result<(Decimal, Option<Computation>), Rejection> {
+        let Some(terms) = self.terms(l) else {
+            return Ok((Decimal::ZERO, None));
+        };
+        let device = self
+            .install(i)
+            .map(|x| x.device.clone())
+            .unwrap_or_default();
+        let (unit, _, _) = self.unit(l, &device);
+        let held = self.held.get(l).and_then(|h| h.get(&unit));
+        if terms.metric.quantity == Quantity::One {
+            let units = if held.is_some() {
+                Decimal::ZERO
+            } else {
+                Decimal::ONE
+            };
+            return Ok((units, None));
+        }
+        let mut members = held.map(|h| h.members.clone()).unwrap_or_default();
+        members.push(i);
+        let facts = self.facts(l, Some(i));
+        let computation = metric::compute(
+            &terms.metric.quantity,
+            terms.metric.counts.as_str(),
+            &self.holder(&unit, &members),
+            &facts,
+            &self.input.tables,
+        )
+        .map_err(|e| match e {
+            EvalError::Missing { hardware, machine } => missing(hardware, &machine),
+            EvalError::Failed(why) => (
+                Reason::MetricFailed,
+                format!(
+                    "metric `{}` cannot compute a quantity: {why}",
+                    terms.metric.id
+                ),
+            ),
+        })?;
+        let before = held.map_or(Decimal::ZERO, |h| h.quantity);
+        let units = (computation.quantity - before).max(Decimal::ZERO);
+        Ok((units, Some(computation)))
+    }
+
+    /// Binds installation `i`'s holder on license `l`; returns the units added, or why the
+    /// metric cannot count it.
+    fn take(&mut self, l: usize, i: usize) -> Result<(Decimal, Option<Computation>), Rejection> {
+        let (units, computation) = self.needed(l, i)?;
+        let device = self
+            .install(i)
+            .map(|x| x.device.clone())
+            .unwrap_or_default();
+        let (unit, _, _) = self.unit(l, &device);
+        if let Some(held) = self.held.get_mut(l) {
+            let entry = held.entry(unit).or_default();
+            entry.members.push(i);
+            entry.quantity += units;
+        }
+        if let Some(c) = self.consumed.get_mut(l) {
+            *c += units;
+        }
+        Ok((units, computation))
+    }
+
+    /// Takes one unit on license `l` for a holder with no installation (a permanent
+    /// allocation): capacity metrics consume exactly one, as for a device license.
+    fn take_one(&mut self, l: usize, unit: Unit) -> Decimal {
         let Some(held) = self.held.get_mut(l) else {
             return Decimal::ZERO;
         };
-        if !held.insert(unit) {
+        if held.contains_key(&unit) {
             return Decimal::ZERO;
         }
+        held.insert(
+            unit,
+            Held {
+                members: Vec::new(),
+                quantity: Decimal::ONE,
+            },
+        );
         if let Some(c) = self.consumed.get_mut(l) {
             *c += Decimal::ONE;
         }
@@ -342,10 +719,12 @@ impl State<'_> {
             .map_or(Decimal::ZERO, |t| t.entitled - consumed)
     }
 
-    fn has_capacity(&self, l: usize) -> bool {
+    /// Whether license `l` can give `units` more without going beyond its entitlements.
+    fn has_capacity(&self, l: usize, units: Decimal) -> bool {
         self.terms(l)
             .is_some_and(|t| t.license.limit == EntitlementLimit::Unlimited)
-            || self.remaining(l) > Decimal::ZERO
+            || units <= Decimal::ZERO
+            || self.remaining(l) >= units
     }
 
     fn license_id(&self, l: usize) -> String {
@@ -382,6 +761,7 @@ impl State<'_> {
             reason,
             message,
             units,
+            computation: None,
         });
     }
 
@@ -417,17 +797,31 @@ impl State<'_> {
         }
     }
 
-    /// Binds installation `i` to license `l`, taking its unit, and marks the other candidates.
-    fn bind(&mut self, i: usize, l: usize, reason: Reason, message: String) -> Decimal {
+    /// Binds installation `i` to license `l`, taking its units. When the license's metric
+    /// cannot count the installation, records the rejection instead and returns false.
+    fn bind(&mut self, i: usize, l: usize, reason: Reason, message: String) -> bool {
         let Some(device) = self.install(i).map(|x| x.device.clone()) else {
-            return Decimal::ZERO;
+            return false;
         };
-        let (unit, _, note) = self.unit(l, &device);
-        let units = self.take(l, unit);
-        self.bound.insert(i, l);
+        let (_, _, note) = self.unit(l, &device);
         self.settled.insert((i, l));
-        self.row(l, Some(i), None, reason, format!("{message}{note}"), units);
-        units
+        let allocated = matches!(reason, Reason::Allocation | Reason::PermanentAllocation);
+        let rejection = self.metric_rejection(l, i, allocated).map(Err);
+        match rejection.unwrap_or_else(|| self.take(l, i)) {
+            Ok((units, computation)) => {
+                self.bound.insert(i, l);
+                self.row(l, Some(i), None, reason, format!("{message}{note}"), units);
+                if let (Some(last), Some(c)) = (self.rows.last_mut(), computation) {
+                    let metric = self.input.licenses.get(l).map(|t| t.metric.id.clone());
+                    last.computation = metric.map(|m| (m, c));
+                }
+                true
+            }
+            Err((reason, message)) => {
+                self.row(l, Some(i), None, reason, message, Decimal::ZERO);
+                false
+            }
+        }
     }
 
     fn allocations(&mut self) {
@@ -519,7 +913,7 @@ impl State<'_> {
         devices: &[String],
     ) {
         let (unit, device, user) = match allocation {
-            AllocationTarget::Device(d) => (Unit::Device(d.clone()), Some(d.as_str()), None),
+            AllocationTarget::Device(d) => (self.unit(l, d).0, Some(d.as_str()), None),
             AllocationTarget::User(u) => (Unit::User(u.clone()), None, Some(u.clone())),
         };
         let bound_elsewhere = self.bound.iter().find_map(|(i, other)| {
@@ -534,7 +928,7 @@ impl State<'_> {
             None => "no covered application is installed".to_string(),
         };
         let (reason, message, units) = if permanent {
-            let units = self.take(l, unit);
+            let units = self.take_one(l, unit);
             (
                 Reason::PermanentAllocation,
                 format!("a permanent allocation to {target} consumes, although {situation}"),
@@ -607,8 +1001,9 @@ impl State<'_> {
         None
     }
 
-    /// Rejects every candidate whose restrictions exclude the installation's device.
-    fn reject_restricted(&mut self, i: usize, candidates: &[usize]) -> Vec<usize> {
+    /// Rejects every candidate whose restrictions or metric exclude the installation; returns
+    /// the others with the units each would need.
+    fn reject_restricted(&mut self, i: usize, candidates: &[usize]) -> Vec<(usize, Decimal)> {
         let Some(device) = self.install(i).map(|x| x.device.clone()) else {
             return Vec::new();
         };
@@ -617,12 +1012,19 @@ impl State<'_> {
             if self.settled.contains(&(i, l)) {
                 continue;
             }
-            match self.restriction_failure(l, &device) {
-                Some((reason, message)) => {
+            let verdict = match self
+                .restriction_failure(l, &device)
+                .or_else(|| self.metric_rejection(l, i, false))
+            {
+                Some(rejection) => Err(rejection),
+                None => self.needed(l, i).map(|(units, _)| units),
+            };
+            match verdict {
+                Ok(units) => open.push((l, units)),
+                Err((reason, message)) => {
                     self.settled.insert((i, l));
                     self.row(l, Some(i), None, reason, message, Decimal::ZERO);
                 }
-                None => open.push(l),
             }
         }
         open
@@ -680,8 +1082,12 @@ impl State<'_> {
                 }
                 let (unit, _, _) = self.unit(l, &device);
                 let limit = self.terms(l).map(|t| t.license.limit);
-                let free = self.held.get(l).is_some_and(|h| h.contains(&unit));
-                if !(free || self.has_capacity(l) || limit == Some(EntitlementLimit::TrueUp)) {
+                let free = self.held.get(l).is_some_and(|h| h.contains_key(&unit));
+                let needed = self.needed(l, primary).map_or(Decimal::ONE, |(n, _)| n);
+                if !(free
+                    || self.has_capacity(l, needed)
+                    || limit == Some(EntitlementLimit::TrueUp))
+                {
                     continue;
                 }
                 let primary_app = self
@@ -703,8 +1109,9 @@ impl State<'_> {
                             ),
                         )
                     };
-                    self.bind(i, l, reason, message);
-                    self.mark_others(i, l);
+                    if self.bind(i, l, reason, message) {
+                        self.mark_others(i, l);
+                    }
                 }
             }
         }
@@ -734,58 +1141,76 @@ impl State<'_> {
             }
             let candidates = self.candidates(i);
             let open = self.reject_restricted(i, &candidates);
-            if open.is_empty() {
-                continue;
-            }
             let Some(device) = self.install(i).map(|x| x.device.clone()) else {
                 continue;
             };
-            let holder = open.iter().copied().find(|l| {
+            let holder = open.iter().copied().find(|(l, _)| {
                 let (unit, _, _) = self.unit(*l, &device);
-                self.held.get(*l).is_some_and(|h| h.contains(&unit))
+                self.held.get(*l).is_some_and(|h| h.contains_key(&unit))
             });
-            if let Some(l) = holder {
-                let whose = match self.unit(l, &device).0 {
-                    Unit::User(u) => format!("user `{u}`"),
-                    Unit::Device(d) => format!("device `{d}`"),
+            if let Some((l, needed)) = holder {
+                let whose = holder_name(&self.unit(l, &device).0);
+                let (reason, message) = if needed.is_zero() {
+                    (
+                        Reason::SharedEntitlement,
+                        format!(
+                            "{whose} already holds an entitlement of this license, which covers this installation too"
+                        ),
+                    )
+                } else {
+                    let (reason, how) = self.overflow(l, needed, &open);
+                    (
+                        reason,
+                        format!(
+                            "{whose} already holds units of this license, and this installation raises its quantity; {how}"
+                        ),
+                    )
                 };
-                self.bind(i, l, Reason::SharedEntitlement,
-                    format!("{whose} already holds an entitlement of this license, which covers this installation too"));
-                self.mark_others(i, l);
+                if self.bind(i, l, reason, message) {
+                    self.mark_others(i, l);
+                }
                 continue;
             }
-            let winner = open.iter().copied().find(|l| self.has_capacity(*l));
+            let winner = open
+                .iter()
+                .copied()
+                .find(|(l, n)| self.has_capacity(*l, *n));
             let (winner, reason, message) = match winner {
-                Some(l) => (
+                Some((l, _)) => (
                     l,
                     Reason::Consumed,
                     "entitlement consumed as expected".to_string(),
                 ),
                 None => {
-                    let true_up = open.iter().copied().find(|l| {
-                        self.terms(*l)
-                            .is_some_and(|t| t.license.limit == EntitlementLimit::TrueUp)
-                    });
-                    match (true_up, open.first().copied()) {
-                        (Some(l), _) => (l, Reason::TrueUp,
-                            "every candidate license is exhausted; consumed here under true-up terms, to be bought at the next true-up".to_string()),
-                        (None, Some(l)) => (l, Reason::OverConsumed,
-                            "every candidate license is exhausted; consumed from the highest-priority one beyond its entitlements".to_string()),
-                        (None, None) => continue,
-                    }
+                    let Some(&(first, needed)) = open.first() else {
+                        continue;
+                    };
+                    let (reason, message) = self.overflow(first, needed, &open);
+                    let l = match reason {
+                        Reason::TrueUp => self.true_up(&open).unwrap_or(first),
+                        _ => first,
+                    };
+                    (l, reason, message)
                 }
             };
             // Candidates ahead of the winner were tried and found exhausted; when every
             // candidate is exhausted, so were those after it. The rest were not needed.
             let exhausted = |pos: usize| {
                 reason != Reason::Consumed
-                    || open.get(pos..).is_some_and(|rest| rest.contains(&winner))
+                    || open
+                        .get(pos..)
+                        .is_some_and(|rest| rest.iter().any(|(l, _)| *l == winner))
             };
-            for (pos, &l) in open.iter().enumerate() {
+            for (pos, &(l, needed)) in open.iter().enumerate() {
                 if l != winner && exhausted(pos) && self.settled.insert((i, l)) {
                     let left = self.remaining(l).max(Decimal::ZERO);
+                    let need = if needed == Decimal::ONE {
+                        String::new()
+                    } else {
+                        format!(", {needed} needed")
+                    };
                     let message = format!(
-                        "not enough entitlements left on this license ({left} available) to cover the device"
+                        "not enough entitlements left on this license ({left} available{need}) to cover the device"
                     );
                     self.row(
                         l,
@@ -797,10 +1222,67 @@ impl State<'_> {
                     );
                 }
             }
-            self.bind(i, winner, reason, message);
-            self.mark_others(i, winner);
+            if self.bind(i, winner, reason, message) {
+                self.mark_others(i, winner);
+            }
         }
     }
+
+    /// The first true-up license among the open candidates.
+    fn true_up(&self, open: &[(usize, Decimal)]) -> Option<usize> {
+        open.iter().map(|(l, _)| *l).find(|l| {
+            self.terms(*l)
+                .is_some_and(|t| t.license.limit == EntitlementLimit::TrueUp)
+        })
+    }
+
+    /// How `needed` units are taken from license `l` among the `open` candidates: as
+    /// expected when it has them, else under true-up terms or beyond the entitlements.
+    fn overflow(&self, l: usize, needed: Decimal, open: &[(usize, Decimal)]) -> Rejection {
+        if self.has_capacity(l, needed) {
+            return (
+                Reason::Consumed,
+                "entitlement consumed as expected".to_string(),
+            );
+        }
+        if self.true_up(open).is_some() {
+            return (Reason::TrueUp,
+                "every candidate license is exhausted; consumed here under true-up terms, to be bought at the next true-up".to_string());
+        }
+        (Reason::OverConsumed,
+            "every candidate license is exhausted; consumed from the highest-priority one beyond its entitlements".to_string())
+    }
+}
+
+/// How messages name a holder: "device `D1`", "host `H1`", "the license".
+fn holder_name(unit: &Unit) -> String {
+    match unit {
+        Unit::Device(d) => format!("device `{d}`"),
+        Unit::User(u) => format!("user `{u}`"),
+        Unit::Host(h) => format!("host `{h}`"),
+        Unit::Cluster(c) => format!("cluster `{c}`"),
+        Unit::License => "the license".to_string(),
+    }
+}
+
+/// The rejection for a hardware value missing on a machine, in seed 003's words.
+fn missing(hardware: Hardware, machine: &str) -> Rejection {
+    let what = match hardware {
+        Hardware::Cores => "the number of cores",
+        Hardware::Processors => "the number of processors",
+        Hardware::Sockets => "the number of sockets",
+        Hardware::MaxSockets => "the most sockets the server can take",
+        Hardware::Threads => "the number of threads",
+        Hardware::ProcessorModel => "the processor model",
+        Hardware::Purchased => "the hardware purchase date",
+        Hardware::Host => "the host",
+    };
+    (
+        Reason::Missing(hardware),
+        format!(
+            "{what}, required for calculating consumption from this license, is missing for device `{machine}`"
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -825,6 +1307,7 @@ mod tests {
             },
         );
         LicenseTerms {
+            metric: tally_compiler::ir::Metric::simple(counts.as_str(), counts),
             license: License {
                 id: id.into(),
                 name: id.into(),
@@ -883,6 +1366,7 @@ mod tests {
                     )
                 })
                 .collect(),
+            ..FamilyInput::default()
         }
     }
 

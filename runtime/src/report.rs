@@ -27,6 +27,9 @@ pub enum Format {
 pub struct Rows {
     pub header: Vec<&'static str>,
     pub rows: Vec<Vec<String>>,
+    /// A structured value per row that JSON shows in place of the last column's text (for
+    /// instance a calculation with its inputs as fields); `None` keeps the text.
+    pub structured: Vec<Option<Value>>,
 }
 
 impl Rows {
@@ -37,13 +40,18 @@ impl Rows {
             Format::Table => self.table(),
             Format::Csv => self.csv(),
             Format::Json => {
-                let items: Vec<Value> = self.rows.iter().map(|r| self.object(r)).collect();
+                let items: Vec<Value> = self
+                    .rows
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| self.object(r, self.structured.get(i).cloned().flatten()))
+                    .collect();
                 json_text(&Value::Array(items))
             }
         }
     }
 
-    fn object(&self, row: &[String]) -> Value {
+    fn object(&self, row: &[String], structured: Option<Value>) -> Value {
         let mut map = serde_json::Map::new();
         for (key, cell) in self.header.iter().zip(row) {
             let value = if cell.is_empty() {
@@ -51,6 +59,9 @@ impl Rows {
             } else {
                 Value::String(cell.clone())
             };
+            map.insert((*key).to_string(), value);
+        }
+        if let (Some(key), Some(value)) = (self.header.last(), structured) {
             map.insert((*key).to_string(), value);
         }
         Value::Object(map)
@@ -118,6 +129,7 @@ fn opt_dec(d: Option<Decimal>) -> String {
 /// The effective license position, one row per license.
 pub fn positions(positions: &[Position]) -> Rows {
     Rows {
+        structured: Vec::new(),
         header: vec![
             "license",
             "name",
@@ -154,34 +166,80 @@ pub fn positions(positions: &[Position]) -> Rows {
     }
 }
 
-/// The assessment rows.
+/// The assessment rows. When a row's license computes quantities from hardware, a
+/// `calculation` column shows the metric, the formula with the values it read, and the
+/// minimums and rounding that applied; JSON gives the inputs as fields.
 pub fn assessments<'a>(rows: impl IntoIterator<Item = &'a Assessment>) -> Rows {
+    let rows: Vec<&Assessment> = rows.into_iter().collect();
+    let calculated = rows.iter().any(|a| a.computation.is_some());
+    let mut header = vec![
+        "license",
+        "device",
+        "user",
+        "application",
+        "result",
+        "reason",
+        "units",
+        "message",
+    ];
+    if calculated {
+        header.push("calculation");
+    }
+    let mut structured = Vec::new();
+    let rows = rows
+        .into_iter()
+        .map(|a| {
+            let mut cells = vec![
+                a.license.clone(),
+                a.device.clone().unwrap_or_default(),
+                a.user.clone().unwrap_or_default(),
+                a.application.clone().unwrap_or_default(),
+                a.outcome.as_str().to_string(),
+                a.reason.code().to_string(),
+                dec(a.units),
+                a.message.clone(),
+            ];
+            if calculated {
+                cells.push(
+                    a.computation
+                        .as_ref()
+                        .map_or_else(String::new, |(metric, c)| {
+                            let mut text = format!("{metric}: {}", c.formula);
+                            let inputs: Vec<String> =
+                                c.inputs.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                            if !inputs.is_empty() {
+                                text.push_str(&format!(" with {}", inputs.join(", ")));
+                            }
+                            for note in &c.notes {
+                                text.push_str("; ");
+                                text.push_str(note);
+                            }
+                            text
+                        }),
+                );
+            }
+            structured.push(a.computation.as_ref().map(|(metric, c)| {
+                let inputs: serde_json::Map<String, Value> = c
+                    .inputs
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect();
+                serde_json::json!({
+                    "metric": metric,
+                    "quantity": dec(c.quantity),
+                    "expression": c.expression,
+                    "formula": c.formula,
+                    "inputs": inputs,
+                    "notes": c.notes,
+                })
+            }));
+            cells
+        })
+        .collect();
     Rows {
-        header: vec![
-            "license",
-            "device",
-            "user",
-            "application",
-            "result",
-            "reason",
-            "units",
-            "message",
-        ],
-        rows: rows
-            .into_iter()
-            .map(|a| {
-                vec![
-                    a.license.clone(),
-                    a.device.clone().unwrap_or_default(),
-                    a.user.clone().unwrap_or_default(),
-                    a.application.clone().unwrap_or_default(),
-                    a.outcome.as_str().to_string(),
-                    a.reason.code().to_string(),
-                    dec(a.units),
-                    a.message.clone(),
-                ]
-            })
-            .collect(),
+        header,
+        rows,
+        structured,
     }
 }
 
@@ -222,6 +280,7 @@ pub fn recognition(devices: &[(&Device, &DeviceRecognition)], evidence: &[&Evide
         }
     }
     Rows {
+        structured: Vec::new(),
         header: vec![
             "status",
             "device",
@@ -238,6 +297,7 @@ pub fn recognition(devices: &[(&Device, &DeviceRecognition)], evidence: &[&Evide
 /// Diagnostics, one row each, with their position as line and column.
 pub fn diagnostics(diagnostics: &[Diagnostic]) -> Rows {
     Rows {
+        structured: Vec::new(),
         header: vec![
             "severity", "code", "file", "line", "column", "message", "label", "help",
         ],
@@ -263,6 +323,7 @@ pub fn diagnostics(diagnostics: &[Diagnostic]) -> Rows {
 /// Pack test results.
 pub fn tests(results: &[TestResult]) -> Rows {
     Rows {
+        structured: Vec::new(),
         header: vec!["result", "test", "location", "failure"],
         rows: results
             .iter()
@@ -285,6 +346,7 @@ mod tests {
     #[test]
     fn renders_three_formats() {
         let rows = Rows {
+            structured: Vec::new(),
             header: vec!["a", "bb"],
             rows: vec![
                 vec!["1".into(), String::new()],
