@@ -883,3 +883,111 @@ fn script_license(l: &LicenseFacts<'_>) -> ScriptValue {
     );
     ScriptValue::Record(map)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tally_compiler::ir::Metric;
+    use tally_compiler::{SourceFile, compile_sources};
+
+    /// Compiles `text` and returns its metric `m` and its tables.
+    fn compiled(text: &str) -> Option<(Metric, BTreeMap<String, Table>)> {
+        let out = compile_sources(&[SourceFile::new("t.tally", text)]);
+        assert!(!out.has_errors(), "{:?}", out.diagnostics);
+        Some((out.pack.metrics.get("m")?.clone(), out.pack.tables))
+    }
+
+    fn server(processors: u32, cores: u32, model: &str) -> Device {
+        Device {
+            id: "S1".into(),
+            processors: Some(processors),
+            cores: Some(cores),
+            processor_model: Some(model.into()),
+            ..Device::default()
+        }
+    }
+
+    fn run(text: &str, device: &Device) -> Result<Computation, EvalError> {
+        let (metric, tables) = compiled(text).ok_or(EvalError::Failed("no metric".into()))?;
+        let holder = Holder::Machine(Machine::device(device, true));
+        compute(
+            &metric.quantity,
+            metric.counts.as_str(),
+            &holder,
+            &LicenseFacts::default(),
+            &tables,
+        )
+    }
+
+    const SERVER_CORE: &str = "metric m { counts host  quantity max(16, sum(max(8, p.cores) for p in host.processor_list)) }";
+
+    #[test]
+    fn windows_server_core_minimums_per_processor_and_per_server() {
+        let q = |p, c| run(SERVER_CORE, &server(p, c, "x")).map(|c| c.quantity);
+        assert_eq!(q(4, 16), Ok(Decimal::from(32)));
+        assert_eq!(q(2, 8), Ok(Decimal::from(16)));
+        assert_eq!(q(1, 6), Ok(Decimal::from(16)));
+        assert_eq!(q(2, 20), Ok(Decimal::from(20)));
+        let one_by_six = run(SERVER_CORE, &server(1, 6, "x"));
+        assert_eq!(
+            one_by_six.map(|c| (c.formula, c.notes)),
+            Ok((
+                "max(16, 8) = 16".to_string(),
+                vec!["minimum of 16 applied (computed 8)".to_string()]
+            ))
+        );
+    }
+
+    #[test]
+    fn a_missing_core_count_is_an_error_never_zero() {
+        let device = Device {
+            cores: None,
+            ..server(2, 0, "x")
+        };
+        assert_eq!(
+            run(SERVER_CORE, &device).map(|c| c.quantity),
+            Err(EvalError::Missing {
+                hardware: Hardware::Cores,
+                machine: "S1".into()
+            })
+        );
+    }
+
+    #[test]
+    fn table_rows_match_in_order_and_unknown_values_match_only_the_wildcard() {
+        let text = "table f { keys text, date  default 1.0
+                        row \"%Itanium%\", ..2010-11-30 => 0.5
+                        row \"%Xeon%\", _ => 0.5 }
+                    metric m { counts device  quantity ceil(device.cores * f[device.processor_model, device.purchased]) }";
+        let mut itanium = server(1, 8, "Intel Itanium 9350");
+        assert_eq!(run(text, &itanium).map(|c| c.quantity), Ok(Decimal::from(8)));
+        itanium.purchased = jiff::civil::Date::new(2010, 6, 1).ok();
+        assert_eq!(run(text, &itanium).map(|c| c.quantity), Ok(Decimal::from(4)));
+        let xeon = server(2, 32, "Intel Xeon Gold 6142");
+        let computed = run(text, &xeon);
+        assert_eq!(computed.as_ref().map(|c| c.quantity), Ok(Decimal::from(16)));
+        assert_eq!(
+            computed.map(|c| c.formula),
+            Ok("ceil(32 × 0.5) = 16".to_string())
+        );
+    }
+
+    #[test]
+    fn arithmetic_is_exact_and_checked() {
+        let text = "metric m { counts device  quantity device.cores / (device.processors - 2) }";
+        assert!(matches!(
+            run(text, &server(2, 8, "x")),
+            Err(EvalError::Failed(m)) if m.contains("division by zero")
+        ));
+        let text = "metric m { counts device  quantity device.cores * 0.1 + 0.2 }";
+        assert_eq!(
+            run(text, &server(1, 1, "x")).map(|c| c.quantity),
+            Ok(Decimal::new(3, 1))
+        );
+        let text = "metric m { counts device  quantity 79228162514264337593543950335 * device.cores }";
+        assert!(matches!(
+            run(text, &server(1, 2, "x")),
+            Err(EvalError::Failed(m)) if m.contains("overflows")
+        ));
+    }
+}
