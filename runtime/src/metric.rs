@@ -126,7 +126,11 @@ pub fn compute(
             Ok(Computation {
                 quantity,
                 expression: formula.clone(),
-                formula: format!("{rendered} = {quantity}"),
+                formula: if rendered == quantity.to_string() {
+                    rendered
+                } else {
+                    format!("{rendered} = {quantity}")
+                },
                 inputs: eval.inputs,
                 notes: eval.notes,
             })

@@ -1,15 +1,17 @@
-//! Reading rule packs from disk: a pack is a `.tally` file or a folder searched recursively.
+//! Reading rule packs from disk: a pack is a `.tally` file or a folder searched recursively for
+//! rule files and the rhai scripts (`.rhai`) their metrics name.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use tally_compiler::diagnostics::{Diagnostic, SourceFile, codes};
 
-/// Reads every `.tally` file of a pack, sorted by path. An unreadable path is a T0110 diagnostic.
+/// Reads every `.tally` and `.rhai` file of a pack, sorted by path. An unreadable path is a
+/// T0110 diagnostic.
 pub fn read_pack(path: &Path) -> Result<Vec<Arc<SourceFile>>, Box<Diagnostic>> {
     let mut files = Vec::new();
     collect(path, &mut files).map_err(|e| unreadable(path, &e))?;
-    if files.is_empty() {
+    if !files.iter().any(|f| f.extension().is_some_and(|e| e == "tally")) {
         let error = std::io::Error::new(std::io::ErrorKind::NotFound, "it holds no `.tally` files");
         return Err(unreadable(path, &error));
     }
@@ -27,7 +29,7 @@ fn collect(path: &Path, files: &mut Vec<std::path::PathBuf>) -> std::io::Result<
     if path.is_dir() {
         for entry in std::fs::read_dir(path)? {
             let entry = entry?.path();
-            if entry.is_dir() || entry.extension().is_some_and(|e| e == "tally") {
+            if entry.is_dir() || entry.extension().is_some_and(|e| e == "tally" || e == "rhai") {
                 collect(&entry, files)?;
             }
         }
