@@ -283,10 +283,11 @@ fn check(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Re
         let warnings = compiled.diagnostics.len() - errors;
         let pack = &compiled.pack;
         io.print(&format!(
-            "checked {} applications, {} rights and bundles, {} metrics, {} SKUs, {} tests: {errors} errors, {warnings} warnings\n",
+            "checked {} applications, {} rights and bundles, {} metrics, {} tables, {} SKUs, {} tests: {errors} errors, {warnings} warnings\n",
             pack.applications.len(),
             pack.rights.len(),
             pack.metrics.len(),
+            pack.tables.len(),
             pack.skus.len(),
             pack.tests.len()
         ));

@@ -964,9 +964,15 @@ mod tests {
                         row \"%Xeon%\", _ => 0.5 }
                     metric m { counts device  quantity ceil(device.cores * f[device.processor_model, device.purchased]) }";
         let mut itanium = server(1, 8, "Intel Itanium 9350");
-        assert_eq!(run(text, &itanium).map(|c| c.quantity), Ok(Decimal::from(8)));
+        assert_eq!(
+            run(text, &itanium).map(|c| c.quantity),
+            Ok(Decimal::from(8))
+        );
         itanium.purchased = jiff::civil::Date::new(2010, 6, 1).ok();
-        assert_eq!(run(text, &itanium).map(|c| c.quantity), Ok(Decimal::from(4)));
+        assert_eq!(
+            run(text, &itanium).map(|c| c.quantity),
+            Ok(Decimal::from(4))
+        );
         let xeon = server(2, 32, "Intel Xeon Gold 6142");
         let computed = run(text, &xeon);
         assert_eq!(computed.as_ref().map(|c| c.quantity), Ok(Decimal::from(16)));
@@ -988,7 +994,8 @@ mod tests {
             run(text, &server(1, 1, "x")).map(|c| c.quantity),
             Ok(Decimal::new(3, 1))
         );
-        let text = "metric m { counts device  quantity 79228162514264337593543950335 * device.cores }";
+        let text =
+            "metric m { counts device  quantity 79228162514264337593543950335 * device.cores }";
         assert!(matches!(
             run(text, &server(1, 2, "x")),
             Err(EvalError::Failed(m)) if m.contains("overflows")

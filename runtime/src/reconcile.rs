@@ -1149,22 +1149,21 @@ impl State<'_> {
                 self.held.get(*l).is_some_and(|h| h.contains_key(&unit))
             });
             if let Some((l, needed)) = holder {
-                let whose = holder_name(&self.unit(l, &device).0);
-                let (reason, message) = if needed.is_zero() {
-                    (
+                let unit = self.unit(l, &device).0;
+                let whose = holder_name(&unit);
+                let (reason, message) = match (needed.is_zero(), unit == Unit::License) {
+                    (true, true) => (
                         Reason::SharedEntitlement,
-                        format!(
-                            "{whose} already holds an entitlement of this license, which covers this installation too"
-                        ),
-                    )
-                } else {
-                    let (reason, how) = self.overflow(l, needed, &open);
-                    (
-                        reason,
-                        format!(
-                            "{whose} already holds units of this license, and this installation raises its quantity; {how}"
-                        ),
-                    )
+                        "the license is counted as a whole, and this installation adds nothing to its quantity".to_string(),
+                    ),
+                    (true, false) => (
+                        Reason::SharedEntitlement,
+                        format!("{whose} already holds an entitlement of this license, which covers this installation too"),
+                    ),
+                    (false, _) => {
+                        let (reason, how) = self.overflow(l, needed, &open);
+                        (reason, format!("{whose} already holds units of this license, and this installation raises its quantity; {how}"))
+                    }
                 };
                 if self.bind(i, l, reason, message) {
                     self.mark_others(i, l);
@@ -1261,7 +1260,7 @@ fn holder_name(unit: &Unit) -> String {
         Unit::User(u) => format!("user `{u}`"),
         Unit::Host(h) => format!("host `{h}`"),
         Unit::Cluster(c) => format!("cluster `{c}`"),
-        Unit::License => "the license".to_string(),
+        Unit::License => "the license as a whole".to_string(),
     }
 }
 
@@ -1486,6 +1485,15 @@ mod tests {
             reasons(&out, "D8"),
             vec![("L1".into(), "awaiting_installation")]
         );
+    }
+
+    #[test]
+    fn every_reason_is_documented() {
+        let docs = include_str!("../../docs/reconciliation.md");
+        for reason in Reason::ALL {
+            let code = format!("`{}`", reason.code());
+            assert!(docs.contains(&code), "docs/reconciliation.md lacks {code}");
+        }
     }
 
     #[test]

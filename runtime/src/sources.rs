@@ -11,7 +11,10 @@ use tally_compiler::diagnostics::{Diagnostic, SourceFile, codes};
 pub fn read_pack(path: &Path) -> Result<Vec<Arc<SourceFile>>, Box<Diagnostic>> {
     let mut files = Vec::new();
     collect(path, &mut files).map_err(|e| unreadable(path, &e))?;
-    if !files.iter().any(|f| f.extension().is_some_and(|e| e == "tally")) {
+    if !files
+        .iter()
+        .any(|f| f.extension().is_some_and(|e| e == "tally"))
+    {
         let error = std::io::Error::new(std::io::ErrorKind::NotFound, "it holds no `.tally` files");
         return Err(unreadable(path, &error));
     }
@@ -29,7 +32,11 @@ fn collect(path: &Path, files: &mut Vec<std::path::PathBuf>) -> std::io::Result<
     if path.is_dir() {
         for entry in std::fs::read_dir(path)? {
             let entry = entry?.path();
-            if entry.is_dir() || entry.extension().is_some_and(|e| e == "tally" || e == "rhai") {
+            if entry.is_dir()
+                || entry
+                    .extension()
+                    .is_some_and(|e| e == "tally" || e == "rhai")
+            {
                 collect(&entry, files)?;
             }
         }
