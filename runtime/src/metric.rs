@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use rust_decimal::{Decimal, RoundingStrategy};
+use tally_compiler::check::Record;
 use tally_compiler::ir::{
     Aggregation, BinOp, Expr, Function, Hardware, Key, Quantity, Table, UnOp,
 };
@@ -821,26 +822,14 @@ fn script_value(value: Val<'_>) -> ScriptValue {
 }
 
 fn script_machine(m: &Machine<'_>) -> ScriptValue {
-    const FIELDS: [&str; 14] = [
-        "id",
-        "cores",
-        "processors",
-        "sockets",
-        "max_sockets",
-        "threads",
-        "processor_model",
-        "purchased",
-        "virtual",
-        "partition",
-        "cloud",
-        "subcapacity_eligible",
-        "installed",
-        "vms",
-    ];
     let mut map = BTreeMap::new();
-    for field in FIELDS {
+    // Every field an expression can read, but the nested machine lists other than `vms`.
+    for (field, _) in Record::Machine.fields() {
+        if matches!(*field, "hosts" | "processor_list") {
+            continue;
+        }
         let value = machine_field(m, field).map_or(ScriptValue::Unknown, script_value);
-        map.insert(field.to_string(), value);
+        map.insert((*field).to_string(), value);
     }
     ScriptValue::Record(map)
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use super::Checker;
-use crate::diagnostics::{self, Code, SourceFile, Span, codes};
+use crate::diagnostics::{self, SourceFile, Span, codes};
 use crate::ir::{
     Aggregation, BinOp, Counts, Expr, Function, Hardware, Key, KeyType, Limit, Metric, Quantity,
     Row, Table, UnOp,
@@ -126,18 +126,6 @@ pub fn holder_record(counts: Counts) -> Record {
 type Scope = Vec<(String, Ty)>;
 
 impl Checker<'_> {
-    fn expr_error(
-        &mut self,
-        code: Code,
-        source: &Arc<SourceFile>,
-        span: Span,
-        message: String,
-        label: &str,
-        help: String,
-    ) {
-        self.push(code, source, span, message, label, help);
-    }
-
     /// Checks an expression and lowers it; `None` (with diagnostics) when it is unsound.
     pub(super) fn check_expr(
         &mut self,
@@ -196,7 +184,7 @@ impl Checker<'_> {
                         Function::Ceil | Function::Floor => "one number".to_string(),
                         Function::Round => "a number and the decimal places".to_string(),
                     };
-                    self.expr_error(
+                    self.push(
                         codes::UNKNOWN_FUNCTION,
                         source,
                         ast.span,
@@ -242,7 +230,7 @@ impl Checker<'_> {
                     } else {
                         format!("write `{}(v.cores for v in host.vms)`", op.as_str())
                     };
-                    self.expr_error(
+                    self.push(
                         codes::UNKNOWN_FUNCTION,
                         source,
                         function.span,
@@ -255,7 +243,7 @@ impl Checker<'_> {
                 let (coll, coll_ty) =
                     self.check_path(source, scope, &collection.value, collection.span)?;
                 let Ty::List(element) = coll_ty else {
-                    self.expr_error(
+                    self.push(
                         codes::TYPE_MISMATCH,
                         source,
                         collection.span,
@@ -317,7 +305,7 @@ impl Checker<'_> {
             None => "the functions are `min`, `max`, `ceil`, `floor`, `round`, `sum`, `count`"
                 .to_string(),
         };
-        self.expr_error(
+        self.push(
             codes::UNKNOWN_FUNCTION,
             source,
             span,
@@ -338,7 +326,7 @@ impl Checker<'_> {
         if have == want {
             return Some(());
         }
-        self.expr_error(
+        self.push(
             codes::TYPE_MISMATCH,
             source,
             span,
@@ -385,7 +373,7 @@ impl Checker<'_> {
                     _ => matches!(lt, Ty::Number | Ty::Date),
                 };
                 if !comparable {
-                    self.expr_error(
+                    self.push(
                         codes::TYPE_MISMATCH,
                         source,
                         lspan,
@@ -417,7 +405,7 @@ impl Checker<'_> {
         let root = segments.next().unwrap_or("");
         let Some((_, ty)) = scope.iter().rev().find(|(n, _)| n == root) else {
             if self.lookup(DeclKind::Table, path).is_some() {
-                self.expr_error(
+                self.push(
                     codes::TYPE_MISMATCH,
                     source,
                     span,
@@ -440,7 +428,7 @@ impl Checker<'_> {
                 ),
             };
             let root_span = Span::new(span.start, span.start + root.len());
-            self.expr_error(
+            self.push(
                 codes::UNKNOWN_VARIABLE,
                 source,
                 root_span,
@@ -457,7 +445,7 @@ impl Checker<'_> {
             let seg_span = Span::new(at, at + segment.len());
             at += segment.len() + 1;
             let Ty::Record(record) = ty else {
-                self.expr_error(
+                self.push(
                     codes::TYPE_MISMATCH,
                     source,
                     seg_span,
@@ -482,7 +470,7 @@ impl Checker<'_> {
                                 .join(", ")
                         ),
                     };
-                self.expr_error(
+                self.push(
                     codes::UNKNOWN_VARIABLE,
                     source,
                     seg_span,
@@ -506,7 +494,7 @@ impl Checker<'_> {
         keys: &[ExprAst],
     ) -> Option<(Expr, Ty)> {
         let ExprKind::Path(name) = &table.kind else {
-            self.expr_error(
+            self.push(
                 codes::TYPE_MISMATCH,
                 source,
                 table.span,
@@ -544,7 +532,7 @@ impl Checker<'_> {
             }
         }
         if !types.is_empty() && types.len() != keys.len() {
-            self.expr_error(
+            self.push(
                 codes::TYPE_MISMATCH,
                 source,
                 table.span,

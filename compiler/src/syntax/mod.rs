@@ -204,22 +204,14 @@ impl<'a> Reader<'a> {
         };
         self.skip_trivia();
         let mut fields = Vec::new();
-        if self.peek() == Some('{') {
-            self.pos += 1;
+        let help = format!(
+            "write the fields of {} `{}` inside `{{ … }}`",
+            kind.keyword(),
+            name.value
+        );
+        if self.open_brace(help) {
             let what = format!("{} `{}`", kind.keyword(), name.value);
             fields = self.block(schema::fields(kind), &what);
-        } else {
-            let found = self.found();
-            self.error(
-                self.token_span(),
-                format!("expected `{{`, found {found}"),
-                "expected `{` here",
-                format!(
-                    "write the fields of {} `{}` inside `{{ … }}`",
-                    kind.keyword(),
-                    name.value
-                ),
-            );
         }
         self.skip_trivia();
         if self.pos < self.end {
@@ -240,6 +232,22 @@ impl<'a> Reader<'a> {
             fields,
             complete: !self.broken,
         })
+    }
+
+    /// Consumes a `{`, or reports that one was expected.
+    fn open_brace(&mut self, help: String) -> bool {
+        if self.peek() == Some('{') {
+            self.pos += 1;
+            return true;
+        }
+        let found = self.found();
+        self.error(
+            self.token_span(),
+            format!("expected `{{`, found {found}"),
+            "expected `{` here",
+            help,
+        );
+        false
     }
 
     /// Reads fields up to the closing `}` (consumed). `what` names the block in messages.
@@ -412,20 +420,13 @@ impl<'a> Reader<'a> {
                 }
             }
             Shape::Block(schema) => {
-                if self.peek() != Some('{') {
-                    let found = self.found();
-                    self.error(
-                        self.token_span(),
-                        format!("expected `{{`, found {found}"),
-                        "expected `{` here",
-                        format!(
-                            "`{key}` takes a block: `{{ {} }}`",
-                            schema::list_keys(schema)
-                        ),
-                    );
+                let help = format!(
+                    "`{key}` takes a block: `{{ {} }}`",
+                    schema::list_keys(schema)
+                );
+                if !self.open_brace(help) {
                     return Err(Broken);
                 }
-                self.pos += 1;
                 Value::Block(self.block(schema, &format!("this `{key}` block")))
             }
             Shape::Str => {
