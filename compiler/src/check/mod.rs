@@ -132,11 +132,16 @@ impl<'a> Checker<'a> {
         label: &str,
         help: String,
     ) {
-        self.diagnostics.push(
-            Diagnostic::error(code, source, Some(span), message)
-                .with_label(label)
-                .with_help(help),
-        );
+        // A "did you mean" help names the replacement, which editors offer as a quick fix.
+        let suggestion = help
+            .strip_prefix("did you mean `")
+            .and_then(|rest| rest.strip_suffix("`?"))
+            .map(str::to_string);
+        let mut diagnostic = Diagnostic::error(code, source, Some(span), message)
+            .with_label(label)
+            .with_help(help);
+        diagnostic.suggestion = suggestion;
+        self.diagnostics.push(diagnostic);
     }
 
     /// Reports fields given twice that may appear once, and required fields that are missing,
@@ -776,5 +781,35 @@ fn sub_block<'d>(field: &'d Field, word: &str) -> Option<&'d [Field]> {
             _ => None,
         },
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{SourceFile, compile_sources};
+
+    #[test]
+    fn did_you_mean_carries_the_replacement_as_data() {
+        let text =
+            "publisher acme { name \"Acme\" }\nproduct acme.writer { name \"W\" publisher acmee }";
+        let compiled = compile_sources(&[SourceFile::new("t.tally", text)]);
+        let suggestions: Vec<Option<&str>> = compiled
+            .diagnostics
+            .iter()
+            .map(|d| d.suggestion.as_deref())
+            .collect();
+        assert_eq!(suggestions, vec![Some("acme")]);
+    }
+
+    #[test]
+    fn a_duplicate_points_at_the_first_declaration() {
+        let text = "publisher acme { name \"A\" }\npublisher acme { name \"B\" }";
+        let compiled = compile_sources(&[SourceFile::new("t.tally", text)]);
+        let related: Vec<usize> = compiled
+            .diagnostics
+            .iter()
+            .flat_map(|d| d.related.iter().map(|r| r.span.start))
+            .collect();
+        assert_eq!(related, vec![10]);
     }
 }

@@ -761,3 +761,72 @@ fn describe(rule: Rule) -> Option<&'static str> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::BinOp;
+
+    fn parse(text: &str) -> ParsedFile {
+        parse_file(SourceFile::new("t.tally", text))
+    }
+
+    #[test]
+    fn comments_and_field_docs_are_kept() {
+        let parsed = parse(
+            "// file header\n/// The metric.\nmetric m {\n    /// What holds units.\n    counts device // trailing\n}\n",
+        );
+        let texts: Vec<&str> = parsed.comments.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            vec![
+                "// file header",
+                "/// The metric.",
+                "/// What holds units.",
+                "// trailing"
+            ]
+        );
+        let decl = parsed.decls.first();
+        assert_eq!(
+            decl.map(|d| d.doc.clone()),
+            Some(vec!["The metric.".to_string()])
+        );
+        assert_eq!(
+            decl.and_then(|d| d.fields.first()).map(|f| f.doc.clone()),
+            Some(vec!["What holds units.".to_string()])
+        );
+    }
+
+    #[test]
+    fn fields_may_share_a_line_and_a_bad_field_costs_only_itself() {
+        let parsed = parse("product p { name \"P\"  pubisher acme  classification commercial }");
+        let keys: Vec<&str> = parsed
+            .decls
+            .iter()
+            .flat_map(|d| d.fields.iter().map(|f| f.key))
+            .collect();
+        assert_eq!(keys, vec!["name", "classification"]);
+        assert_eq!(parsed.diagnostics.len(), 1);
+        assert_eq!(parsed.decls.first().map(|d| d.complete), Some(false));
+    }
+
+    #[test]
+    fn operators_bind_by_precedence() {
+        let parsed = parse("metric m { counts device  quantity 1 + 2 * 3 > 4 and not false }");
+        let expr = parsed
+            .decls
+            .first()
+            .and_then(|d| d.fields.get(1))
+            .map(|f| f.value.clone());
+        let Some(Value::Expr(e)) = expr else {
+            unreachable!("the quantity is an expression")
+        };
+        let ast::ExprKind::Binary(BinOp::And, left, _) = e.kind else {
+            unreachable!("`and` binds loosest")
+        };
+        let ast::ExprKind::Binary(BinOp::Gt, sum, _) = left.kind else {
+            unreachable!("`>` binds looser than arithmetic")
+        };
+        assert!(matches!(sum.kind, ast::ExprKind::Binary(BinOp::Add, _, _)));
+    }
+}
