@@ -8,6 +8,7 @@
 pub mod check;
 pub mod diagnostics;
 pub mod ir;
+pub mod script;
 pub mod syntax;
 
 use std::sync::Arc;
