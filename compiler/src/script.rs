@@ -323,21 +323,28 @@ fn parse_error(err: &ParseError) -> ScriptError {
     placed(message, err.position(), limit)
 }
 
-/// A size limit's message, from rhai's description of what grew too large.
+/// A size limit's message, from rhai's description of what grew too large. rhai counts a value
+/// with everything inside it, so an input with many machines can hit these too.
 fn size_message(what: &str) -> (String, Option<Limit>) {
     if what.contains("string") {
         (
-            format!("a string is longer than {MAX_STRING_SIZE} bytes"),
+            format!(
+                "a value holds more than {MAX_STRING_SIZE} bytes of text (a list or record counts the text inside it)"
+            ),
             Some(Limit::StringSize),
         )
     } else if what.contains("array") {
         (
-            format!("a list has more than {MAX_ARRAY_SIZE} items"),
+            format!(
+                "a list holds more than {MAX_ARRAY_SIZE} items (counting the items of lists inside it)"
+            ),
             Some(Limit::ArraySize),
         )
     } else {
         (
-            format!("a record has more than {MAX_MAP_SIZE} entries"),
+            format!(
+                "a record holds more than {MAX_MAP_SIZE} entries (counting the entries of records inside it)"
+            ),
             Some(Limit::MapSize),
         )
     }
@@ -569,6 +576,29 @@ mod tests {
     fn map_size_limit() {
         assert_eq!(
             limit_hit(r#"let m = #{}; for i in 0..300 { m["k" + i] = i; } m.len()"#),
+            Some(Limit::MapSize)
+        );
+    }
+
+    #[test]
+    fn size_limits_count_what_is_inside_inputs() {
+        // rhai checks a value with everything inside it: 20 machines of 15 fields are 300
+        // record entries, over the limit as soon as the list passes through a call.
+        let machine =
+            ScriptValue::Record((0..15).map(|i| (format!("f{i}"), number("1"))).collect());
+        let license = record(&[("devices", ScriptValue::List(vec![machine; 20]))]);
+        let inputs = [("license", license)];
+        assert_eq!(
+            run(
+                "let n = 0; for d in license.devices { n += d.f1; } n",
+                &inputs
+            ),
+            Ok(Decimal::from(20))
+        );
+        assert_eq!(
+            run("license.devices.len()", &inputs)
+                .err()
+                .and_then(|e| e.limit),
             Some(Limit::MapSize)
         );
     }
