@@ -990,4 +990,43 @@ mod tests {
             Err(EvalError::Failed(m)) if m.contains("overflows")
         ));
     }
+
+    #[test]
+    fn a_runaway_script_fails_with_its_limit_and_line() {
+        let quantity = Quantity::Script {
+            path: "packs/loop.rhai".into(),
+            text: "let n = 0;\nloop { n += 1; }".into(),
+        };
+        let device = server(1, 4, "x");
+        let holder = Holder::Machine(Machine::device(&device, true));
+        let result = compute(
+            &quantity,
+            "device",
+            &holder,
+            &LicenseFacts::default(),
+            &BTreeMap::new(),
+        );
+        assert!(matches!(
+            result,
+            Err(EvalError::Failed(m)) if m.starts_with("script packs/loop.rhai:2:") && m.contains("operations")
+        ));
+    }
+
+    #[test]
+    fn scripts_read_the_holder_as_exact_decimals() {
+        let quantity = Quantity::Script {
+            path: "s.rhai".into(),
+            text: "(device.cores * 0.25).ceiling()".into(),
+        };
+        let device = server(1, 6, "x");
+        let holder = Holder::Machine(Machine::device(&device, true));
+        let result = compute(
+            &quantity,
+            "device",
+            &holder,
+            &LicenseFacts::default(),
+            &BTreeMap::new(),
+        );
+        assert_eq!(result.map(|c| c.quantity), Ok(Decimal::TWO));
+    }
 }
