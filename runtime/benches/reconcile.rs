@@ -9,7 +9,7 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use jiff::civil::date;
 use rust_decimal::Decimal;
 use tally_runtime::db::{Database, RuleSource, Workspace};
-use tally_runtime::estate::{Device, Estate, Evidence, EvidenceKind, License, Purchase};
+use tally_runtime::estate::{Device, Estate, Evidence, EvidenceKind, License, Partition, Purchase};
 
 /// Installer entries the standard packs recognise, and noise they do not.
 const SOFTWARE: &[(&str, &str, &str)] = &[
@@ -133,11 +133,58 @@ fn estate(devices: usize) -> Estate {
     estate
 }
 
+/// The same estate as a data centre: every eighth device is a host (2 × 8-core Xeon) and the
+/// others are 4-core VMs on it; the licenses count by capacity metrics from `rules/`: IBM PVU
+/// at sub-capacity, Windows Server Standard stacking, per core and Oracle processor.
+fn data_centre(devices: usize) -> Estate {
+    let mut estate = estate(devices);
+    for (n, d) in estate.devices.iter_mut().enumerate() {
+        let host = n - n % 8;
+        if n == host {
+            d.processors = Some(2);
+            d.cores = Some(16);
+            d.max_sockets = Some(2);
+            d.processor_model = Some("Intel(R) Xeon(R) Silver 4110 CPU @ 2.10GHz".into());
+        } else {
+            d.cores = Some(4);
+            d.host = Some(format!("D{host:06}"));
+            d.partition = Partition::Vm;
+        }
+    }
+    let metrics = [
+        "ibm.pvu",
+        "microsoft.windows_server_standard_core",
+        "core",
+        "oracle.processor",
+    ];
+    for (license, metric) in estate.licenses.iter_mut().zip(metrics) {
+        license.metric = metric.into();
+        license.virtualization.subcapacity = true;
+    }
+    for purchase in &mut estate.purchases {
+        purchase.quantity = Decimal::from(devices * 100);
+    }
+    estate
+}
+
 fn benches(c: &mut Criterion) {
     let rules = rules();
     let mut group = c.benchmark_group("reconcile");
     group.sample_size(10);
     for devices in [1_000, 10_000] {
+        let data = data_centre(devices);
+        group.bench_function(format!("from_scratch_capacity/{devices}_devices"), |b| {
+            b.iter_batched(
+                || data.clone(),
+                |data| {
+                    let mut ws =
+                        Workspace::new(Database::default(), rules.clone(), date(2026, 11, 1));
+                    ws.load(data);
+                    black_box(ws.positions().len())
+                },
+                BatchSize::LargeInput,
+            );
+        });
         let data = estate(devices);
         group.bench_function(format!("from_scratch/{devices}_devices"), |b| {
             b.iter_batched(

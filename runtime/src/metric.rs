@@ -167,6 +167,39 @@ pub fn compute(
     }
 }
 
+/// Whether a quantity reads the license's lists (`license.installations`, `devices`, `users`,
+/// `usage`); a script may read anything.
+pub fn reads_license_lists(quantity: &Quantity) -> bool {
+    fn walk(expr: &Expr) -> bool {
+        match expr {
+            Expr::Field(inner, field) => {
+                (matches!(inner.as_ref(), Expr::Var(v) if v == "license")
+                    && matches!(
+                        field.as_str(),
+                        "installations" | "devices" | "users" | "usage"
+                    ))
+                    || walk(inner)
+            }
+            Expr::Number(_) | Expr::Text(_) | Expr::Bool(_) | Expr::Var(_) => false,
+            Expr::Unary(_, e) => walk(e),
+            Expr::Binary(_, a, b) => walk(a) || walk(b),
+            Expr::If(a, b, c) => walk(a) || walk(b) || walk(c),
+            Expr::Call(_, args) | Expr::Lookup { keys: args, .. } => args.iter().any(walk),
+            Expr::Aggregate {
+                collection,
+                body,
+                filter,
+                ..
+            } => walk(collection) || body.iter().chain(filter).any(|e| walk(e)),
+        }
+    }
+    match quantity {
+        Quantity::One => false,
+        Quantity::Expr { expr, .. } => walk(expr),
+        Quantity::Script { .. } => true,
+    }
+}
+
 /// A value during evaluation.
 #[derive(Debug, Clone)]
 enum Val<'a> {

@@ -301,6 +301,13 @@ struct State<'a> {
     held: Vec<BTreeMap<Unit, Held>>,
     /// Installation index to the license index it is bound to.
     bound: BTreeMap<usize, usize>,
+    /// Per license index, the installations bound to it, in binding order.
+    bound_to: Vec<Vec<usize>>,
+    /// Each cluster's hosts (devices with the cluster that are not VMs).
+    clusters: BTreeMap<&'a str, Vec<&'a Device>>,
+    /// Per license index, whether its metric reads the license's lists (installations,
+    /// devices, users, usage), which are then gathered for each computation.
+    reads_license_lists: Vec<bool>,
     /// (installation, license) pairs already settled (rejected or decided) before the priority walk.
     settled: BTreeSet<(usize, usize)>,
     rows: Vec<Assessment>,
@@ -338,6 +345,23 @@ pub fn reconcile_family(input: &FamilyInput) -> FamilyOutcome {
         consumed: vec![Decimal::ZERO; n],
         held: vec![BTreeMap::new(); n],
         bound: BTreeMap::new(),
+        bound_to: vec![Vec::new(); n],
+        clusters: {
+            let mut clusters: BTreeMap<&str, Vec<&Device>> = BTreeMap::new();
+            for d in input.devices.values() {
+                if let Some(c) = d.cluster.as_deref()
+                    && d.partition != Partition::Vm
+                {
+                    clusters.entry(c).or_default().push(d);
+                }
+            }
+            clusters
+        },
+        reads_license_lists: input
+            .licenses
+            .iter()
+            .map(|t| metric::reads_license_lists(&t.metric.quantity))
+            .collect(),
         settled: BTreeSet::new(),
         rows: Vec::new(),
         candidates,
@@ -439,16 +463,10 @@ impl State<'_> {
 
     /// A cluster's hosts; a host outside any cluster is a cluster of one, named after it.
     fn cluster_hosts(&self, cluster: &str) -> Vec<&Device> {
-        let hosts: Vec<&Device> = self
-            .input
-            .devices
-            .values()
-            .filter(|d| d.cluster.as_deref() == Some(cluster) && d.partition != Partition::Vm)
-            .collect();
-        if hosts.is_empty() {
-            return self.input.devices.get(cluster).into_iter().collect();
+        match self.clusters.get(cluster) {
+            Some(hosts) => hosts.clone(),
+            None => self.input.devices.get(cluster).into_iter().collect(),
         }
-        hosts
     }
 
     /// Why the metric of license `l` cannot count installation `i` at all: a VM with no known
@@ -526,12 +544,16 @@ impl State<'_> {
         let Some(terms) = self.terms(l) else {
             return LicenseFacts::default();
         };
-        let mut bound: Vec<usize> = self
-            .bound
-            .iter()
-            .filter(|(_, other)| **other == l)
-            .map(|(i, _)| *i)
-            .collect();
+        let scalars = LicenseFacts {
+            id: terms.license.id.clone(),
+            subcapacity: terms.license.virtualization.subcapacity,
+            metric_value: terms.license.metric_value,
+            ..LicenseFacts::default()
+        };
+        if !self.reads_license_lists.get(l).copied().unwrap_or(true) {
+            return scalars;
+        }
+        let mut bound: Vec<usize> = self.bound_to.get(l).cloned().unwrap_or_default();
         bound.extend(extra);
         bound.sort_unstable();
         bound.dedup();
@@ -562,7 +584,6 @@ impl State<'_> {
             }
         }
         LicenseFacts {
-            id: terms.license.id.clone(),
             installations: installs
                 .iter()
                 .map(|x| (x.device.clone(), x.application.clone()))
@@ -576,8 +597,7 @@ impl State<'_> {
                 .into_iter()
                 .map(|(at, n)| (at.to_string(), n))
                 .collect(),
-            subcapacity: terms.license.virtualization.subcapacity,
-            metric_value: terms.license.metric_value,
+            ..scalars
         }
     }
 
@@ -684,6 +704,9 @@ impl State<'_> {
             let entry = held.entry(unit).or_default();
             entry.members.push(i);
             entry.quantity += units;
+        }
+        if let Some(bound) = self.bound_to.get_mut(l) {
+            bound.push(i);
         }
         if let Some(c) = self.consumed.get_mut(l) {
             *c += units;
