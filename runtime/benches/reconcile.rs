@@ -5,7 +5,8 @@
 use std::hint::black_box;
 use std::path::Path;
 
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BatchSize, BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use jiff::civil::date;
 use rust_decimal::Decimal;
 use tally_runtime::db::{Database, RuleSource, Workspace};
@@ -167,37 +168,40 @@ fn data_centre(devices: usize) -> Estate {
     estate
 }
 
+/// Benchmarks loading `data` into a new workspace and computing every position.
+fn from_scratch(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: String,
+    rules: &[RuleSource],
+    data: &Estate,
+) {
+    group.bench_function(name, |b| {
+        b.iter_batched(
+            || data.clone(),
+            |data| {
+                let mut ws = Workspace::new(Database::default(), rules.to_vec(), date(2026, 11, 1));
+                ws.load(data);
+                black_box(ws.positions().len())
+            },
+            BatchSize::LargeInput,
+        );
+    });
+}
+
 fn benches(c: &mut Criterion) {
     let rules = rules();
     let mut group = c.benchmark_group("reconcile");
     group.sample_size(10);
     for devices in [1_000, 10_000] {
-        let data = data_centre(devices);
-        group.bench_function(format!("from_scratch_capacity/{devices}_devices"), |b| {
-            b.iter_batched(
-                || data.clone(),
-                |data| {
-                    let mut ws =
-                        Workspace::new(Database::default(), rules.clone(), date(2026, 11, 1));
-                    ws.load(data);
-                    black_box(ws.positions().len())
-                },
-                BatchSize::LargeInput,
-            );
-        });
+        let name = format!("from_scratch_capacity/{devices}_devices");
+        from_scratch(&mut group, name, &rules, &data_centre(devices));
         let data = estate(devices);
-        group.bench_function(format!("from_scratch/{devices}_devices"), |b| {
-            b.iter_batched(
-                || data.clone(),
-                |data| {
-                    let mut ws =
-                        Workspace::new(Database::default(), rules.clone(), date(2026, 11, 1));
-                    ws.load(data);
-                    black_box(ws.positions().len())
-                },
-                BatchSize::LargeInput,
-            );
-        });
+        from_scratch(
+            &mut group,
+            format!("from_scratch/{devices}_devices"),
+            &rules,
+            &data,
+        );
         let mut ws = Workspace::new(Database::default(), rules.clone(), date(2026, 11, 1));
         ws.load(data.clone());
         let _ = ws.positions();

@@ -945,6 +945,18 @@ mod tests {
         )
     }
 
+    /// Runs a per-device script metric on a one-processor server with `cores` cores.
+    fn run_script(path: &str, text: &str, cores: u32) -> Result<Computation, EvalError> {
+        let quantity = Quantity::Script {
+            path: path.into(),
+            text: text.into(),
+        };
+        let device = server(1, cores, "x");
+        let holder = Holder::Machine(Machine::device(&device, true));
+        let facts = LicenseFacts::default();
+        compute(&quantity, "device", &holder, &facts, &BTreeMap::new())
+    }
+
     const SERVER_CORE: &str = "metric m { counts host  quantity max(16, sum(max(8, p.cores) for p in host.processor_list)) }";
 
     #[test]
@@ -1026,19 +1038,7 @@ mod tests {
 
     #[test]
     fn a_runaway_script_fails_with_its_limit_and_line() {
-        let quantity = Quantity::Script {
-            path: "packs/loop.rhai".into(),
-            text: "let n = 0;\nloop { n += 1; }".into(),
-        };
-        let device = server(1, 4, "x");
-        let holder = Holder::Machine(Machine::device(&device, true));
-        let result = compute(
-            &quantity,
-            "device",
-            &holder,
-            &LicenseFacts::default(),
-            &BTreeMap::new(),
-        );
+        let result = run_script("packs/loop.rhai", "let n = 0;\nloop { n += 1; }", 4);
         assert!(matches!(
             result,
             Err(EvalError::Failed(m)) if m.starts_with("script packs/loop.rhai:2:") && m.contains("operations")
@@ -1047,19 +1047,7 @@ mod tests {
 
     #[test]
     fn scripts_read_the_holder_as_exact_decimals() {
-        let quantity = Quantity::Script {
-            path: "s.rhai".into(),
-            text: "(device.cores * 0.25).ceiling()".into(),
-        };
-        let device = server(1, 6, "x");
-        let holder = Holder::Machine(Machine::device(&device, true));
-        let result = compute(
-            &quantity,
-            "device",
-            &holder,
-            &LicenseFacts::default(),
-            &BTreeMap::new(),
-        );
+        let result = run_script("s.rhai", "(device.cores * 0.25).ceiling()", 6);
         assert_eq!(result.map(|c| c.quantity), Ok(Decimal::TWO));
     }
 }
