@@ -2,20 +2,36 @@
 //! span in a named source, a help line, and rendering through miette.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
-    SourceSpan, SpanContents,
-};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceSpan};
+
+use crate::snippet::{self, Snippet};
 
 /// A named piece of text that diagnostics point into: a rule file or an estate file.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 pub struct SourceFile {
     /// The path shown to the user, as given on the command line or as bundled.
     pub path: String,
     /// The whole text of the file.
     pub text: String,
+    /// Where each line starts, built when first needed.
+    line_starts: OnceLock<Vec<usize>>,
+}
+
+impl PartialEq for SourceFile {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path && self.text == other.text
+    }
+}
+
+impl Eq for SourceFile {}
+
+impl std::hash::Hash for SourceFile {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.path.hash(state);
+        self.text.hash(state);
+    }
 }
 
 impl SourceFile {
@@ -24,17 +40,75 @@ impl SourceFile {
         Arc::new(Self {
             path: path.into(),
             text: text.into(),
+            line_starts: OnceLock::new(),
         })
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        })
+    }
+
+    /// The 0-based line holding byte `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.line_starts()
+            .partition_point(|&start| start <= offset)
+            .saturating_sub(1)
+    }
+
+    /// How many lines the text has (a final newline starts an empty last line).
+    pub fn line_count(&self) -> usize {
+        self.line_starts().len()
+    }
+
+    /// The byte offset where 0-based line `line` starts.
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts()
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len())
+    }
+
+    /// The byte offset where 0-based line `line` ends, before its `\n` or `\r\n`.
+    pub fn line_end(&self, line: usize) -> usize {
+        let end = self
+            .line_starts()
+            .get(line + 1)
+            .map_or(self.text.len(), |next| next - 1);
+        let start = self.line_start(line);
+        if end > start && self.text.as_bytes().get(end - 1) == Some(&b'\r') {
+            end - 1
+        } else {
+            end
+        }
+    }
+
+    /// The span moved inside the text and onto character boundaries.
+    pub fn clamp(&self, span: Span) -> Span {
+        let floor = |mut at: usize| {
+            at = at.min(self.text.len());
+            while !self.text.is_char_boundary(at) {
+                at -= 1;
+            }
+            at
+        };
+        Span::new(floor(span.start), floor(span.end))
     }
 
     /// The 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = self.text.get(..offset).unwrap_or("");
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-        (line, column)
+        let offset = self.clamp(Span::new(offset, offset)).start;
+        let line = self.line_of(offset);
+        let start = self.line_start(line);
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(0, |s| s.chars().count())
+            + 1;
+        (line + 1, column)
     }
 }
 
@@ -199,7 +273,7 @@ impl Diagnostic {
         Self {
             code,
             severity: Severity::Error,
-            message: message.into(),
+            message: bounded(&message.into()),
             source: Arc::clone(source),
             span,
             label: String::new(),
@@ -237,12 +311,12 @@ impl Diagnostic {
     }
 
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
-        self.label = label.into();
+        self.label = bounded(&label.into());
         self
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = help.into();
+        self.help = bounded(&help.into());
         self
     }
 
@@ -272,9 +346,13 @@ impl Diagnostic {
     pub fn render(&self) -> String {
         let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
             .with_width(100)
-            .with_links(false);
+            .with_links(false)
+            .with_context_lines(snippet::CONTEXT);
         let mut out = String::new();
-        if handler.render_report(&mut out, self).is_err() {
+        if handler
+            .render_report(&mut out, &Rendered::new(self))
+            .is_err()
+        {
             return self.one_line();
         }
         out
@@ -289,100 +367,155 @@ impl fmt::Display for Diagnostic {
 
 impl std::error::Error for Diagnostic {}
 
-impl miette::Diagnostic for Diagnostic {
+/// A diagnostic ready for miette: its labels point into a bounded [`Snippet`] of the file,
+/// and each related location in another file is a note with its own snippet.
+struct Rendered<'d> {
+    diagnostic: &'d Diagnostic,
+    snippet: Option<Snippet>,
+    labels: Vec<LabeledSpan>,
+    notes: Vec<Rendered<'d>>,
+    /// The text shown for a note: the related location's label.
+    note: Option<&'d str>,
+}
+
+impl<'d> Rendered<'d> {
+    fn new(diagnostic: &'d Diagnostic) -> Self {
+        let same_file = |r: &&Related| {
+            Arc::ptr_eq(&r.source, &diagnostic.source) || r.source == diagnostic.source
+        };
+        let (snippet, labels) = match diagnostic.span {
+            Some(span) => {
+                let related: Vec<&Related> = diagnostic.related.iter().filter(same_file).collect();
+                let spans: Vec<Span> = std::iter::once(span)
+                    .chain(related.iter().map(|r| r.span))
+                    .collect();
+                let (snippet, mapped) = Snippet::new(&diagnostic.source, &spans);
+                let texts = std::iter::once(
+                    (!diagnostic.label.is_empty()).then(|| diagnostic.label.clone()),
+                )
+                .chain(related.iter().map(|r| Some(r.label.clone())));
+                let labels = mapped
+                    .iter()
+                    .zip(texts)
+                    .enumerate()
+                    .map(|(i, (span, text))| {
+                        let at = SourceSpan::from(span.start..span.end);
+                        if i == 0 {
+                            LabeledSpan::new_primary_with_span(text, at)
+                        } else {
+                            LabeledSpan::new_with_span(text, at)
+                        }
+                    })
+                    .collect();
+                (Some(snippet), labels)
+            }
+            None => (None, Vec::new()),
+        };
+        let notes = diagnostic
+            .related
+            .iter()
+            .filter(|r| !same_file(r))
+            .map(|r| {
+                let (snippet, mapped) = Snippet::new(&r.source, &[r.span]);
+                let labels = mapped
+                    .iter()
+                    .map(|s| {
+                        LabeledSpan::new_with_span(
+                            Some(r.label.clone()),
+                            SourceSpan::from(s.start..s.end),
+                        )
+                    })
+                    .collect();
+                Rendered {
+                    diagnostic,
+                    snippet: Some(snippet),
+                    labels,
+                    notes: Vec::new(),
+                    note: Some(&r.label),
+                }
+            })
+            .collect();
+        Self {
+            diagnostic,
+            snippet,
+            labels,
+            notes,
+            note: None,
+        }
+    }
+}
+
+impl fmt::Debug for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diagnostic.message)
+    }
+}
+
+impl fmt::Display for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.note.unwrap_or(&self.diagnostic.message))
+    }
+}
+
+impl std::error::Error for Rendered<'_> {}
+
+impl miette::Diagnostic for Rendered<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(self.code))
+        self.note
+            .is_none()
+            .then(|| Box::new(self.diagnostic.code) as Box<dyn fmt::Display + 'a>)
     }
 
     fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.severity {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
+        Some(match (self.note, self.diagnostic.severity) {
+            (Some(_), _) => miette::Severity::Advice,
+            (None, Severity::Error) => miette::Severity::Error,
+            (None, Severity::Warning) => miette::Severity::Warning,
         })
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        (!self.help.is_empty()).then(|| Box::new(&self.help) as Box<dyn fmt::Display + 'a>)
+        let help = &self.diagnostic.help;
+        (self.note.is_none() && !help.is_empty())
+            .then(|| Box::new(help) as Box<dyn fmt::Display + 'a>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.span
-            .map(|_| self.source.as_ref() as &dyn miette::SourceCode)
+        self.snippet.as_ref().map(|s| s as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let span = self.span?;
-        let label = (!self.label.is_empty()).then(|| self.label.clone());
-        let source_span = SourceSpan::from(span.start..span.end);
-        let primary = LabeledSpan::new_primary_with_span(label, source_span);
-        let secondary = self
-            .related
-            .iter()
-            .filter(|r| Arc::ptr_eq(&r.source, &self.source) || r.source == self.source)
-            .map(|r| {
-                LabeledSpan::new_with_span(
-                    Some(r.label.clone()),
-                    SourceSpan::from(r.span.start..r.span.end),
-                )
-            });
-        Some(Box::new(std::iter::once(primary).chain(secondary)))
+        (!self.labels.is_empty())
+            .then(|| Box::new(self.labels.iter().cloned()) as Box<dyn Iterator<Item = LabeledSpan>>)
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
-        let elsewhere = self
-            .related
-            .iter()
-            .filter(|r| r.source != self.source)
-            .map(|r| r as &dyn miette::Diagnostic);
-        Some(Box::new(elsewhere))
+        Some(Box::new(
+            self.notes.iter().map(|n| n as &dyn miette::Diagnostic),
+        ))
     }
 }
 
-impl fmt::Display for Related {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.label)
-    }
-}
+/// The most characters of one quoted piece of user text that a message repeats.
+const QUOTE_LIMIT: usize = 60;
 
-impl std::error::Error for Related {}
-
-/// A related location in another file renders as a note with its own snippet.
-impl miette::Diagnostic for Related {
-    fn severity(&self) -> Option<miette::Severity> {
-        Some(miette::Severity::Advice)
+/// The text with each backticked piece longer than [`QUOTE_LIMIT`] characters cut short, so
+/// that a value a megabyte long is not repeated whole in a message.
+fn bounded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(1024));
+    for (i, piece) in text.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        match piece.char_indices().nth(QUOTE_LIMIT) {
+            Some((cut, _)) if i % 2 == 1 => {
+                out.push_str(piece.get(..cut).unwrap_or_default());
+                out.push('…');
+            }
+            _ => out.push_str(piece),
+        }
     }
-
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(self.source.as_ref() as &dyn miette::SourceCode)
-    }
-
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
-            Some(self.label.clone()),
-            SourceSpan::from(self.span.start..self.span.end),
-        ))))
-    }
-}
-
-impl miette::SourceCode for SourceFile {
-    fn read_span<'a>(
-        &'a self,
-        span: &SourceSpan,
-        context_lines_before: usize,
-        context_lines_after: usize,
-    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self
-            .text
-            .read_span(span, context_lines_before, context_lines_after)?;
-        Ok(Box::new(MietteSpanContents::new_named(
-            self.path.clone(),
-            inner.data(),
-            *inner.span(),
-            inner.line(),
-            inner.column(),
-            inner.line_count(),
-        )))
-    }
+    out
 }
 
 /// Sort diagnostics by file, position and code so output is deterministic.
@@ -454,5 +587,17 @@ mod tests {
         assert_eq!(file.line_col(0), (1, 1));
         assert_eq!(file.line_col(3), (2, 1));
         assert_eq!(file.line_col(8), (2, 5));
+    }
+
+    #[test]
+    fn quoted_user_text_is_cut_short() {
+        let long = "x".repeat(10_000);
+        let source = SourceFile::new("f", "");
+        let d = Diagnostic::error(codes::SYNTAX, &source, None, format!("bad `{long}` here"));
+        assert_eq!(
+            d.message,
+            format!("bad `{}…` here", "x".repeat(QUOTE_LIMIT))
+        );
+        assert_eq!(bounded("a `b` c `d"), "a `b` c `d");
     }
 }

@@ -9,6 +9,7 @@ pub mod check;
 pub mod diagnostics;
 pub mod ir;
 pub mod script;
+pub mod snippet;
 pub mod syntax;
 
 use std::sync::Arc;
