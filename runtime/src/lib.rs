@@ -3,6 +3,7 @@
 
 pub mod db;
 pub mod estate;
+pub mod files;
 pub mod metric;
 pub mod pack_tests;
 pub mod position;

@@ -1,67 +1,105 @@
 //! Reading rule packs from disk: a pack is a `.tally` file or a folder searched recursively for
-//! rule files and the rhai scripts (`.rhai`) their metrics name.
+//! rule files and the rhai scripts (`.rhai`) their metrics name. Files are read through
+//! [`files`](crate::files): links must stay inside the pack, and folder loops are skipped.
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tally_compiler::diagnostics::{Diagnostic, SourceFile, codes};
 
-/// Reads every `.tally` and `.rhai` file of a pack, sorted by path. An unreadable path is a
-/// T0110 diagnostic.
+use crate::estate::codes::INPUT_REFUSED;
+use crate::files::{self, MAX_RULE_FILE, ReadError};
+
+/// Reads every `.tally` and `.rhai` file of a pack, sorted by path. A file that cannot be read
+/// is a T0110 diagnostic, and one refused for what it is (see [`files`]) a T0208.
 pub fn read_pack(path: &Path) -> Result<Vec<Arc<SourceFile>>, Box<Diagnostic>> {
+    let root = if path.is_dir() {
+        path
+    } else {
+        path.parent().unwrap_or(Path::new("."))
+    };
     let mut files = Vec::new();
-    collect(path, &mut files).map_err(|e| unreadable(path, &e))?;
+    let mut seen = BTreeSet::new();
+    collect(path, root, &mut files, &mut seen).map_err(|(p, e)| unreadable(&p, e))?;
     if !files
         .iter()
         .any(|f| f.extension().is_some_and(|e| e == "tally"))
     {
-        let error = std::io::Error::new(std::io::ErrorKind::NotFound, "it holds no `.tally` files");
-        return Err(unreadable(path, &error));
+        let error = std::io::Error::other("it holds no `.tally` files");
+        return Err(unreadable(path, ReadError::Io(error)));
     }
     files.sort();
     files
         .into_iter()
-        .map(|p| {
-            let text = std::fs::read_to_string(&p).map_err(|e| unreadable(&p, &e))?;
-            Ok(SourceFile::new(p.display().to_string(), text))
+        .map(|p| match files::read_text(&p, root, MAX_RULE_FILE) {
+            Ok(text) => Ok(SourceFile::new(p.display().to_string(), text)),
+            Err(e) => Err(unreadable(&p, e)),
         })
         .collect()
 }
 
-fn collect(path: &Path, files: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
-    if path.is_dir() {
-        for entry in std::fs::read_dir(path)? {
-            let entry = entry?.path();
-            if entry.is_dir()
-                || entry
-                    .extension()
-                    .is_some_and(|e| e == "tally" || e == "rhai")
-            {
-                collect(&entry, files)?;
-            }
-        }
-    } else {
-        std::fs::metadata(path)?;
+/// Adds the rule files at `path` (a file, or a folder searched recursively) to `files`;
+/// `seen` holds the real paths of the folders searched, so a loop of links ends.
+fn collect(
+    path: &Path,
+    root: &Path,
+    files: &mut Vec<PathBuf>,
+    seen: &mut BTreeSet<PathBuf>,
+) -> Result<(), (PathBuf, ReadError)> {
+    let failed = |e: ReadError| (path.to_path_buf(), e);
+    files::check_inside(path, root).map_err(failed)?;
+    let metadata = std::fs::metadata(path).map_err(|e| failed(e.into()))?;
+    if !metadata.is_dir() {
         files.push(path.to_path_buf());
+        return Ok(());
+    }
+    let real = std::fs::canonicalize(path).map_err(|e| failed(e.into()))?;
+    if !seen.insert(real) {
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(path).map_err(|e| failed(e.into()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| failed(e.into()))?.path();
+        let rule_file = entry
+            .extension()
+            .is_some_and(|e| e == "tally" || e == "rhai");
+        if rule_file || entry.is_dir() {
+            collect(&entry, root, files, seen)?;
+        }
     }
     Ok(())
 }
 
-fn unreadable(path: &Path, error: &std::io::Error) -> Box<Diagnostic> {
-    let source = SourceFile::new(path.display().to_string(), "");
-    let reason = match error.kind() {
-        std::io::ErrorKind::NotFound if path.exists() => error.to_string(),
-        std::io::ErrorKind::NotFound => "it does not exist".to_string(),
-        _ => error.to_string(),
+fn unreadable(path: &Path, error: ReadError) -> Box<Diagnostic> {
+    let code = if error.is_refused() {
+        INPUT_REFUSED
+    } else {
+        codes::UNREADABLE_PACK
     };
+    let reason = error.reason(path);
+    let help = if error.is_refused() {
+        format!(
+            "rule files must be regular files of at most {} MiB inside the pack's folder; replace the link or special file with the file itself",
+            MAX_RULE_FILE >> 20
+        )
+    } else {
+        "pass a `.tally` file or a folder that contains `.tally` files, saved as UTF-8 text"
+            .to_owned()
+    };
+    let (source, span) = error.source(&path.display().to_string());
     Box::new(
         Diagnostic::error(
-            codes::UNREADABLE_PACK,
+            code,
             &source,
-            None,
+            span,
             format!("cannot read rule pack `{}`: {reason}", path.display()),
         )
-        .with_label("unreadable")
-        .with_help("pass a `.tally` file or a folder that contains `.tally` files"),
+        .with_label(if span.is_some() {
+            "not UTF-8"
+        } else {
+            "unreadable"
+        })
+        .with_help(help),
     )
 }

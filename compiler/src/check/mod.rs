@@ -92,27 +92,47 @@ impl<'a> Checker<'a> {
     fn build_index(&mut self) {
         for file in self.files {
             for decl in &file.decls {
-                let names = self.index.entry(decl.kind).or_default();
-                if let Some(first) = names.get(decl.name.value.as_str()) {
+                let name = decl.name.value.as_str();
+                let first = decl
+                    .kind
+                    .namespace()
+                    .iter()
+                    .find_map(|k| self.index.get(k).and_then(|names| names.get(name)));
+                if let Some(first) = first {
                     let (line, col) = first.source.line_col(first.decl.name.span.start);
                     let kind = decl.kind.keyword();
+                    let message = if first.decl.kind == decl.kind {
+                        format!("{kind} `{name}` is declared twice")
+                    } else {
+                        format!(
+                            "{kind} `{name}` has the same name as {} `{name}`",
+                            first.decl.kind.keyword()
+                        )
+                    };
                     self.diagnostics.push(
                         Diagnostic::error(
                             codes::DUPLICATE_DECLARATION,
                             &file.source,
                             Some(decl.name.span),
-                            format!("{kind} `{}` is declared twice", decl.name.value),
+                            message,
                         )
                         .with_label("second declaration")
-                        .with_help(format!(
-                            "the first is at {}:{line}:{col}; rename one of them or remove the duplicate",
-                            first.source.path
-                        ))
+                        .with_help(if first.decl.kind == decl.kind {
+                            format!(
+                                "the first is at {}:{line}:{col}; rename one of them or remove the duplicate",
+                                first.source.path
+                            )
+                        } else {
+                            format!(
+                                "a reference to `{name}` could mean either (the first is at {}:{line}:{col}); rename one of them",
+                                first.source.path
+                            )
+                        })
                         .with_related(first.source, first.decl.name.span, "first declared here"),
                     );
                 } else {
-                    names.insert(
-                        decl.name.value.as_str(),
+                    self.index.entry(decl.kind).or_default().insert(
+                        name,
                         Site {
                             source: &file.source,
                             decl,

@@ -57,6 +57,21 @@ impl DeclKind {
         }
     }
 
+    /// The kinds whose names one reference can mean, and so must not repeat among them: a
+    /// `covers` names an application or a product, and a license's `rights` a rights or a
+    /// bundle. Other kinds are referred to only as themselves.
+    pub fn namespace(self) -> &'static [DeclKind] {
+        match self {
+            Self::Application | Self::Product => &[Self::Application, Self::Product],
+            Self::Rights | Self::Bundle => &[Self::Rights, Self::Bundle],
+            Self::Publisher => &[Self::Publisher],
+            Self::Metric => &[Self::Metric],
+            Self::Table => &[Self::Table],
+            Self::Sku => &[Self::Sku],
+            Self::Test => &[Self::Test],
+        }
+    }
+
     /// The kind a keyword introduces.
     pub fn from_keyword(word: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.keyword() == word)

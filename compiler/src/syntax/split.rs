@@ -35,7 +35,8 @@ pub fn split(text: &str) -> Vec<Chunk> {
     let bytes = text.as_bytes();
     let mut chunks = Vec::new();
     let mut doc: Vec<String> = Vec::new();
-    let mut i = 0;
+    // A byte-order mark is not part of the text.
+    let mut i = if text.starts_with('\u{feff}') { 3 } else { 0 };
     while i < bytes.len() {
         let Some(&b) = bytes.get(i) else { break };
         if b.is_ascii_whitespace() {

@@ -1,4 +1,4 @@
-//! The diagnostic codes of estate import. The compiler's codes live in
+//! The diagnostic codes of estate import and of reading input files. The compiler's codes live in
 //! `tally_compiler::diagnostics::codes`; codes are never reused, and each, of either registry,
 //! has a page in `docs/diagnostics.md`.
 
@@ -16,6 +16,8 @@ pub const ESTATE_DUPLICATE_ID: Code = Code("T0204");
 pub const ESTATE_UNKNOWN_REFERENCE: Code = Code("T0205");
 /// An estate file is not well-formed CSV or YAML.
 pub const ESTATE_SYNTAX: Code = Code("T0206");
+/// An estate or rule file was refused: a link out of its folder, a special file, or too large.
+pub const INPUT_REFUSED: Code = Code("T0208");
 
 /// Every estate code with its one-line summary, in code order.
 pub const ALL: &[(Code, &str)] = &[
@@ -33,6 +35,10 @@ pub const ALL: &[(Code, &str)] = &[
     (
         ESTATE_SYNTAX,
         "an estate file is not well-formed CSV or YAML",
+    ),
+    (
+        INPUT_REFUSED,
+        "an input file was refused: a link out of its folder, a special file, or too large",
     ),
 ];
 

@@ -18,6 +18,7 @@ use super::model::{
     Purchase, Usage, User, UserStatus,
 };
 use super::values::{self, Checker, Field, What, backticked};
+use crate::files;
 
 /// The files of an estate, as text.
 #[derive(Debug, Clone)]
@@ -49,16 +50,16 @@ impl EstateFiles {
     pub fn read_dir(dir: &Path) -> Result<Self, Vec<Diagnostic>> {
         let mut errors = Vec::new();
         let sources = FILE_NAMES.map(|name| {
-            read_file(dir, name).unwrap_or_else(|(source, err)| {
-                errors.push(unreadable(&source, name, &err));
-                source
+            read_file(dir, name).unwrap_or_else(|d| {
+                errors.push(*d);
+                SourceFile::new(dir.join(name).display().to_string(), "")
             })
         });
         let usage = match read_file(dir, USAGE_FILE) {
             Ok(source) => Some(source),
-            Err((_, err)) if err.kind() == std::io::ErrorKind::NotFound => None,
-            Err((source, err)) => {
-                errors.push(unreadable(&source, USAGE_FILE, &err));
+            Err(d) if d.code == codes::ESTATE_FILE && d.message.starts_with("missing") => None,
+            Err(d) => {
+                errors.push(*d);
                 None
             }
         };
@@ -111,38 +112,51 @@ impl EstateFiles {
 
 /// Reads one file of an estate folder; when it cannot be read, an empty file to point the
 /// diagnostic at, and the reason.
-fn read_file(dir: &Path, name: &str) -> Result<Arc<SourceFile>, (Arc<SourceFile>, std::io::Error)> {
+/// Reads one estate file through [`files::read_text`]: a missing or unreadable file is a
+/// T0201 diagnostic, one refused for what it is a T0208.
+fn read_file(dir: &Path, name: &str) -> Result<Arc<SourceFile>, Box<Diagnostic>> {
     let path = dir.join(name);
     let shown = path.display().to_string();
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(SourceFile::new(shown, text)),
-        Err(err) => Err((SourceFile::new(shown, ""), err)),
-    }
-}
-
-fn unreadable(source: &Arc<SourceFile>, name: &str, err: &std::io::Error) -> Diagnostic {
-    let message = match err.kind() {
-        std::io::ErrorKind::NotFound => format!("missing estate file `{}`", source.path),
-        std::io::ErrorKind::PermissionDenied => {
-            format!(
-                "cannot read estate file `{}`: permission denied",
-                source.path
-            )
-        }
-        std::io::ErrorKind::InvalidData => {
-            format!(
-                "cannot read estate file `{}`: it is not UTF-8 text",
-                source.path
-            )
-        }
-        _ => format!("cannot read estate file `{}`", source.path),
+    let error = match files::read_text(&path, dir, files::MAX_ESTATE_FILE) {
+        Ok(text) => return Ok(SourceFile::new(shown, text)),
+        Err(error) => error,
     };
-    Diagnostic::error(codes::ESTATE_FILE, source, None, message)
-        .with_label(format!("`{name}` could not be read"))
-        .with_help(format!(
-            "create the file as UTF-8 text: an estate folder holds {} (and may hold `{USAGE_FILE}`), and a CSV file may hold just its header row",
-            backticked(FILE_NAMES)
-        ))
+    let (code, message, help) = if error.is_not_found() {
+        (
+            codes::ESTATE_FILE,
+            format!("missing estate file `{shown}`"),
+            format!(
+                "create the file: an estate folder holds {} (and may hold `{USAGE_FILE}`), and a CSV file may hold just its header row",
+                backticked(FILE_NAMES)
+            ),
+        )
+    } else if error.is_refused() {
+        (
+            codes::INPUT_REFUSED,
+            format!("cannot read estate file `{shown}`: {}", error.reason(&path)),
+            format!(
+                "estate files must be regular files of at most {} MiB inside the estate folder; copy the file itself into the folder",
+                files::MAX_ESTATE_FILE >> 20
+            ),
+        )
+    } else {
+        (
+            codes::ESTATE_FILE,
+            format!("cannot read estate file `{shown}`: {}", error.reason(&path)),
+            "save the file as UTF-8 text, and check that it can be read".to_owned(),
+        )
+    };
+    let (source, span) = error.source(&shown);
+    let label = if span.is_some() {
+        "this byte is not UTF-8".to_owned()
+    } else {
+        format!("`{name}` could not be read")
+    };
+    Err(Box::new(
+        Diagnostic::error(code, &source, span, message)
+            .with_label(label)
+            .with_help(help),
+    ))
 }
 
 /// Parses and validates an estate against the compiled packs.

@@ -908,7 +908,7 @@ fn an_unreadable_usage_file_is_reported_by_read_dir() -> std::io::Result<()> {
         .collect();
     assert_eq!(
         found,
-        [(codes::ESTATE_FILE, None, "`usage.csv` could not be read")]
+        [(codes::INPUT_REFUSED, None, "`usage.csv` could not be read")]
     );
     Ok(())
 }

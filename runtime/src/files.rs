@@ -1,0 +1,163 @@
+//! Reading input files safely. Rule packs and estates arrive from pull requests and from
+//! other systems' exports, so a file is read only if it is a regular file whose real location
+//! lies inside the folder it was found in (a link may point elsewhere inside it), it is no
+//! larger than a limit, and it is UTF-8 text. Anything else is an error that says which.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use std::sync::Arc;
+
+use tally_compiler::diagnostics::{SourceFile, Span};
+
+/// The largest estate file read: 2 GiB.
+pub const MAX_ESTATE_FILE: u64 = 2 << 30;
+/// The largest rule file or script read: 16 MiB.
+pub const MAX_RULE_FILE: u64 = 16 << 20;
+
+/// Why a file could not be read.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The operating system refused: missing, no permission, and the like.
+    Io(std::io::Error),
+    /// Not a regular file: what it is instead, such as "a named pipe (FIFO)".
+    NotRegular(&'static str),
+    /// A link whose target lies outside the folder; the target as resolved.
+    Outside(PathBuf),
+    /// A link that leads nowhere: broken, or a loop of links.
+    BrokenLink,
+    /// Larger than the limit.
+    TooLarge { limit: u64 },
+    /// Not UTF-8: the file as far as it could be decoded, with the first bad byte's offset.
+    NotUtf8 { lossy: String, offset: usize },
+}
+
+impl ReadError {
+    /// Whether the file is simply not there, which some callers allow.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::Io(e) if e.kind() == std::io::ErrorKind::NotFound)
+    }
+
+    /// Whether the file was refused for what it is rather than failing to read.
+    pub fn is_refused(&self) -> bool {
+        matches!(
+            self,
+            Self::NotRegular(_) | Self::Outside(_) | Self::BrokenLink | Self::TooLarge { .. }
+        )
+    }
+
+    /// The reason in words, to follow "cannot read `file`: ".
+    pub fn reason(&self, path: &Path) -> String {
+        match self {
+            Self::Io(e) => match e.kind() {
+                std::io::ErrorKind::NotFound => "it does not exist".to_owned(),
+                std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+                _ => e.to_string(),
+            },
+            Self::NotRegular(what) => format!("it is {what}, not a regular file"),
+            Self::Outside(target) => format!(
+                "it is a link to `{}`, outside the folder `{}`",
+                target.display(),
+                path.parent().unwrap_or(Path::new(".")).display()
+            ),
+            Self::BrokenLink => {
+                "it is a link that leads nowhere (broken, or a loop of links)".to_owned()
+            }
+            Self::TooLarge { limit } => {
+                format!("it is larger than the limit of {} MiB", limit >> 20)
+            }
+            Self::NotUtf8 { offset, .. } => {
+                format!("it is not UTF-8 text: the byte at offset {offset} is not valid")
+            }
+        }
+    }
+
+    /// A source to point a diagnostic into, and the span of the first bad byte when the text
+    /// is not UTF-8; an empty source otherwise.
+    pub fn source(self, shown: &str) -> (Arc<SourceFile>, Option<Span>) {
+        match self {
+            Self::NotUtf8 { lossy, offset } => {
+                let end = offset
+                    + lossy
+                        .get(offset..)
+                        .and_then(|s| s.chars().next())
+                        .map_or(0, char::len_utf8);
+                (SourceFile::new(shown, lossy), Some(Span::new(offset, end)))
+            }
+            _ => (SourceFile::new(shown, ""), None),
+        }
+    }
+}
+
+impl From<std::io::Error> for ReadError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+/// Reads `path` as text, if it is a regular file no larger than `limit` bytes whose real
+/// location lies inside the folder `root`.
+pub fn read_text(path: &Path, root: &Path, limit: u64) -> Result<String, ReadError> {
+    check_inside(path, root)?;
+    let metadata = fs::metadata(path)?;
+    if let Some(what) = not_regular(&metadata.file_type()) {
+        return Err(ReadError::NotRegular(what));
+    }
+    if metadata.len() > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    let mut bytes = Vec::new();
+    fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        ReadError::NotUtf8 {
+            lossy: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            offset,
+        }
+    })
+}
+
+/// Checks that `path`, if it is a link, leads to a place inside the folder `root`.
+pub fn check_inside(path: &Path, root: &Path) -> Result<(), ReadError> {
+    let link = fs::symlink_metadata(path)?;
+    if !link.file_type().is_symlink() {
+        return Ok(());
+    }
+    let target = fs::canonicalize(path).map_err(|_| ReadError::BrokenLink)?;
+    let root = fs::canonicalize(root)?;
+    if target.starts_with(&root) {
+        Ok(())
+    } else {
+        Err(ReadError::Outside(target))
+    }
+}
+
+/// What a file type is when it is not a regular file or a folder.
+fn not_regular(kind: &fs::FileType) -> Option<&'static str> {
+    if kind.is_file() {
+        return None;
+    }
+    if kind.is_dir() {
+        return Some("a folder");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return Some("a named pipe (FIFO)");
+        }
+        if kind.is_socket() {
+            return Some("a socket");
+        }
+        if kind.is_block_device() || kind.is_char_device() {
+            return Some("a device");
+        }
+    }
+    Some("not a regular file")
+}
