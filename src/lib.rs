@@ -2,12 +2,14 @@
 //! to the given streams and returns the exit code, so tests drive it in-process.
 //!
 //! Exit codes: 0 success, 1 findings (failing tests, or non-compliance with `--fail-on`),
-//! 2 usage or input errors (bad rules, bad estate files).
+//! 2 usage or input errors (bad rules, bad estate files). Exit code 2 always comes with at
+//! least one coded diagnostic on stderr and nothing on stdout.
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 }
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
@@ -30,6 +32,30 @@ use tally_runtime::{pack_tests, sources};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Show at most this many diagnostics per file as text (0 shows all); JSON and CSV
+    /// always carry every diagnostic.
+    #[arg(long, global = true, value_name = "N", default_value_t = 50)]
+    max_diagnostics: usize,
+}
+
+/// The codes of command-line errors, which concern no file. Like every code, each has a
+/// section in `docs/diagnostics.md`.
+mod codes {
+    use tally_compiler::diagnostics::Code;
+
+    /// The command line could not be parsed.
+    pub const USAGE: Code = Code("T0301");
+    /// `explain` names a device, license or user the estate does not have.
+    pub const UNKNOWN_SUBJECT: Code = Code("T0302");
+
+    #[cfg(test)]
+    pub const ALL: &[(Code, &str)] = &[
+        (USAGE, "the command line could not be parsed"),
+        (
+            UNKNOWN_SUBJECT,
+            "`explain` names something the estate does not have",
+        ),
+    ];
 }
 
 #[derive(Subcommand)]
@@ -145,8 +171,8 @@ enum FailOn {
 enum Failure {
     /// Findings: exit 1.
     Findings,
-    /// Bad input; the diagnostics were printed: exit 2.
-    Input,
+    /// Bad input, with the diagnostics that say what: exit 2.
+    Input(Vec<Diagnostic>),
 }
 
 /// Runs `tally` with the given arguments (the first is the program name) and returns the
@@ -164,12 +190,30 @@ where
             } else {
                 e.render().to_string()
             };
-            let stream: &mut dyn Write = if e.use_stderr() { err } else { out };
-            let _ = stream.write_all(text.as_bytes());
-            return if e.use_stderr() { 2 } else { 0 };
+            if !e.use_stderr() {
+                // --help and --version.
+                let _ = out.write_all(text.as_bytes());
+                return 0;
+            }
+            let text = if text.contains("error:") {
+                text.replacen("error:", &format!("error[{}]:", codes::USAGE), 1)
+            } else {
+                // Help shown for a missing command or argument.
+                format!(
+                    "error[{}]: a command or argument is missing\n\n{text}",
+                    codes::USAGE
+                )
+            };
+            let _ = err.write_all(text.as_bytes());
+            return 2;
         }
     };
-    let mut io = Io { out, err };
+    let mut io = Io {
+        out,
+        err,
+        format: cli.command.format(),
+        max_per_file: cli.max_diagnostics,
+    };
     let result = match cli.command {
         Command::Check {
             paths,
@@ -188,7 +232,22 @@ where
     match result {
         Ok(()) => 0,
         Err(Failure::Findings) => 1,
-        Err(Failure::Input) => 2,
+        Err(Failure::Input(diagnostics)) => {
+            io.diagnostics(&diagnostics);
+            2
+        }
+    }
+}
+
+impl Command {
+    /// The format the command writes in, which its diagnostics follow.
+    fn format(&self) -> Format {
+        match self {
+            Self::Check { format, .. } | Self::Test { format, .. } => (*format).into(),
+            Self::Recognize(args)
+            | Self::Reconcile { estate: args, .. }
+            | Self::Explain { estate: args, .. } => args.format.into(),
+        }
     }
 }
 
@@ -202,6 +261,10 @@ fn err_is_terminal() -> bool {
 struct Io<'a> {
     out: &'a mut dyn Write,
     err: &'a mut dyn Write,
+    /// The format of the command's output, which diagnostics follow.
+    format: Format,
+    /// How many diagnostics per file are rendered as text; 0 for all.
+    max_per_file: usize,
 }
 
 impl Io<'_> {
@@ -213,24 +276,43 @@ impl Io<'_> {
         let _ = self.err.write_all(text.as_bytes());
     }
 
-    /// Writes diagnostics to the error stream, fully rendered.
+    /// Writes diagnostics to the error stream: as text, fully rendered, at most
+    /// `max_per_file` per file followed by a count of the rest; as JSON or CSV, all of them.
     fn diagnostics(&mut self, diagnostics: &[Diagnostic]) {
-        for (i, d) in diagnostics.iter().enumerate() {
-            if i > 0 {
-                self.error("\n");
-            }
-            self.error(&d.render());
+        if diagnostics.is_empty() {
+            return;
         }
+        if self.format != Format::Table {
+            let text = report::diagnostics(diagnostics).render(self.format);
+            self.error(&text);
+            return;
+        }
+        let mut shown: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut text = String::new();
+        for d in diagnostics {
+            let count = shown.entry(d.source.path.as_str()).or_default();
+            *count += 1;
+            if self.max_per_file == 0 || *count <= self.max_per_file {
+                if !text.is_empty() {
+                    text.push('\n');
+                }
+                text.push_str(&d.render());
+            }
+        }
+        for (path, count) in shown {
+            if self.max_per_file > 0 && count > self.max_per_file {
+                text.push_str(&format!(
+                    "\n… and {} more diagnostics in `{path}` (`--max-diagnostics 0` shows all)\n",
+                    count - self.max_per_file
+                ));
+            }
+        }
+        self.error(&text);
     }
 }
 
 /// Loads the standard packs (unless left out) and the given packs into a workspace.
-fn workspace(
-    io: &mut Io,
-    extra: &[PathBuf],
-    rules: &RuleArgs,
-    as_of: Date,
-) -> Result<Workspace, Failure> {
+fn workspace(extra: &[PathBuf], rules: &RuleArgs, as_of: Date) -> Result<Workspace, Failure> {
     let mut sources = Vec::new();
     if !rules.no_std {
         sources.extend(
@@ -253,21 +335,19 @@ fn workspace(
         }
     }
     if !errors.is_empty() {
-        io.diagnostics(&errors);
-        return Err(Failure::Input);
+        return Err(Failure::Input(errors));
     }
     Ok(Workspace::new(Database::default(), sources, as_of))
 }
 
-/// Compiles; prints diagnostics; fails on errors.
+/// Compiles; fails with the diagnostics on errors, and prints the warnings otherwise.
 fn compile(io: &mut Io, ws: &Workspace) -> Result<(), Failure> {
     let compiled = ws.compiled();
-    io.diagnostics(&compiled.diagnostics);
     if compiled.has_errors() {
-        Err(Failure::Input)
-    } else {
-        Ok(())
+        return Err(Failure::Input(compiled.diagnostics.clone()));
     }
+    io.diagnostics(&compiled.diagnostics);
+    Ok(())
 }
 
 fn today() -> Date {
@@ -275,15 +355,14 @@ fn today() -> Date {
 }
 
 fn check(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Result<(), Failure> {
-    let ws = workspace(io, packs, rules, today())?;
+    let ws = workspace(packs, rules, today())?;
+    compile(io, &ws)?;
     let compiled = ws.compiled();
+    let pack = &compiled.pack;
+    let warnings = compiled.diagnostics.len();
     if format == Format::Table {
-        io.diagnostics(&compiled.diagnostics);
-        let errors = compiled.diagnostics.iter().filter(|d| d.is_error()).count();
-        let warnings = compiled.diagnostics.len() - errors;
-        let pack = &compiled.pack;
         io.print(&format!(
-            "checked {} applications, {} rights and bundles, {} metrics, {} tables, {} SKUs, {} tests: {errors} errors, {warnings} warnings\n",
+            "checked {} applications, {} rights and bundles, {} metrics, {} tables, {} SKUs, {} tests: 0 errors, {warnings} warnings\n",
             pack.applications.len(),
             pack.rights.len(),
             pack.metrics.len(),
@@ -292,18 +371,23 @@ fn check(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Re
             pack.tests.len()
         ));
     } else {
-        let rows = report::diagnostics(&compiled.diagnostics);
-        io.print(&rows.render(format));
+        let counts = [
+            ("applications", pack.applications.len()),
+            ("rights", pack.rights.len()),
+            ("metrics", pack.metrics.len()),
+            ("tables", pack.tables.len()),
+            ("skus", pack.skus.len()),
+            ("tests", pack.tests.len()),
+            ("errors", 0),
+            ("warnings", warnings),
+        ];
+        io.print(&report::counts(&counts).render(format));
     }
-    if compiled.has_errors() {
-        Err(Failure::Input)
-    } else {
-        Ok(())
-    }
+    Ok(())
 }
 
 fn test(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Result<(), Failure> {
-    let ws = workspace(io, packs, rules, today())?;
+    let ws = workspace(packs, rules, today())?;
     compile(io, &ws)?;
     let pack = ws.pack();
     let results = pack_tests::run(pack, ws.recognizer());
@@ -335,19 +419,13 @@ fn test(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Res
 
 /// Loads rules and the estate (given, or the bundled sample), failing with diagnostics.
 fn load(io: &mut Io, args: &EstateArgs) -> Result<Workspace, Failure> {
-    let mut ws = workspace(io, &[], &args.rules, args.as_of.unwrap_or_else(today))?;
+    let mut ws = workspace(&[], &args.rules, args.as_of.unwrap_or_else(today))?;
     compile(io, &ws)?;
     let files = match &args.estate {
-        Some(dir) => EstateFiles::read_dir(dir).map_err(|d| {
-            io.diagnostics(&d);
-            Failure::Input
-        })?,
+        Some(dir) => EstateFiles::read_dir(dir).map_err(Failure::Input)?,
         None => EstateFiles::from_texts(embedded::SAMPLE_ESTATE_DIR, embedded::SAMPLE_ESTATE),
     };
-    let estate = estate::import(&files, ws.pack()).map_err(|d| {
-        io.diagnostics(&d);
-        Failure::Input
-    })?;
+    let estate = estate::import(&files, ws.pack()).map_err(Failure::Input)?;
     ws.load(estate);
     Ok(ws)
 }
@@ -392,7 +470,8 @@ fn explain(io: &mut Io, args: &EstateArgs, subject: &SubjectArgs) -> Result<(), 
         (Some(d), _, _) => Subject::Device(d),
         (_, Some(l), _) => Subject::License(l),
         (_, _, Some(u)) => Subject::User(u),
-        _ => return Err(Failure::Input),
+        // clap requires exactly one of the three.
+        _ => Subject::Device(""),
     };
     let ws = load(io, args)?;
     let Some(rows) = ws.explain(subject) else {
@@ -401,12 +480,24 @@ fn explain(io: &mut Io, args: &EstateArgs, subject: &SubjectArgs) -> Result<(), 
             Subject::Device(_) => "`tally recognize` lists the devices",
             Subject::User(_) => "the estate's users are in `users.csv`",
         };
-        io.error(&format!(
-            "error: there is no {} `{}` in the estate\nhelp: {help}\n",
-            subject.kind(),
-            subject.id()
-        ));
-        return Err(Failure::Input);
+        let estate = args
+            .estate
+            .as_ref()
+            .map_or(embedded::SAMPLE_ESTATE_DIR.to_owned(), |d| {
+                d.display().to_string()
+            });
+        let diagnostic = Diagnostic::error(
+            codes::UNKNOWN_SUBJECT,
+            &SourceFile::new(estate, ""),
+            None,
+            format!(
+                "there is no {} `{}` in the estate",
+                subject.kind(),
+                subject.id()
+            ),
+        )
+        .with_help(help);
+        return Err(Failure::Input(vec![diagnostic]));
     };
     io.print(&report::assessments(rows).render(args.format.into()));
     Ok(())
@@ -419,5 +510,22 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn command_line_codes_are_documented_and_not_taken() {
+        let docs = include_str!("../docs/diagnostics.md");
+        let others: Vec<_> = tally_compiler::diagnostics::codes::ALL
+            .iter()
+            .chain(tally_runtime::estate::codes::ALL)
+            .map(|(code, _)| *code)
+            .collect();
+        for (code, _) in super::codes::ALL {
+            assert!(
+                docs.contains(&format!("## {code}:")),
+                "{code} is not documented"
+            );
+            assert!(!others.contains(code), "{code} is taken");
+        }
     }
 }

@@ -320,6 +320,15 @@ pub fn diagnostics(diagnostics: &[Diagnostic]) -> Rows {
     }
 }
 
+/// Named counts as one row, such as what `tally check` found in the packs.
+pub fn counts(counts: &[(&'static str, usize)]) -> Rows {
+    Rows {
+        structured: Vec::new(),
+        header: counts.iter().map(|(name, _)| *name).collect(),
+        rows: vec![counts.iter().map(|(_, n)| n.to_string()).collect()],
+    }
+}
+
 /// Pack test results.
 pub fn tests(results: &[TestResult]) -> Rows {
     Rows {

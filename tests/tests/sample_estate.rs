@@ -116,17 +116,86 @@ fn output_is_byte_identical_across_runs() {
 
 #[test]
 fn an_unknown_subject_is_an_input_error() {
-    let (code, _, err) = tally(&["explain", "--license", "L-NOPE", "--as-of", AS_OF]);
-    assert_eq!(code, 2);
-    assert!(err.contains("`L-NOPE`"), "{err}");
+    let (code, out, err) = tally(&["explain", "--license", "L-NOPE", "--as-of", AS_OF]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(err.contains("T0302") && err.contains("`L-NOPE`"), "{err}");
 }
 
 #[test]
-fn the_standard_packs_check_and_their_tests_pass() {
-    let (code, out, err) = tally(&["check"]);
-    assert_eq!(code, 0, "{err}");
-    assert!(out.contains("0 errors"), "{out}");
-    let (code, out, _) = tally(&["test"]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.trim_end().ends_with("0 failed"), "{out}");
+fn usage_errors_are_coded() {
+    for args in [
+        &["reconcile", "--no-such-option"][..],
+        &["explain"],
+        &["reconcile", "--as-of", "yesterday"],
+        &["frobnicate"],
+        &[],
+    ] {
+        let (code, out, err) = tally(args);
+        assert_eq!((code, out.as_str()), (2, ""), "{args:?}");
+        assert!(err.contains("error[T0301]:"), "{args:?}: {err}");
+    }
+    let (code, out, _) = tally(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Usage"), "{out}");
+}
+
+/// An estate folder of the sample estate with `devices.csv` replaced.
+fn estate_with_devices(devices: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/contoso");
+    for name in [
+        "users.csv",
+        "evidence.csv",
+        "licenses.yaml",
+        "purchases.csv",
+    ] {
+        std::fs::copy(sample.join(name), tmp.path().join(name)).unwrap();
+    }
+    std::fs::write(tmp.path().join("devices.csv"), devices).unwrap();
+    tmp
+}
+
+#[test]
+fn diagnostics_are_bounded_per_file_and_complete_as_json() {
+    let rows: String = (0..120)
+        .map(|i| format!("D{i},x,desktop,,,1,many\n"))
+        .collect();
+    let tmp = estate_with_devices(&format!(
+        "id,name,chassis,os,os_type,processors,cores\n{rows}"
+    ));
+    let dir = tmp.path().to_str().unwrap();
+    let (code, out, err) = tally(&["reconcile", dir, "--as-of", AS_OF]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert_eq!(err.matches("T0203").count(), 50, "{err}");
+    assert!(err.contains("… and 70 more diagnostics in"), "{err}");
+    let (_, _, err) = tally(&["reconcile", dir, "--max-diagnostics", "0", "--as-of", AS_OF]);
+    assert_eq!(err.matches("T0203").count(), 120);
+    assert!(!err.contains("more diagnostics in `"), "{err}");
+    let (code, out, err) = tally(&["reconcile", dir, "--format", "json", "--as-of", AS_OF]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    let Ok(Value::Array(items)) = serde_json::from_str::<Value>(&err) else {
+        panic!("expected a JSON array on stderr: {err}");
+    };
+    let bad_values = items.iter().filter(|d| d["code"] == "T0203").count();
+    assert_eq!(bad_values, 120);
+    assert_eq!(items[0]["code"], "T0203");
+    assert_eq!(items[0]["line"], "2");
+}
+
+#[test]
+fn a_megabyte_line_gives_one_short_error() {
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/contoso");
+    let devices = std::fs::read_to_string(sample.join("devices.csv")).unwrap();
+    let long = "x".repeat(1 << 20);
+    // The first device's processor model and core count, a megabyte each.
+    let mut lines: Vec<String> = devices.lines().map(str::to_string).collect();
+    let mut fields: Vec<&str> = lines[1].split(',').collect();
+    fields[6] = &long;
+    fields[9] = &long;
+    lines[1] = fields.join(",");
+    let tmp = estate_with_devices(&(lines.join("\n") + "\n"));
+    let (code, out, err) = tally(&["reconcile", tmp.path().to_str().unwrap(), "--as-of", AS_OF]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert_eq!(err.matches("T0203").count(), 1, "{err}");
+    assert!(err.len() < 2_000, "{} bytes: {}", err.len(), &err[..2_000]);
 }
