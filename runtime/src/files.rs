@@ -73,6 +73,20 @@ impl ReadError {
         }
     }
 
+    /// What to do about a refused file (see [`ReadError::is_refused`]): `what` names the files
+    /// (`estate files`) and `folder` their folder (`the estate folder`).
+    pub fn refusal_help(&self, what: &str, folder: &str) -> String {
+        match self {
+            Self::TooLarge { limit } => {
+                format!("{what} may be at most {} MiB; split the file", limit >> 20)
+            }
+            Self::Outside(_) | Self::BrokenLink => {
+                format!("put the file itself in {folder}, or a link to a file inside it")
+            }
+            _ => format!("{what} must be regular files: replace it with one"),
+        }
+    }
+
     /// A source to point a diagnostic into, and the span of the first bad byte when the text
     /// is not UTF-8; an empty source otherwise.
     pub fn source(self, shown: &str) -> (Arc<SourceFile>, Option<Span>) {

@@ -79,10 +79,7 @@ fn unreadable(path: &Path, error: ReadError) -> Box<Diagnostic> {
     };
     let reason = error.reason(path);
     let help = if error.is_refused() {
-        format!(
-            "rule files must be regular files of at most {} MiB inside the pack's folder; replace the link or special file with the file itself",
-            MAX_RULE_FILE >> 20
-        )
+        error.refusal_help("rule files", "the pack's folder")
     } else {
         "pass a `.tally` file or a folder that contains `.tally` files, saved as UTF-8 text"
             .to_owned()

@@ -134,10 +134,7 @@ fn read_file(dir: &Path, name: &str) -> Result<Arc<SourceFile>, Box<Diagnostic>>
         (
             codes::INPUT_REFUSED,
             format!("cannot read estate file `{shown}`: {}", error.reason(&path)),
-            format!(
-                "estate files must be regular files of at most {} MiB inside the estate folder; copy the file itself into the folder",
-                files::MAX_ESTATE_FILE >> 20
-            ),
+            error.refusal_help("estate files", "the estate folder"),
         )
     } else {
         (
