@@ -118,7 +118,14 @@ fn read_file(dir: &Path, name: &str) -> Result<Arc<SourceFile>, Box<Diagnostic>>
     let path = dir.join(name);
     let shown = path.display().to_string();
     let error = match files::read_text(&path, dir, files::MAX_ESTATE_FILE) {
-        Ok(text) => return Ok(SourceFile::new(shown, text)),
+        // Without its byte-order mark, which is no character of the text: the columns of the
+        // first line then count as an editor counts them.
+        Ok(mut text) => {
+            if text.starts_with('\u{feff}') {
+                text.replace_range(..'\u{feff}'.len_utf8(), "");
+            }
+            return Ok(SourceFile::new(shown, text));
+        }
         Err(error) => error,
     };
     let (code, message, help) = if error.is_not_found() {
