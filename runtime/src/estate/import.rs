@@ -46,8 +46,28 @@ const USAGE_FILE: &str = "usage.csv";
 
 impl EstateFiles {
     /// Reads the five files from a folder, and `usage.csv` if it is there; a missing or
-    /// unreadable file is a T0201 diagnostic.
+    /// unreadable file is a T0201 diagnostic, and so is a missing folder (once, not once for
+    /// each of its files).
     pub fn read_dir(dir: &Path) -> Result<Self, Vec<Diagnostic>> {
+        if !dir.is_dir() {
+            let shown = dir.display().to_string();
+            let what = if dir.exists() {
+                "is not a folder"
+            } else {
+                "does not exist"
+            };
+            let diagnostic = Diagnostic::error(
+                codes::ESTATE_FILE,
+                &SourceFile::new(shown.clone(), ""),
+                None,
+                format!("estate folder `{shown}` {what}"),
+            )
+            .with_help(format!(
+                "give the folder that holds the estate's files: {} (and maybe `{USAGE_FILE}`)",
+                backticked(FILE_NAMES)
+            ));
+            return Err(vec![diagnostic]);
+        }
         let mut errors = Vec::new();
         let sources = FILE_NAMES.map(|name| {
             read_file(dir, name).unwrap_or_else(|d| {
