@@ -57,15 +57,21 @@ fn copy_files(from: &Path, to: &Path) {
     }
 }
 
-/// The arguments of `tally COMMAND ESTATE --no-std --pack pack --as-of AS_OF REST…`; the date
-/// is left out when the line gives `--as-of` itself.
+/// The arguments of `tally COMMAND ESTATE --no-std --pack pack --as-of AS_OF REST…` for the
+/// line `COMMAND REST…`; the date is left out when the line gives `--as-of` itself, and a line
+/// `COMMAND FOLDER REST…` names its own estate folder.
 fn command_line(line: &str, estate: &str) -> Vec<String> {
-    let words: Vec<&str> = line.split_whitespace().collect();
-    let (command, rest) = words.split_first().unwrap();
+    let mut words = line.split_whitespace();
+    let command = words.next().unwrap();
+    let mut rest: Vec<&str> = words.collect();
+    let estate = match rest.first() {
+        Some(folder) if !folder.starts_with('-') => rest.remove(0),
+        _ => estate,
+    };
     let mut args: Vec<String> = ["tally", command, estate, "--no-std", "--pack", "pack"]
         .map(str::to_owned)
         .to_vec();
-    if !words.contains(&"--as-of") {
+    if !rest.contains(&"--as-of") {
         args.extend(["--as-of".to_owned(), AS_OF.to_owned()]);
     }
     args.extend(rest.iter().map(|w| (*w).to_owned()));
