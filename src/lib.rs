@@ -118,11 +118,25 @@ struct EstateArgs {
     #[command(flatten)]
     rules: RuleArgs,
     /// The day purchases are judged current on (YYYY-MM-DD); today when omitted.
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
     as_of: Option<Date>,
     /// The output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     format: FormatArg,
+}
+
+/// A day written `YYYY-MM-DD`, as the estate files write dates: other forms are refused with
+/// that form named, rather than with the date parser's complaint about the first character.
+fn parse_day(text: &str) -> Result<Date, String> {
+    let form = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !form {
+        return Err("expected a date as YYYY-MM-DD, such as 2026-11-01".to_owned());
+    }
+    text.parse().map_err(|e: jiff::Error| e.to_string())
 }
 
 #[derive(Args)]

@@ -23,7 +23,8 @@ pub enum ReadError {
     Io(std::io::Error),
     /// Not a regular file: what it is instead, such as "a named pipe (FIFO)".
     NotRegular(&'static str),
-    /// A link whose target lies outside the folder; the target as resolved.
+    /// A link that leads outside the folder; its target as written in the link (not as
+    /// resolved, which would show where the folder lies on this machine).
     Outside(PathBuf),
     /// A link that leads nowhere: broken, or a loop of links.
     BrokenLink,
@@ -31,6 +32,8 @@ pub enum ReadError {
     TooLarge { limit: u64 },
     /// Not UTF-8: the file as far as it could be decoded, with the first bad byte's offset.
     NotUtf8 { lossy: String, offset: usize },
+    /// UTF-16 text, as its byte-order mark shows. None of it is shown: as UTF-8 it is noise.
+    Utf16,
 }
 
 impl ReadError {
@@ -57,7 +60,7 @@ impl ReadError {
             },
             Self::NotRegular(what) => format!("it is {what}, not a regular file"),
             Self::Outside(target) => format!(
-                "it is a link to `{}`, outside the folder `{}`",
+                "it is a link to `{}`, which leads outside the folder `{}`",
                 target.display(),
                 path.parent().unwrap_or(Path::new(".")).display()
             ),
@@ -69,6 +72,9 @@ impl ReadError {
             }
             Self::NotUtf8 { offset, .. } => {
                 format!("it is not UTF-8 text: the byte at offset {offset} is not valid")
+            }
+            Self::Utf16 => {
+                "it is UTF-16 text (it starts with a UTF-16 byte-order mark), not UTF-8".to_owned()
             }
         }
     }
@@ -128,6 +134,10 @@ pub fn read_text(path: &Path, root: &Path, limit: u64) -> Result<String, ReadErr
     if bytes.len() as u64 > limit {
         return Err(ReadError::TooLarge { limit });
     }
+    // No UTF-8 text starts with these bytes, which Windows tools write first in UTF-16.
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        return Err(ReadError::Utf16);
+    }
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         ReadError::NotUtf8 {
@@ -148,7 +158,7 @@ pub fn check_inside(path: &Path, root: &Path) -> Result<(), ReadError> {
     if target.starts_with(&root) {
         Ok(())
     } else {
-        Err(ReadError::Outside(target))
+        Err(ReadError::Outside(fs::read_link(path).unwrap_or(target)))
     }
 }
 

@@ -117,7 +117,7 @@ pub(super) fn read(check: &mut Checker, columns: &'static [Column]) -> Table {
             let example: Vec<&str> = columns.iter().take(3).map(|c| c.name).collect();
             check.report(
                 codes::ESTATE_COLUMNS,
-                None,
+                Some(table.header),
                 format!("`{}` has no header row", check.file_name()),
                 "empty file",
                 format!(

@@ -46,8 +46,28 @@ const USAGE_FILE: &str = "usage.csv";
 
 impl EstateFiles {
     /// Reads the five files from a folder, and `usage.csv` if it is there; a missing or
-    /// unreadable file is a T0201 diagnostic.
+    /// unreadable file is a T0201 diagnostic, and so is a missing folder (once, not once for
+    /// each of its files).
     pub fn read_dir(dir: &Path) -> Result<Self, Vec<Diagnostic>> {
+        if !dir.is_dir() {
+            let shown = dir.display().to_string();
+            let what = if dir.exists() {
+                "is not a folder"
+            } else {
+                "does not exist"
+            };
+            let diagnostic = Diagnostic::error(
+                codes::ESTATE_FILE,
+                &SourceFile::new(shown.clone(), ""),
+                None,
+                format!("estate folder `{shown}` {what}"),
+            )
+            .with_help(format!(
+                "give the folder that holds the estate's files: {} (and maybe `{USAGE_FILE}`)",
+                backticked(FILE_NAMES)
+            ));
+            return Err(vec![diagnostic]);
+        }
         let mut errors = Vec::new();
         let sources = FILE_NAMES.map(|name| {
             read_file(dir, name).unwrap_or_else(|d| {
@@ -118,7 +138,14 @@ fn read_file(dir: &Path, name: &str) -> Result<Arc<SourceFile>, Box<Diagnostic>>
     let path = dir.join(name);
     let shown = path.display().to_string();
     let error = match files::read_text(&path, dir, files::MAX_ESTATE_FILE) {
-        Ok(text) => return Ok(SourceFile::new(shown, text)),
+        // Without its byte-order mark, which is no character of the text: the columns of the
+        // first line then count as an editor counts them.
+        Ok(mut text) => {
+            if text.starts_with('\u{feff}') {
+                text.replace_range(..'\u{feff}'.len_utf8(), "");
+            }
+            return Ok(SourceFile::new(shown, text));
+        }
         Err(error) => error,
     };
     let (code, message, help) = if error.is_not_found() {

@@ -938,7 +938,11 @@ fn an_empty_csv_file_has_no_header() {
         .collect();
     assert_eq!(
         found,
-        [(codes::ESTATE_COLUMNS, None, "`users.csv` has no header row")]
+        [(
+            codes::ESTATE_COLUMNS,
+            Some(Span::new(0, 0)),
+            "`users.csv` has no header row"
+        )]
     );
 }
 
