@@ -46,7 +46,13 @@ impl SourceFile {
 
     fn line_starts(&self) -> &[usize] {
         self.line_starts.get_or_init(|| {
-            std::iter::once(0)
+            // A byte-order mark is not part of the first line.
+            let first = if self.text.starts_with('\u{feff}') {
+                3
+            } else {
+                0
+            };
+            std::iter::once(first)
                 .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
                 .collect()
         })
@@ -507,15 +513,26 @@ fn bounded(text: &str) -> String {
         if i > 0 {
             out.push('`');
         }
-        match piece.char_indices().nth(QUOTE_LIMIT) {
-            Some((cut, _)) if i % 2 == 1 => {
-                out.push_str(piece.get(..cut).unwrap_or_default());
-                out.push('…');
-            }
-            _ => out.push_str(piece),
+        let shown = match piece.char_indices().nth(QUOTE_LIMIT) {
+            Some((cut, _)) if i % 2 == 1 => piece.get(..cut).unwrap_or_default(),
+            _ => piece,
+        };
+        out.extend(shown.chars().map(printable));
+        if shown.len() < piece.len() {
+            out.push('…');
         }
     }
     out
+}
+
+/// The character as it may be shown on a terminal: a control character (which could move the
+/// cursor or start an escape sequence) becomes `?`; line breaks and tabs stay.
+pub fn printable(c: char) -> char {
+    if c.is_control() && c != '\n' && c != '\t' {
+        '?'
+    } else {
+        c
+    }
 }
 
 /// Sort diagnostics by file, position and code so output is deterministic.
@@ -541,32 +558,38 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
-/// Levenshtein distance in characters.
+/// Edit distance in characters, counting a swap of two neighbours as one edit (the optimal
+/// string alignment distance), so `coers` is one edit from `cores`.
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = i;
-        let mut left = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let Some(slot) = row.get_mut(j + 1) else {
-                break;
-            };
-            let up = *slot;
-            let value = if ca == *cb {
-                diagonal
-            } else {
-                1 + diagonal.min(up).min(left)
-            };
-            *slot = value;
-            diagonal = up;
-            left = value;
+    // Three rows of the distance matrix: two rows back, the previous and the current.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current: Vec<usize> = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        if let Some(first) = current.first_mut() {
+            *first = i;
         }
-        if let Some(first) = row.first_mut() {
-            *first = i + 1;
+        for j in 1..=b.len() {
+            let at = |row: &[usize], k: usize| row.get(k).copied().unwrap_or(usize::MAX - 1);
+            let same = a.get(i - 1) == b.get(j - 1);
+            let mut value = (at(&previous, j) + 1)
+                .min(at(&current, j - 1) + 1)
+                .min(at(&previous, j - 1) + usize::from(!same));
+            let swapped =
+                i > 1 && j > 1 && a.get(i - 1) == b.get(j - 2) && a.get(i - 2) == b.get(j - 1);
+            if swapped {
+                value = value.min(at(&before, j - 2) + 1);
+            }
+            if let Some(slot) = current.get_mut(j) {
+                *slot = value;
+            }
         }
+        std::mem::swap(&mut before, &mut previous);
+        std::mem::swap(&mut previous, &mut current);
     }
-    row.last().copied().unwrap_or(0)
+    previous.last().copied().unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -579,6 +602,8 @@ mod tests {
         assert_eq!(closest("microsoft.vsio", names), Some("microsoft.visio"));
         assert_eq!(closest("oracle.db", names), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("coers", "cores"), 1);
+        assert_eq!(closest("coers", ["cores", "threads"]), Some("cores"));
     }
 
     #[test]
@@ -587,6 +612,8 @@ mod tests {
         assert_eq!(file.line_col(0), (1, 1));
         assert_eq!(file.line_col(3), (2, 1));
         assert_eq!(file.line_col(8), (2, 5));
+        let file = SourceFile::new("f", "\u{feff}ab");
+        assert_eq!(file.line_col(4), (1, 2));
     }
 
     #[test]
@@ -599,5 +626,6 @@ mod tests {
             format!("bad `{}…` here", "x".repeat(QUOTE_LIMIT))
         );
         assert_eq!(bounded("a `b` c `d"), "a `b` c `d");
+        assert_eq!(bounded("bad `\u{1b}[2J\u{7}` value"), "bad `?[2J?` value");
     }
 }

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
-use crate::diagnostics::{SourceFile, Span};
+use crate::diagnostics::{SourceFile, Span, printable};
 
 /// The most characters of one line that a snippet shows.
 pub const WINDOW: usize = 120;
@@ -122,7 +122,9 @@ impl Snippet {
             mark = CUT.len();
         }
         let kept = byte_len(shown, WINDOW);
-        self.text.push_str(shown.get(..kept).unwrap_or_default());
+        // One character for one, so that columns still match the file.
+        self.text
+            .extend(shown.get(..kept).unwrap_or_default().chars().map(printable));
         if kept < shown.len() {
             self.text.push_str(CUT);
         }
@@ -279,6 +281,14 @@ mod tests {
         let out = render(&text, Span::new(0, text.len()));
         assert!(out.contains("line 0"), "{out}");
         assert!(!out.contains("line 500"), "{out}");
+    }
+
+    #[test]
+    fn control_characters_are_not_sent_to_the_terminal() {
+        let out = render("a\u{1b}[31mred\u{7},\u{9b}2J,BAD\n", Span::new(16, 19));
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+        assert!(out.contains("a?[31mred?,?2J,BAD"), "{out}");
+        assert!(out.contains("[f.csv:1:16]"), "{out}");
     }
 
     #[test]

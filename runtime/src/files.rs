@@ -68,7 +68,7 @@ impl ReadError {
                 "it is a link that leads nowhere (broken, or a loop of links)".to_owned()
             }
             Self::TooLarge { limit } => {
-                format!("it is larger than the limit of {} MiB", limit >> 20)
+                format!("it is larger than the limit of {}", size(*limit))
             }
             Self::NotUtf8 { offset, .. } => {
                 format!("it is not UTF-8 text: the byte at offset {offset} is not valid")
@@ -84,7 +84,7 @@ impl ReadError {
     pub fn refusal_help(&self, what: &str, folder: &str) -> String {
         match self {
             Self::TooLarge { limit } => {
-                format!("{what} may be at most {} MiB; split the file", limit >> 20)
+                format!("{what} may be at most {}; split the file", size(*limit))
             }
             Self::Outside(_) | Self::BrokenLink => {
                 format!("put the file itself in {folder}, or a link to a file inside it")
@@ -184,4 +184,15 @@ fn not_regular(kind: &fs::FileType) -> Option<&'static str> {
         }
     }
     Some("not a regular file")
+}
+
+/// A size limit in the largest binary unit that divides it: `2 GiB`, `16 MiB`.
+fn size(bytes: u64) -> String {
+    if bytes >= 1 << 30 && bytes.is_multiple_of(1 << 30) {
+        format!("{} GiB", bytes >> 30)
+    } else if bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
