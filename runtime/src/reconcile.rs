@@ -324,7 +324,9 @@ pub fn reconcile_family(input: &FamilyInput) -> FamilyOutcome {
         input.licenses.get(*l).map(|t| {
             (
                 t.license.limit != EntitlementLimit::Unlimited,
-                t.license.priority.unwrap_or(u32::MAX),
+                // Any priority, the largest too, comes before none.
+                t.license.priority.is_none(),
+                t.license.priority,
                 &t.license.id,
             )
         })
@@ -1408,6 +1410,23 @@ mod tests {
             .filter(|a| a.device.as_deref() == Some(device))
             .map(|a| (a.license.clone(), a.reason.code()))
             .collect()
+    }
+
+    #[test]
+    fn the_largest_priority_still_comes_before_none() {
+        // `A` has no priority; `B` has the largest there is, which is still a priority.
+        let mut none = license("A", 1, EntitlementLimit::AsPurchased, 1, Counts::Device);
+        none.license.priority = None;
+        let largest = license(
+            "B",
+            u32::MAX,
+            EntitlementLimit::AsPurchased,
+            1,
+            Counts::Device,
+        );
+        let out = reconcile_family(&input(vec![none, largest], &[("D1", None)], &[]));
+        assert_eq!(consumed(&out, "B"), Decimal::ONE);
+        assert_eq!(consumed(&out, "A"), Decimal::ZERO);
     }
 
     #[test]

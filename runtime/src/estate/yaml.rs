@@ -3,9 +3,9 @@
 //! into a diagnostic, and hands out [`Node`]s that locate each scalar in the text (through the
 //! [`Locator`]) so the license checks can underline the exact value they complain about.
 //!
-//! Numbers are never read through floating point: a scalar that YAML reads as a number (or a
-//! boolean) is taken as its text in the source, so `unit_price: 1234.10` is `1234.10` exactly.
-//! Only when that text cannot be located is the number's own rendering used instead.
+//! Numbers are never read through floating point: every scalar is read as its text, in block
+//! style, flow style or JSON alike, so `unit_price: 1234.10` is `1234.10` exactly and
+//! `unit_price: 1e2` is `1e2` (which the decimal check refuses).
 
 use std::fmt;
 use std::sync::Arc;
@@ -18,30 +18,23 @@ use super::codes;
 use super::locate::{Locator, Seg};
 use super::values::{Field, backticked, did_you_mean_prefix};
 
-/// A scalar as deserialised: text, or a number or boolean whose text is in the source.
+/// A scalar as written: its text in the file (inside the quotes, escapes resolved, if quoted).
+/// A number is never read as a number here, so `12345678901234567.89` and `1e2` stay those
+/// characters and the field checks decide what they mean.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Scalar {
     text: String,
-    /// Written as a plain number or boolean, so the source text is what the user meant.
-    plain: bool,
 }
 
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ScalarVisitor)
+        // `serde_yaml_ng` hands `deserialize_str` a plain scalar's own text without resolving
+        // it to a number or boolean; a list or mapping is a type error that names what it found.
+        deserializer.deserialize_str(ScalarVisitor)
     }
 }
 
 struct ScalarVisitor;
-
-impl ScalarVisitor {
-    fn plain<E>(value: impl fmt::Display) -> Result<Scalar, E> {
-        Ok(Scalar {
-            text: value.to_string(),
-            plain: true,
-        })
-    }
-}
 
 impl Visitor<'_> for ScalarVisitor {
     type Value = Scalar;
@@ -53,36 +46,7 @@ impl Visitor<'_> for ScalarVisitor {
     fn visit_str<E: de::Error>(self, value: &str) -> Result<Scalar, E> {
         Ok(Scalar {
             text: value.to_owned(),
-            plain: false,
         })
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
-        self.visit_str("")
-    }
-
-    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Scalar, E> {
-        Self::plain(value)
-    }
-
-    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Scalar, E> {
-        Self::plain(value)
-    }
-
-    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Scalar, E> {
-        Self::plain(value)
-    }
-
-    fn visit_i128<E: de::Error>(self, value: i128) -> Result<Scalar, E> {
-        Self::plain(value)
-    }
-
-    fn visit_u128<E: de::Error>(self, value: u128) -> Result<Scalar, E> {
-        Self::plain(value)
-    }
-
-    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Scalar, E> {
-        Self::plain(value)
     }
 }
 
@@ -121,7 +85,8 @@ pub(super) struct RawLicense {
 #[serde(deny_unknown_fields, expecting = "restrictions (a mapping of fields)")]
 pub(super) struct RawRestrictions {
     pub os_type: Option<Scalar>,
-    pub groups: Option<Vec<Scalar>>,
+    /// An empty item (`[ ~ ]`) is `None`, as an empty field is.
+    pub groups: Option<Vec<Option<Scalar>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,7 +111,6 @@ pub(super) struct RawAllocation {
 /// A parsed `licenses.yaml`.
 #[derive(Debug)]
 pub(super) struct Document {
-    source: Arc<SourceFile>,
     locator: Locator,
     pub licenses: Vec<RawLicense>,
 }
@@ -172,7 +136,6 @@ impl Document {
             )));
         };
         Ok(Self {
-            source: Arc::clone(source),
             locator: Locator::new(text),
             licenses: file.licenses.unwrap_or_default(),
         })
@@ -229,15 +192,9 @@ impl Node<'_> {
 
     /// This node's scalar as a located field.
     pub fn scalar(&self, scalar: &Scalar) -> Field {
-        let (span, exact) = self.document.locator.nearest(&self.path);
-        let span = span.unwrap_or(Span::new(0, 0));
-        let written = exact
-            .then(|| self.document.source.text.get(span.start..span.end))
-            .flatten()
-            .filter(|_| scalar.plain);
         Field {
-            text: written.unwrap_or(&scalar.text).trim().to_owned(),
-            span,
+            text: scalar.text.trim().to_owned(),
+            span: self.span(),
         }
     }
 }
@@ -394,6 +351,91 @@ mod tests {
         assert_eq!(
             field("extra_entitlements", |l| l.extra_entitlements.as_ref()).as_deref(),
             Some("2.50")
+        );
+        Ok(())
+    }
+
+    /// The text of one field of the first license.
+    fn first(
+        doc: &Document,
+        key: &str,
+        pick: fn(&RawLicense) -> Option<&Scalar>,
+    ) -> Option<String> {
+        let license = doc.licenses.first();
+        doc.license(0)
+            .field(key, license.and_then(pick))
+            .map(|f| f.text)
+    }
+
+    #[test]
+    fn numbers_in_flow_style_and_json_are_read_as_written() -> Result<(), Box<Diagnostic>> {
+        for text in [
+            "{\"licenses\":[{\"id\":4711,\"unit_price\":12345678901234567.89,\"priority\":4294967295}]}",
+            "licenses: [ { id: 4711, unit_price: 12345678901234567.89, priority: 4294967295 } ]\n",
+            "licenses:\n  - { id: 4711, unit_price: 12345678901234567.89, priority: 4294967295 }\n",
+            "licenses:\n  - id:\n      4711\n    unit_price:\n      12345678901234567.89\n    priority: 4294967295\n",
+        ] {
+            let doc = parse(text)?;
+            assert_eq!(
+                first(&doc, "id", |l| l.id.as_ref()).as_deref(),
+                Some("4711"),
+                "{text}"
+            );
+            assert_eq!(
+                first(&doc, "unit_price", |l| l.unit_price.as_ref()).as_deref(),
+                Some("12345678901234567.89"),
+                "{text}"
+            );
+            assert_eq!(
+                first(&doc, "priority", |l| l.priority.as_ref()).as_deref(),
+                Some("4294967295"),
+                "{text}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn yaml_number_and_boolean_forms_stay_text() -> Result<(), Box<Diagnostic>> {
+        let doc = parse(
+            "licenses:\n  - id: 1e2\n    name: yes\n    sku: 0x1F\n    metric: .inf\n    rights: +5\n    status: ~\n    limit: \"\"\n    restrictions: { groups: [ ~, \"a=b\" ] }\n",
+        )?;
+        assert_eq!(first(&doc, "id", |l| l.id.as_ref()).as_deref(), Some("1e2"));
+        assert_eq!(
+            first(&doc, "name", |l| l.name.as_ref()).as_deref(),
+            Some("yes")
+        );
+        assert_eq!(
+            first(&doc, "sku", |l| l.sku.as_ref()).as_deref(),
+            Some("0x1F")
+        );
+        assert_eq!(
+            first(&doc, "metric", |l| l.metric.as_ref()).as_deref(),
+            Some(".inf")
+        );
+        assert_eq!(
+            first(&doc, "rights", |l| l.rights.as_ref()).as_deref(),
+            Some("+5")
+        );
+        // `~` is no value, as before; an empty quoted text is an empty field.
+        assert_eq!(first(&doc, "status", |l| l.status.as_ref()), None);
+        assert_eq!(
+            first(&doc, "limit", |l| l.limit.as_ref()).as_deref(),
+            Some("")
+        );
+        let groups = doc
+            .licenses
+            .first()
+            .and_then(|l| l.restrictions.as_ref())
+            .and_then(|r| r.groups.clone());
+        assert_eq!(
+            groups,
+            Some(vec![
+                None,
+                Some(Scalar {
+                    text: "a=b".to_owned()
+                })
+            ])
         );
         Ok(())
     }

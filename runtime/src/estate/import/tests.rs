@@ -971,3 +971,71 @@ fn license_records_are_checked_field_by_field() {
         ]
     );
 }
+
+#[test]
+fn yaml_numbers_are_exact_in_every_style() -> Result<(), Vec<Diagnostic>> {
+    let exact = decimal("12345678901234567.89");
+    for licenses in [
+        "{\"licenses\":[{\"id\":\"A\",\"metric\":\"device\",\"rights\":\"visio.pro\",\"unit_price\":12345678901234567.89,\"extra_entitlements\":0.1}]}",
+        "licenses: [ { id: A, metric: device, rights: visio.pro, unit_price: 12345678901234567.89, extra_entitlements: 0.1 } ]\n",
+        "licenses:\n  - id: A\n    metric: device\n    rights: visio.pro\n    unit_price: 12345678901234567.89\n    extra_entitlements: 0.1\n",
+    ] {
+        let files = estate_with(3, licenses);
+        let files = EstateFiles::from_texts(
+            "estate",
+            [
+                &files.devices.text,
+                &files.users.text,
+                &files.evidence.text,
+                &files.licenses.text,
+                "id,license,quantity\n",
+            ],
+        );
+        let estate = import(&files, &pack())?;
+        let found: Vec<_> = estate
+            .licenses
+            .iter()
+            .map(|l| (l.id.as_str(), l.unit_price, l.extra_entitlements))
+            .collect();
+        assert_eq!(found, [("A", Some(exact), decimal("0.1"))], "{licenses}");
+    }
+    Ok(())
+}
+
+#[test]
+fn exponents_and_out_of_range_whole_numbers_are_refused() {
+    let files = estate_with_license(
+        "  - id: L-1\n    metric: device\n    rights: visio.pro\n    unit_price: 1e2\n    priority: 4294967296\n\
+         \x20 - { id: L-2, metric: device, rights: visio.pro, extra_entitlements: 2.5E-1, priority: 1e1 }\n",
+    );
+    let found: Vec<(String, (usize, usize))> = errors(&files)
+        .iter()
+        .map(|d| (d.message.clone(), d.line_col()))
+        .collect();
+    let at = |message: &str, line, column| (message.to_owned(), (line, column));
+    assert_eq!(
+        found,
+        [
+            at("invalid unit price `1e2`", 29, 17),
+            at("invalid priority `4294967296`", 30, 15),
+            at("invalid extra entitlements `2.5E-1`", 31, 71),
+            at("invalid priority `1e1`", 31, 89),
+        ]
+    );
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn the_largest_priority_is_a_priority() -> Result<(), Vec<Diagnostic>> {
+    let files = estate_with_license(
+        "  - id: L-1\n    metric: device\n    rights: visio.pro\n    priority: 4294967295\n",
+    );
+    let estate = import(&files, &pack())?;
+    let priority = estate
+        .licenses
+        .iter()
+        .find(|l| l.id == "L-1")
+        .and_then(|l| l.priority);
+    assert_eq!(priority, Some(u32::MAX));
+    Ok(())
+}
