@@ -15,7 +15,7 @@ use serde::de::{self, Visitor};
 use tally_compiler::diagnostics::{Diagnostic, SourceFile, Span};
 
 use super::codes;
-use super::locate::{Locator, Seg};
+use super::locate::{Locator, MAX_NESTING, Seg};
 use super::values::{Field, backticked, did_you_mean_prefix};
 
 /// A scalar as written: its text in the file (inside the quotes, escapes resolved, if quoted).
@@ -53,7 +53,18 @@ impl Visitor<'_> for ScalarVisitor {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a mapping with a `licenses` list")]
 struct RawFile {
-    licenses: Option<Vec<RawLicense>>,
+    /// `None` when the key is missing, `Some(None)` for `licenses:` with no value.
+    #[serde(default, deserialize_with = "present")]
+    licenses: Option<Option<Vec<RawLicense>>>,
+}
+
+/// A field that is there, whatever its value (an empty value included).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: de::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 /// A license record as written.
@@ -116,29 +127,55 @@ pub(super) struct Document {
 }
 
 impl Document {
-    /// Parses the file; a YAML error or a record of the wrong shape is one diagnostic.
+    /// Parses the file; a YAML error, a record of the wrong shape or a file nested too deeply
+    /// is one diagnostic.
     pub fn parse(source: &Arc<SourceFile>) -> Result<Self, Box<Diagnostic>> {
         let text = source.text.as_str();
+        // Built first: it measures the nesting, which the YAML reader is slow on.
+        let locator = Locator::new(text);
+        if let Some(span) = locator.too_deep() {
+            return Err(Box::new(
+                Diagnostic::error(
+                    codes::ESTATE_SYNTAX,
+                    source,
+                    Some(span),
+                    format!("yaml nested more than {MAX_NESTING} levels deep"),
+                )
+                .with_label("nested too deeply")
+                .with_help(
+                    "`licenses.yaml` needs five levels (`licenses`, a record, `restrictions`, `groups`, a group): close the `[` and `{` left open and check the indentation above this line",
+                ),
+            ));
+        }
         let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
         let body = text.get(base..).unwrap_or_default();
         let file = serde_yaml_ng::from_str::<Option<RawFile>>(body)
-            .map_err(|err| Box::new(yaml_error(source, base, &err)))?;
-        let Some(file) = file else {
-            return Err(Box::new(Diagnostic::error(
-                codes::ESTATE_SYNTAX,
-                source,
-                None,
-                "missing the top-level `licenses` list",
+            .map_err(|err| Box::new(yaml_error(source, base, &err, &locator)))?;
+        let missing = |label: &str| {
+            Box::new(
+                Diagnostic::error(
+                    codes::ESTATE_SYNTAX,
+                    source,
+                    locator.first_token(),
+                    "missing the top-level `licenses` list",
+                )
+                .with_label(label)
+                .with_help(
+                    "start the file with `licenses:` followed by the license records, or write `licenses: []` if there are none",
+                ),
             )
-            .with_label("empty file")
-            .with_help(
-                "start the file with `licenses:` followed by the license records, or write `licenses: []` if there are none",
-            )));
         };
-        Ok(Self {
-            locator: Locator::new(text),
-            licenses: file.licenses.unwrap_or_default(),
-        })
+        let licenses = match file {
+            None if locator.first_token().is_none() => return Err(missing("empty file")),
+            None => return Err(missing("no license list in this document")),
+            Some(RawFile { licenses: None }) => {
+                return Err(missing("a mapping without `licenses`"));
+            }
+            Some(RawFile {
+                licenses: Some(licenses),
+            }) => licenses.unwrap_or_default(),
+        };
+        Ok(Self { locator, licenses })
     }
 
     /// The node of the `index`th license record.
@@ -201,8 +238,13 @@ impl Node<'_> {
 
 /// A diagnostic for a YAML syntax error or a value of the wrong shape. The body of the file
 /// starts at byte `base` of the source (after a byte-order mark).
-fn yaml_error(source: &Arc<SourceFile>, base: usize, err: &serde_yaml_ng::Error) -> Diagnostic {
-    let span = err
+fn yaml_error(
+    source: &Arc<SourceFile>,
+    base: usize,
+    err: &serde_yaml_ng::Error,
+    locator: &Locator,
+) -> Diagnostic {
+    let mut span = err
         .location()
         .map(|l| token_span(&source.text, base + l.index()));
     let full = err.to_string();
@@ -249,10 +291,11 @@ fn yaml_error(source: &Arc<SourceFile>, base: usize, err: &serde_yaml_ng::Error)
             format!("remove one of the two `{field}` fields"),
         )
     } else if message.contains("more than one document") {
+        span = span.or(locator.second_document());
         (
             "more than one yaml document".to_owned(),
-            "second document".to_owned(),
-            "remove the `---` separator: `licenses.yaml` holds a single document".to_owned(),
+            "a second document starts here".to_owned(),
+            "`licenses.yaml` holds a single document: remove the separator and put all records in one `licenses` list".to_owned(),
         )
     } else {
         (
@@ -468,10 +511,88 @@ mod tests {
                 (3, 21)
             ))
         );
-        assert_eq!(
-            message(""),
-            Some(("missing the top-level `licenses` list".to_owned(), (1, 1)))
-        );
         assert_eq!(parse("licenses:\n").map(|d| d.licenses.len()).ok(), Some(0));
+        assert_eq!(
+            parse("licenses: []\n").map(|d| d.licenses.len()).ok(),
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn errors_about_the_whole_file_are_located() {
+        let found = |text| {
+            parse(text)
+                .err()
+                .map(|d| (d.message.clone(), d.label.clone(), d.line_col()))
+        };
+        let at = |message: &str, label: &str, line, column| {
+            Some((message.to_owned(), label.to_owned(), (line, column)))
+        };
+        let missing = "missing the top-level `licenses` list";
+        assert_eq!(found(""), at(missing, "empty file", 1, 1));
+        assert_eq!(found("# nothing yet\n\n"), at(missing, "empty file", 1, 1));
+        assert_eq!(
+            found("# none\n---\nnull\n"),
+            at(missing, "no license list in this document", 3, 1)
+        );
+        assert_eq!(
+            found("# none\n{}\n"),
+            at(missing, "a mapping without `licenses`", 2, 1)
+        );
+        let shape =
+            |found: &str| format!("expected a mapping with a `licenses` list, found {found}");
+        assert_eq!(
+            found("# a list\n- id: A\n"),
+            at(&shape("a list"), "wrong kind of value", 2, 1)
+        );
+        assert_eq!(
+            found("\n  L-1\n"),
+            at(&shape("the text `L-1`"), "wrong kind of value", 2, 3)
+        );
+        assert_eq!(
+            found("# c\n[ { id: A } ]\n"),
+            at(&shape("a list"), "wrong kind of value", 2, 1)
+        );
+        let second = "a second document starts here";
+        assert_eq!(
+            found("licenses:\n  - id: A\n---\nlicenses: []\n"),
+            at("more than one yaml document", second, 3, 1)
+        );
+        assert_eq!(
+            found("---\nlicenses: []\n...\nlicenses: []\n"),
+            at("more than one yaml document", second, 4, 1)
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_the_yaml_reader_sees_it() {
+        let found = |text: &str| {
+            parse(text)
+                .err()
+                .map(|d| (d.code, d.message.clone(), d.line_col()))
+        };
+        let deep = "yaml nested more than 16 levels deep".to_owned();
+        // The YAML reader would take seconds on these; the locator stops at level 17.
+        let brackets = format!("licenses: {}{}\n", "[".repeat(40_000), "]".repeat(40_000));
+        assert_eq!(
+            found(&brackets),
+            Some((codes::ESTATE_SYNTAX, deep.clone(), (1, 26)))
+        );
+        let braces = format!(
+            "licenses: {}1{}\n",
+            "{a: ".repeat(20_000),
+            "}".repeat(20_000)
+        );
+        assert_eq!(
+            found(&braces),
+            Some((codes::ESTATE_SYNTAX, deep.clone(), (1, 71)))
+        );
+        let dashes = format!("licenses:\n  {}x\n", "- ".repeat(40_000));
+        assert_eq!(found(&dashes), Some((codes::ESTATE_SYNTAX, deep, (2, 33))));
+        // Five levels, as a record with groups has, are fine.
+        let groups = "licenses:\n  - id: A\n    restrictions: { groups: [ [ x ] ] }\n";
+        assert!(
+            matches!(found(groups), Some((_, m, _)) if m.starts_with("expected a single value"))
+        );
     }
 }
