@@ -16,6 +16,8 @@ pub const ESTATE_DUPLICATE_ID: Code = Code("T0204");
 pub const ESTATE_UNKNOWN_REFERENCE: Code = Code("T0205");
 /// An estate file is not well-formed CSV or YAML.
 pub const ESTATE_SYNTAX: Code = Code("T0206");
+/// Values add up to more than a decimal holds.
+pub const ESTATE_TOO_LARGE: Code = Code("T0207");
 
 /// Every estate code with its one-line summary, in code order.
 pub const ALL: &[(Code, &str)] = &[
@@ -34,6 +36,7 @@ pub const ALL: &[(Code, &str)] = &[
         ESTATE_SYNTAX,
         "an estate file is not well-formed CSV or YAML",
     ),
+    (ESTATE_TOO_LARGE, "a value is too large to compute with"),
 ];
 
 #[cfg(test)]

@@ -1039,3 +1039,39 @@ fn the_largest_priority_is_a_priority() -> Result<(), Vec<Diagnostic>> {
     assert_eq!(priority, Some(u32::MAX));
     Ok(())
 }
+
+#[test]
+fn purchases_too_large_to_add_up_are_refused() {
+    let purchases = "id,license,quantity,disabled\n\
+        PO-1,L-VISIO-2016,79228162514264337593543950335,\n\
+        PO-2,L-VISIO-2016,79228162514264337593543950335,yes\n\
+        PO-3,L-VISIO-2016,79228162514264337593543950335,\n\
+        PO-4,L-ACROBAT-DC,79228162514264337593543950333,\n\
+        PO-5,L-ACROBAT-DC,0.5,\n";
+    let files = estate_with(4, purchases);
+    // PO-2 is disabled and counts for nothing; L-ACROBAT-DC has 2.50 extra entitlements.
+    assert_eq!(
+        codes_of(&files),
+        [
+            (codes::ESTATE_TOO_LARGE, (4, 19)),
+            (codes::ESTATE_TOO_LARGE, (5, 19)),
+        ]
+    );
+    insta::assert_snapshot!(rendered(&files));
+    let fits = "id,license,quantity\nPO-1,L-VISIO-2016,79228162514264337593543950334\nPO-2,L-VISIO-2016,1\n";
+    assert_eq!(codes_of(&estate_with(4, fits)), []);
+}
+
+#[test]
+fn errors_in_json_and_in_values_on_their_own_line_are_located() {
+    let json = "{\"licenses\":[{\"id\":\"A\",\"metric\":\"device\",\"rights\":\"visio.pro\",\"unit_price\":1e2}]}";
+    let files = EstateFiles::from_texts(
+        "estate",
+        [DEVICES, USERS, EVIDENCE, json, "id,license,quantity\n"],
+    );
+    assert_eq!(codes_of(&files), [(codes::ESTATE_VALUE, (1, 76))]);
+    let files = estate_with_license(
+        "  - id:\n      L-1\n    metric: device\n    rights: visio.pro\n    priority:\n      0\n",
+    );
+    assert_eq!(codes_of(&files), [(codes::ESTATE_VALUE, (31, 7))]);
+}
