@@ -270,7 +270,12 @@ pub fn license_terms(
     }
     let purchases = purchases_by_license(db, estate).get(&license.id);
     let own: Vec<&Purchase> = purchases.into_iter().flatten().collect();
-    let entitled = position::purchased(&own, estate.as_of(db)) + license.extra_entitlements;
+    // Import refuses entitlements too large to add up (T0207); for an estate built otherwise
+    // they count as the largest decimal, so reconciliation goes on and the license's position
+    // says its entitlements are too large.
+    let entitled = position::purchased(&own, estate.as_of(db))
+        .and_then(|bought| bought.checked_add(license.extra_entitlements))
+        .unwrap_or(Decimal::MAX);
     // A license's virtualization terms say which machine a machine-counting metric counts.
     let counts = match (metric.counts, license.virtualization.count) {
         (Counts::Device | Counts::Host | Counts::Cluster, Some(count)) => match count {
@@ -508,18 +513,21 @@ pub fn family_outcome(
     reconcile_family(family_input(db, estate, index))
 }
 
-/// The units each license of family `index` consumes: the sums of its rows' units. Unchanged
-/// totals stop the update here, so positions are not recomputed for a change that moved no
-/// figure.
+/// The units each license of family `index` consumes: the sums of its rows' units, `None`
+/// when they add up to more than a decimal holds. Unchanged totals stop the update here, so
+/// positions are not recomputed for a change that moved no figure.
 #[salsa::tracked(returns(ref))]
 pub fn family_consumption(
     db: &dyn salsa::Database,
     estate: EstateInput,
     index: usize,
-) -> BTreeMap<String, Decimal> {
-    let mut totals: BTreeMap<String, Decimal> = BTreeMap::new();
+) -> BTreeMap<String, Option<Decimal>> {
+    let mut totals: BTreeMap<String, Option<Decimal>> = BTreeMap::new();
     for row in &family_outcome(db, estate, index).assessments {
-        *totals.entry(row.license.clone()).or_default() += row.units;
+        let total = totals
+            .entry(row.license.clone())
+            .or_insert(Some(Decimal::ZERO));
+        *total = total.and_then(|t| t.checked_add(row.units));
     }
     totals
 }
@@ -537,10 +545,13 @@ pub fn assessments(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Assessm
 /// Every license's position, sorted by license id.
 #[salsa::tracked(returns(ref))]
 pub fn positions(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Position> {
-    let mut consumed: BTreeMap<&str, Decimal> = BTreeMap::new();
+    let mut consumed: BTreeMap<&str, Option<Decimal>> = BTreeMap::new();
     for i in 0..families(db, estate).len() {
         for (license, units) in family_consumption(db, estate, i) {
-            *consumed.entry(license.as_str()).or_default() += *units;
+            let total = consumed
+                .entry(license.as_str())
+                .or_insert(Some(Decimal::ZERO));
+            *total = total.zip(*units).and_then(|(t, u)| t.checked_add(u));
         }
     }
     let purchases = purchases_by_license(db, estate);
@@ -553,7 +564,7 @@ pub fn positions(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Position>
             let used = consumed
                 .get(license.id.as_str())
                 .copied()
-                .unwrap_or_default();
+                .unwrap_or(Some(Decimal::ZERO));
             position::position(license, &license.metric, &own, used, estate.as_of(db))
         })
         .collect();

@@ -752,7 +752,9 @@ fn machine_field<'a>(m: &Machine<'a>, field: &str) -> Result<Val<'a>, EvalError>
         let mut total = Decimal::ZERO;
         for d in &m.devices {
             match hardware(d, which) {
-                Val::Number(n) => total += n,
+                // Hardware counts are at most u32::MAX per machine: the sum cannot reach
+                // the largest decimal.
+                Val::Number(n) => total = total.saturating_add(n),
                 unknown => return unknown,
             }
         }

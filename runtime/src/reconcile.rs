@@ -324,7 +324,9 @@ pub fn reconcile_family(input: &FamilyInput) -> FamilyOutcome {
         input.licenses.get(*l).map(|t| {
             (
                 t.license.limit != EntitlementLimit::Unlimited,
-                t.license.priority.unwrap_or(u32::MAX),
+                // Any priority, the largest too, comes before none.
+                t.license.priority.is_none(),
+                t.license.priority,
                 &t.license.id,
             )
         })
@@ -513,7 +515,8 @@ impl State<'_> {
                     _ => m.cores,
                 };
                 match value {
-                    Some(v) => total += Decimal::from(v),
+                    // At most u32::MAX per machine: the sum cannot reach the largest decimal.
+                    Some(v) => total = total.saturating_add(Decimal::from(v)),
                     None => return Some(missing(limit.hardware, &m.id)),
                 }
             }
@@ -580,7 +583,10 @@ impl State<'_> {
         let mut usage: BTreeMap<&str, Decimal> = BTreeMap::new();
         for app in terms.covers.keys() {
             for (at, n) in self.input.usage.get(app).into_iter().flatten() {
-                *usage.entry(at.as_str()).or_default() += *n;
+                // Import reads `in_use` as a whole number up to u32::MAX: the sum of the rows
+                // of one moment cannot reach the largest decimal.
+                let sum = usage.entry(at.as_str()).or_default();
+                *sum = sum.saturating_add(*n);
             }
         }
         LicenseFacts {
@@ -687,7 +693,11 @@ impl State<'_> {
             ),
         })?;
         let before = held.map_or(Decimal::ZERO, |h| h.quantity);
-        let units = (computation.quantity - before).max(Decimal::ZERO);
+        // Both are zero or more, so the difference always fits.
+        let units = computation
+            .quantity
+            .saturating_sub(before)
+            .max(Decimal::ZERO);
         Ok((units, Some(computation)))
     }
 
@@ -703,13 +713,17 @@ impl State<'_> {
         if let Some(held) = self.held.get_mut(l) {
             let entry = held.entry(unit).or_default();
             entry.members.push(i);
-            entry.quantity += units;
+            // The holder's new quantity, which fits: `units` is what it grew by.
+            entry.quantity = entry.quantity.saturating_add(units);
         }
         if let Some(bound) = self.bound_to.get_mut(l) {
             bound.push(i);
         }
         if let Some(c) = self.consumed.get_mut(l) {
-            *c += units;
+            // Holders' quantities may add up to more than a decimal holds: consumption then
+            // stays at the largest decimal, which leaves no entitlements, and the license's
+            // position, which adds the rows' units with checks, says it is too large.
+            *c = c.saturating_add(units);
         }
         Ok((units, computation))
     }
@@ -731,7 +745,7 @@ impl State<'_> {
             },
         );
         if let Some(c) = self.consumed.get_mut(l) {
-            *c += Decimal::ONE;
+            *c = c.saturating_add(Decimal::ONE);
         }
         Decimal::ONE
     }
@@ -739,7 +753,7 @@ impl State<'_> {
     fn remaining(&self, l: usize) -> Decimal {
         let consumed = self.consumed.get(l).copied().unwrap_or_default();
         self.terms(l)
-            .map_or(Decimal::ZERO, |t| t.entitled - consumed)
+            .map_or(Decimal::ZERO, |t| t.entitled.saturating_sub(consumed))
     }
 
     /// Whether license `l` can give `units` more without going beyond its entitlements.
@@ -1408,6 +1422,23 @@ mod tests {
             .filter(|a| a.device.as_deref() == Some(device))
             .map(|a| (a.license.clone(), a.reason.code()))
             .collect()
+    }
+
+    #[test]
+    fn the_largest_priority_still_comes_before_none() {
+        // `A` has no priority; `B` has the largest there is, which is still a priority.
+        let mut none = license("A", 1, EntitlementLimit::AsPurchased, 1, Counts::Device);
+        none.license.priority = None;
+        let largest = license(
+            "B",
+            u32::MAX,
+            EntitlementLimit::AsPurchased,
+            1,
+            Counts::Device,
+        );
+        let out = reconcile_family(&input(vec![none, largest], &[("D1", None)], &[]));
+        assert_eq!(consumed(&out, "B"), Decimal::ONE);
+        assert_eq!(consumed(&out, "A"), Decimal::ZERO);
     }
 
     #[test]

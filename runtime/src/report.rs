@@ -126,41 +126,51 @@ fn opt_dec(d: Option<Decimal>) -> String {
     d.map(dec).unwrap_or_default()
 }
 
-/// The effective license position, one row per license.
+/// The effective license position, one row per license. A figure too large to compute with
+/// is left empty, and a `note` column (there only when some position has a note) says why.
 pub fn positions(positions: &[Position]) -> Rows {
+    let noted = positions.iter().any(|p| p.note.is_some());
+    let mut header = vec![
+        "license",
+        "name",
+        "metric",
+        "limit",
+        "license_status",
+        "entitled",
+        "consumed",
+        "available",
+        "status",
+        "unit_price",
+        "currency",
+        "cost_at_risk",
+    ];
+    if noted {
+        header.push("note");
+    }
     Rows {
         structured: Vec::new(),
-        header: vec![
-            "license",
-            "name",
-            "metric",
-            "limit",
-            "license_status",
-            "entitled",
-            "consumed",
-            "available",
-            "status",
-            "unit_price",
-            "currency",
-            "cost_at_risk",
-        ],
+        header,
         rows: positions
             .iter()
             .map(|p| {
-                vec![
+                let mut cells = vec![
                     p.license.clone(),
                     p.name.clone(),
                     p.metric.clone(),
                     p.limit.name().to_string(),
                     p.lifecycle.name().to_string(),
-                    dec(p.entitled),
-                    dec(p.consumed),
+                    opt_dec(p.entitled),
+                    opt_dec(p.consumed),
                     opt_dec(p.available),
                     p.status.as_str().to_string(),
                     opt_dec(p.unit_price),
                     p.currency.clone().unwrap_or_default(),
                     opt_dec(p.cost_at_risk),
-                ]
+                ];
+                if noted {
+                    cells.push(p.note.clone().unwrap_or_default());
+                }
+                cells
             })
             .collect(),
     }

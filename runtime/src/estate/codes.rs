@@ -16,6 +16,8 @@ pub const ESTATE_DUPLICATE_ID: Code = Code("T0204");
 pub const ESTATE_UNKNOWN_REFERENCE: Code = Code("T0205");
 /// An estate file is not well-formed CSV or YAML.
 pub const ESTATE_SYNTAX: Code = Code("T0206");
+/// Values add up to more than a decimal holds.
+pub const ESTATE_TOO_LARGE: Code = Code("T0207");
 /// An estate or rule file was refused: a link out of its folder, a special file, or too large.
 pub const INPUT_REFUSED: Code = Code("T0208");
 
@@ -36,6 +38,7 @@ pub const ALL: &[(Code, &str)] = &[
         ESTATE_SYNTAX,
         "an estate file is not well-formed CSV or YAML",
     ),
+    (ESTATE_TOO_LARGE, "a value is too large to compute with"),
     (
         INPUT_REFUSED,
         "an input file was refused: a link out of its folder, a special file, or too large",

@@ -689,6 +689,13 @@ fn read_purchases(
         }
         by_sku
     });
+    // Each license's entitlements so far (its extra entitlements and the quantities of its
+    // enabled purchases), which must fit a decimal so that positions can add them up.
+    let mut entitled: BTreeMap<String, Decimal> = licenses
+        .records
+        .iter()
+        .map(|l| (l.id.clone(), l.extra_entitlements))
+        .collect();
     let mut ids = Ids::default();
     let mut records = Vec::new();
     for row in &table.rows {
@@ -716,6 +723,10 @@ fn read_purchases(
                 "check the two dates: a purchase adds entitlements from `effective` to `expiry`, inclusive",
             );
         }
+        let disabled = check.flag(row.get("disabled"), &DISABLED).unwrap_or(false);
+        if let (Some(license), Some(quantity), false) = (&license, quantity, disabled) {
+            add_entitlements(&mut check, &mut entitled, license, quantity, row);
+        }
         let purchase = Purchase {
             id: values::text(id).unwrap_or_default(),
             license: license.unwrap_or_default(),
@@ -726,13 +737,41 @@ fn read_purchases(
             date: check.date(row.get("date"), &PURCHASE_DATE),
             effective,
             expiry,
-            disabled: check.flag(row.get("disabled"), &DISABLED).unwrap_or(false),
+            disabled,
         };
         if id.is_some() {
             records.push(purchase);
         }
     }
     Imported::new(records, ids, table.complete, check)
+}
+
+/// Adds a purchase's quantity to its license's entitlements; a T0207 error when the sum would
+/// be more than a decimal holds (the sum then stays as it was, so one error is reported per
+/// purchase that passes the limit).
+fn add_entitlements(
+    check: &mut Checker,
+    entitled: &mut BTreeMap<String, Decimal>,
+    license: &str,
+    quantity: Decimal,
+    row: &Row,
+) {
+    let total = entitled.entry(license.to_owned()).or_default();
+    if let Some(sum) = total.checked_add(quantity) {
+        *total = sum;
+        return;
+    }
+    let span = row.get("quantity").map_or(row.span, |f| f.span);
+    check.report(
+        codes::ESTATE_TOO_LARGE,
+        Some(span),
+        format!("the purchases of license `{license}` add up to more than Tally can compute with"),
+        format!("the total passes {} here", Decimal::MAX),
+        format!(
+            "check this quantity for a typo, such as a price or an id pasted into the `quantity` column: Tally computes exactly, with decimals up to {}",
+            Decimal::MAX
+        ),
+    );
 }
 
 const USAGE_COLUMNS: &[Column] = &[

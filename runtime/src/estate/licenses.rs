@@ -270,7 +270,10 @@ fn restrictions(
             .iter()
             .flatten()
             .enumerate()
-            .filter_map(|(i, group)| check.group(&groups.item(i).scalar(group)))
+            .filter_map(|(i, group)| {
+                let field = groups.item(i).scalar(group.as_ref()?);
+                check.group(&field)
+            })
             .collect(),
     }
 }

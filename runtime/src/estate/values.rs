@@ -175,7 +175,7 @@ impl Checker {
         None
     }
 
-    /// A whole number of at least `min`.
+    /// A whole number from `min` to 4294967295 (`u32::MAX`).
     pub fn whole(&mut self, field: Option<&Field>, what: &What, min: u32) -> Option<u32> {
         let (field, text) = present(field)?;
         let parsed = text
@@ -190,58 +190,96 @@ impl Checker {
                 format!(" of {min} or more,"),
             )
         };
-        let label = match parsed {
+        let (label, help) = match parsed {
             Some(Ok(n)) if n >= min => return Some(n),
-            Some(Err(_)) => "number too large".to_owned(),
-            _ => label,
+            Some(Err(_)) => (
+                format!("larger than {}, the largest whole number allowed", u32::MAX),
+                format!(
+                    "write {} as a whole number from {min} to {}, such as `{}`{}",
+                    what.the,
+                    u32::MAX,
+                    what.example,
+                    what.or_empty()
+                ),
+            ),
+            _ => {
+                match without_exponent(text).filter(|n| n.parse::<u32>().is_ok_and(|n| n >= min)) {
+                    Some(plain) => (
+                        "a number in exponent form".to_owned(),
+                        format!(
+                            "write {} as `{plain}`: whole numbers are written with digits only{}",
+                            what.the,
+                            what.or_empty()
+                        ),
+                    ),
+                    None => (
+                        label,
+                        format!(
+                            "write {} as a whole number{range} such as `{}`{}",
+                            what.the,
+                            what.example,
+                            what.or_empty()
+                        ),
+                    ),
+                }
+            }
         };
         self.report(
             codes::ESTATE_VALUE,
             Some(field.span),
             format!("invalid {} `{text}`", what.name),
             label,
-            format!(
-                "write {} as a whole number{range} such as `{}`{}",
-                what.the,
-                what.example,
-                what.or_empty()
-            ),
+            help,
         );
         None
     }
 
-    /// A decimal of zero or more, read exactly from its text (`1250.50`).
+    /// A decimal of zero or more, read exactly from its text (`1250.50`). An exponent form
+    /// (`1e2`) is refused, with its plain form in the help when it has one.
     pub fn amount(&mut self, field: Option<&Field>, what: &What) -> Option<Decimal> {
         let (field, text) = present(field)?;
         let parsed = is_plain_decimal(text)
             .then(|| Decimal::from_str_exact(text).ok())
             .flatten();
-        let (message, label) = match parsed {
+        let plain = || without_exponent(text).filter(|p| !p.starts_with('-'));
+        let (message, label, help) = match parsed {
             Some(value) if value >= Decimal::ZERO => return Some(value),
             Some(_) => (
                 format!("negative {} `{text}`", what.name),
                 "must be zero or more",
+                None,
             ),
-            None if is_plain_decimal(text) => {
-                (format!("invalid {} `{text}`", what.name), "too many digits")
-            }
-            None => (
+            None if is_plain_decimal(text) => (
                 format!("invalid {} `{text}`", what.name),
-                "expected a decimal number",
+                "too many digits",
+                None,
             ),
+            None => match plain() {
+                Some(plain) => (
+                    format!("invalid {} `{text}`", what.name),
+                    "a number in exponent form",
+                    Some(format!(
+                        "write {} as `{plain}`: decimals are written with `.` and no exponent or thousands separator{}",
+                        what.the,
+                        what.or_empty()
+                    )),
+                ),
+                None => (
+                    format!("invalid {} `{text}`", what.name),
+                    "expected a decimal number",
+                    None,
+                ),
+            },
         };
-        self.report(
-            codes::ESTATE_VALUE,
-            Some(field.span),
-            message,
-            label,
+        let help = help.unwrap_or_else(|| {
             format!(
                 "write {} as a decimal number of zero or more with `.` and no thousands separator, such as `{}`{}",
                 what.the,
                 what.example,
                 what.or_empty()
-            ),
-        );
+            )
+        });
+        self.report(codes::ESTATE_VALUE, Some(field.span), message, label, help);
         None
     }
 
@@ -461,6 +499,52 @@ fn is_plain_decimal(text: &str) -> bool {
     all_digits(whole) && all_digits(fraction)
 }
 
+/// The plain form of a number written with an exponent (`1.5e3` is `1500`, `25E-3` is
+/// `0.025`), when it is one and fits a decimal; the digits are kept as written.
+fn without_exponent(text: &str) -> Option<String> {
+    let (mantissa, exponent) = text.split_once(['e', 'E'])?;
+    let (sign, mantissa) = match mantissa.strip_prefix(['+', '-']) {
+        Some(rest) => (mantissa.get(..1).filter(|s| *s == "-").unwrap_or(""), rest),
+        None => ("", mantissa),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let exponent_digits = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+    if (whole.is_empty() && fraction.is_empty())
+        || !digits_only(whole)
+        || !digits_only(fraction)
+        || exponent_digits.is_empty()
+        || exponent_digits.len() > 2
+        || !digits_only(exponent_digits)
+    {
+        return None;
+    }
+    // At most two digits, so the shift stays small and the text short.
+    let shift: i64 = exponent.parse().ok()?;
+    let digits = format!("{whole}{fraction}");
+    let point = i64::try_from(whole.len()).ok()? + shift;
+    let len = i64::try_from(digits.len()).ok()?;
+    let (integer, fraction) = if point <= 0 {
+        let zeros = usize::try_from(-point).ok()?;
+        (String::new(), format!("{}{digits}", "0".repeat(zeros)))
+    } else if point >= len {
+        let zeros = usize::try_from(point - len).ok()?;
+        (format!("{digits}{}", "0".repeat(zeros)), String::new())
+    } else {
+        let at = usize::try_from(point).ok()?;
+        let (integer, fraction) = digits.split_at(at);
+        (integer.to_owned(), fraction.to_owned())
+    };
+    let integer = integer.trim_start_matches('0');
+    let integer = if integer.is_empty() { "0" } else { integer };
+    let plain = if fraction.is_empty() {
+        format!("{sign}{integer}")
+    } else {
+        format!("{sign}{integer}.{fraction}")
+    };
+    Decimal::from_str_exact(&plain).ok().map(|_| plain)
+}
+
 const DATE_FORM: &str = "expected a date as `YYYY-MM-DD`";
 
 /// A date written `YYYY-MM-DD`; the error is a label saying what is wrong.
@@ -644,6 +728,28 @@ mod tests {
                 "2025-04-01"
             ]
         );
+    }
+
+    #[test]
+    fn exponent_forms_have_a_plain_form() {
+        let plain = |text| without_exponent(text);
+        assert_eq!(plain("1e2").as_deref(), Some("100"));
+        assert_eq!(plain("1.5E3").as_deref(), Some("1500"));
+        assert_eq!(plain("12.50e+1").as_deref(), Some("125.0"));
+        assert_eq!(plain("25e-3").as_deref(), Some("0.025"));
+        assert_eq!(plain("0.5e1").as_deref(), Some("5"));
+        assert_eq!(plain(".5e1").as_deref(), Some("5"));
+        assert_eq!(plain("-2e1").as_deref(), Some("-20"));
+        assert_eq!(plain("+2e1").as_deref(), Some("20"));
+        // Too large or too small for a decimal, or not a number at all.
+        assert_eq!(plain("1e40"), None);
+        assert_eq!(plain("1e-40"), None);
+        assert_eq!(plain("1e999999999999"), None);
+        for bad in [
+            "1e", "e2", "1e2.5", "1.2.3e1", "x1e2", "1e2x", "1e--2", "1_0e2", "",
+        ] {
+            assert_eq!(plain(bad), None, "{bad}");
+        }
     }
 
     #[test]

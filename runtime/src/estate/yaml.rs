@@ -3,9 +3,9 @@
 //! into a diagnostic, and hands out [`Node`]s that locate each scalar in the text (through the
 //! [`Locator`]) so the license checks can underline the exact value they complain about.
 //!
-//! Numbers are never read through floating point: a scalar that YAML reads as a number (or a
-//! boolean) is taken as its text in the source, so `unit_price: 1234.10` is `1234.10` exactly.
-//! Only when that text cannot be located is the number's own rendering used instead.
+//! Numbers are never read through floating point: every scalar is read as its text, in block
+//! style, flow style or JSON alike, so `unit_price: 1234.10` is `1234.10` exactly and
+//! `unit_price: 1e2` is `1e2` (which the decimal check refuses).
 
 use std::fmt;
 use std::sync::Arc;
@@ -15,33 +15,26 @@ use serde::de::{self, Visitor};
 use tally_compiler::diagnostics::{Diagnostic, SourceFile, Span};
 
 use super::codes;
-use super::locate::{Locator, Seg};
+use super::locate::{Locator, MAX_NESTING, Seg};
 use super::values::{Field, backticked, did_you_mean_prefix};
 
-/// A scalar as deserialised: text, or a number or boolean whose text is in the source.
+/// A scalar as written: its text in the file (inside the quotes, escapes resolved, if quoted).
+/// A number is never read as a number here, so `12345678901234567.89` and `1e2` stay those
+/// characters and the field checks decide what they mean.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Scalar {
     text: String,
-    /// Written as a plain number or boolean, so the source text is what the user meant.
-    plain: bool,
 }
 
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ScalarVisitor)
+        // `serde_yaml_ng` hands `deserialize_str` a plain scalar's own text without resolving
+        // it to a number or boolean; a list or mapping is a type error that names what it found.
+        deserializer.deserialize_str(ScalarVisitor)
     }
 }
 
 struct ScalarVisitor;
-
-impl ScalarVisitor {
-    fn plain<E>(value: impl fmt::Display) -> Result<Scalar, E> {
-        Ok(Scalar {
-            text: value.to_string(),
-            plain: true,
-        })
-    }
-}
 
 impl Visitor<'_> for ScalarVisitor {
     type Value = Scalar;
@@ -53,43 +46,25 @@ impl Visitor<'_> for ScalarVisitor {
     fn visit_str<E: de::Error>(self, value: &str) -> Result<Scalar, E> {
         Ok(Scalar {
             text: value.to_owned(),
-            plain: false,
         })
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
-        self.visit_str("")
-    }
-
-    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Scalar, E> {
-        Self::plain(value)
-    }
-
-    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Scalar, E> {
-        Self::plain(value)
-    }
-
-    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Scalar, E> {
-        Self::plain(value)
-    }
-
-    fn visit_i128<E: de::Error>(self, value: i128) -> Result<Scalar, E> {
-        Self::plain(value)
-    }
-
-    fn visit_u128<E: de::Error>(self, value: u128) -> Result<Scalar, E> {
-        Self::plain(value)
-    }
-
-    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Scalar, E> {
-        Self::plain(value)
     }
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a mapping with a `licenses` list")]
 struct RawFile {
-    licenses: Option<Vec<RawLicense>>,
+    /// `None` when the key is missing, `Some(None)` for `licenses:` with no value.
+    #[serde(default, deserialize_with = "present")]
+    licenses: Option<Option<Vec<RawLicense>>>,
+}
+
+/// A field that is there, whatever its value (an empty value included).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: de::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 /// A license record as written.
@@ -121,7 +96,8 @@ pub(super) struct RawLicense {
 #[serde(deny_unknown_fields, expecting = "restrictions (a mapping of fields)")]
 pub(super) struct RawRestrictions {
     pub os_type: Option<Scalar>,
-    pub groups: Option<Vec<Scalar>>,
+    /// An empty item (`[ ~ ]`) is `None`, as an empty field is.
+    pub groups: Option<Vec<Option<Scalar>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,36 +122,60 @@ pub(super) struct RawAllocation {
 /// A parsed `licenses.yaml`.
 #[derive(Debug)]
 pub(super) struct Document {
-    source: Arc<SourceFile>,
     locator: Locator,
     pub licenses: Vec<RawLicense>,
 }
 
 impl Document {
-    /// Parses the file; a YAML error or a record of the wrong shape is one diagnostic.
+    /// Parses the file; a YAML error, a record of the wrong shape or a file nested too deeply
+    /// is one diagnostic.
     pub fn parse(source: &Arc<SourceFile>) -> Result<Self, Box<Diagnostic>> {
         let text = source.text.as_str();
+        // Built first: it measures the nesting, which the YAML reader is slow on.
+        let locator = Locator::new(text);
+        if let Some(span) = locator.too_deep() {
+            return Err(Box::new(
+                Diagnostic::error(
+                    codes::ESTATE_SYNTAX,
+                    source,
+                    Some(span),
+                    format!("yaml nested more than {MAX_NESTING} levels deep"),
+                )
+                .with_label("nested too deeply")
+                .with_help(
+                    "`licenses.yaml` needs five levels (`licenses`, a record, `restrictions`, `groups`, a group): close the `[` and `{` left open and check the indentation above this line",
+                ),
+            ));
+        }
         let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
         let body = text.get(base..).unwrap_or_default();
         let file = serde_yaml_ng::from_str::<Option<RawFile>>(body)
-            .map_err(|err| Box::new(yaml_error(source, base, &err)))?;
-        let Some(file) = file else {
-            return Err(Box::new(Diagnostic::error(
-                codes::ESTATE_SYNTAX,
-                source,
-                None,
-                "missing the top-level `licenses` list",
+            .map_err(|err| Box::new(yaml_error(source, base, &err, &locator)))?;
+        let missing = |label: &str| {
+            Box::new(
+                Diagnostic::error(
+                    codes::ESTATE_SYNTAX,
+                    source,
+                    locator.first_token(),
+                    "missing the top-level `licenses` list",
+                )
+                .with_label(label)
+                .with_help(
+                    "start the file with `licenses:` followed by the license records, or write `licenses: []` if there are none",
+                ),
             )
-            .with_label("empty file")
-            .with_help(
-                "start the file with `licenses:` followed by the license records, or write `licenses: []` if there are none",
-            )));
         };
-        Ok(Self {
-            source: Arc::clone(source),
-            locator: Locator::new(text),
-            licenses: file.licenses.unwrap_or_default(),
-        })
+        let licenses = match file {
+            None if locator.first_token().is_none() => return Err(missing("empty file")),
+            None => return Err(missing("no license list in this document")),
+            Some(RawFile { licenses: None }) => {
+                return Err(missing("a mapping without `licenses`"));
+            }
+            Some(RawFile {
+                licenses: Some(licenses),
+            }) => licenses.unwrap_or_default(),
+        };
+        Ok(Self { locator, licenses })
     }
 
     /// The node of the `index`th license record.
@@ -229,23 +229,22 @@ impl Node<'_> {
 
     /// This node's scalar as a located field.
     pub fn scalar(&self, scalar: &Scalar) -> Field {
-        let (span, exact) = self.document.locator.nearest(&self.path);
-        let span = span.unwrap_or(Span::new(0, 0));
-        let written = exact
-            .then(|| self.document.source.text.get(span.start..span.end))
-            .flatten()
-            .filter(|_| scalar.plain);
         Field {
-            text: written.unwrap_or(&scalar.text).trim().to_owned(),
-            span,
+            text: scalar.text.trim().to_owned(),
+            span: self.span(),
         }
     }
 }
 
 /// A diagnostic for a YAML syntax error or a value of the wrong shape. The body of the file
 /// starts at byte `base` of the source (after a byte-order mark).
-fn yaml_error(source: &Arc<SourceFile>, base: usize, err: &serde_yaml_ng::Error) -> Diagnostic {
-    let span = err
+fn yaml_error(
+    source: &Arc<SourceFile>,
+    base: usize,
+    err: &serde_yaml_ng::Error,
+    locator: &Locator,
+) -> Diagnostic {
+    let mut span = err
         .location()
         .map(|l| token_span(&source.text, base + l.index()));
     let full = err.to_string();
@@ -292,10 +291,11 @@ fn yaml_error(source: &Arc<SourceFile>, base: usize, err: &serde_yaml_ng::Error)
             format!("remove one of the two `{field}` fields"),
         )
     } else if message.contains("more than one document") {
+        span = span.or(locator.second_document());
         (
             "more than one yaml document".to_owned(),
-            "second document".to_owned(),
-            "remove the `---` separator: `licenses.yaml` holds a single document".to_owned(),
+            "a second document starts here".to_owned(),
+            "`licenses.yaml` holds a single document: remove the separator and put all records in one `licenses` list".to_owned(),
         )
     } else {
         (
@@ -398,6 +398,91 @@ mod tests {
         Ok(())
     }
 
+    /// The text of one field of the first license.
+    fn first(
+        doc: &Document,
+        key: &str,
+        pick: fn(&RawLicense) -> Option<&Scalar>,
+    ) -> Option<String> {
+        let license = doc.licenses.first();
+        doc.license(0)
+            .field(key, license.and_then(pick))
+            .map(|f| f.text)
+    }
+
+    #[test]
+    fn numbers_in_flow_style_and_json_are_read_as_written() -> Result<(), Box<Diagnostic>> {
+        for text in [
+            "{\"licenses\":[{\"id\":4711,\"unit_price\":12345678901234567.89,\"priority\":4294967295}]}",
+            "licenses: [ { id: 4711, unit_price: 12345678901234567.89, priority: 4294967295 } ]\n",
+            "licenses:\n  - { id: 4711, unit_price: 12345678901234567.89, priority: 4294967295 }\n",
+            "licenses:\n  - id:\n      4711\n    unit_price:\n      12345678901234567.89\n    priority: 4294967295\n",
+        ] {
+            let doc = parse(text)?;
+            assert_eq!(
+                first(&doc, "id", |l| l.id.as_ref()).as_deref(),
+                Some("4711"),
+                "{text}"
+            );
+            assert_eq!(
+                first(&doc, "unit_price", |l| l.unit_price.as_ref()).as_deref(),
+                Some("12345678901234567.89"),
+                "{text}"
+            );
+            assert_eq!(
+                first(&doc, "priority", |l| l.priority.as_ref()).as_deref(),
+                Some("4294967295"),
+                "{text}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn yaml_number_and_boolean_forms_stay_text() -> Result<(), Box<Diagnostic>> {
+        let doc = parse(
+            "licenses:\n  - id: 1e2\n    name: yes\n    sku: 0x1F\n    metric: .inf\n    rights: +5\n    status: ~\n    limit: \"\"\n    restrictions: { groups: [ ~, \"a=b\" ] }\n",
+        )?;
+        assert_eq!(first(&doc, "id", |l| l.id.as_ref()).as_deref(), Some("1e2"));
+        assert_eq!(
+            first(&doc, "name", |l| l.name.as_ref()).as_deref(),
+            Some("yes")
+        );
+        assert_eq!(
+            first(&doc, "sku", |l| l.sku.as_ref()).as_deref(),
+            Some("0x1F")
+        );
+        assert_eq!(
+            first(&doc, "metric", |l| l.metric.as_ref()).as_deref(),
+            Some(".inf")
+        );
+        assert_eq!(
+            first(&doc, "rights", |l| l.rights.as_ref()).as_deref(),
+            Some("+5")
+        );
+        // `~` is no value, as before; an empty quoted text is an empty field.
+        assert_eq!(first(&doc, "status", |l| l.status.as_ref()), None);
+        assert_eq!(
+            first(&doc, "limit", |l| l.limit.as_ref()).as_deref(),
+            Some("")
+        );
+        let groups = doc
+            .licenses
+            .first()
+            .and_then(|l| l.restrictions.as_ref())
+            .and_then(|r| r.groups.clone());
+        assert_eq!(
+            groups,
+            Some(vec![
+                None,
+                Some(Scalar {
+                    text: "a=b".to_owned()
+                })
+            ])
+        );
+        Ok(())
+    }
+
     #[test]
     fn errors_are_rephrased() {
         let message = |text| parse(text).err().map(|d| (d.message.clone(), d.line_col()));
@@ -426,10 +511,88 @@ mod tests {
                 (3, 21)
             ))
         );
-        assert_eq!(
-            message(""),
-            Some(("missing the top-level `licenses` list".to_owned(), (1, 1)))
-        );
         assert_eq!(parse("licenses:\n").map(|d| d.licenses.len()).ok(), Some(0));
+        assert_eq!(
+            parse("licenses: []\n").map(|d| d.licenses.len()).ok(),
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn errors_about_the_whole_file_are_located() {
+        let found = |text| {
+            parse(text)
+                .err()
+                .map(|d| (d.message.clone(), d.label.clone(), d.line_col()))
+        };
+        let at = |message: &str, label: &str, line, column| {
+            Some((message.to_owned(), label.to_owned(), (line, column)))
+        };
+        let missing = "missing the top-level `licenses` list";
+        assert_eq!(found(""), at(missing, "empty file", 1, 1));
+        assert_eq!(found("# nothing yet\n\n"), at(missing, "empty file", 1, 1));
+        assert_eq!(
+            found("# none\n---\nnull\n"),
+            at(missing, "no license list in this document", 3, 1)
+        );
+        assert_eq!(
+            found("# none\n{}\n"),
+            at(missing, "a mapping without `licenses`", 2, 1)
+        );
+        let shape =
+            |found: &str| format!("expected a mapping with a `licenses` list, found {found}");
+        assert_eq!(
+            found("# a list\n- id: A\n"),
+            at(&shape("a list"), "wrong kind of value", 2, 1)
+        );
+        assert_eq!(
+            found("\n  L-1\n"),
+            at(&shape("the text `L-1`"), "wrong kind of value", 2, 3)
+        );
+        assert_eq!(
+            found("# c\n[ { id: A } ]\n"),
+            at(&shape("a list"), "wrong kind of value", 2, 1)
+        );
+        let second = "a second document starts here";
+        assert_eq!(
+            found("licenses:\n  - id: A\n---\nlicenses: []\n"),
+            at("more than one yaml document", second, 3, 1)
+        );
+        assert_eq!(
+            found("---\nlicenses: []\n...\nlicenses: []\n"),
+            at("more than one yaml document", second, 4, 1)
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_the_yaml_reader_sees_it() {
+        let found = |text: &str| {
+            parse(text)
+                .err()
+                .map(|d| (d.code, d.message.clone(), d.line_col()))
+        };
+        let deep = "yaml nested more than 16 levels deep".to_owned();
+        // The YAML reader would take seconds on these; the locator stops at level 17.
+        let brackets = format!("licenses: {}{}\n", "[".repeat(40_000), "]".repeat(40_000));
+        assert_eq!(
+            found(&brackets),
+            Some((codes::ESTATE_SYNTAX, deep.clone(), (1, 26)))
+        );
+        let braces = format!(
+            "licenses: {}1{}\n",
+            "{a: ".repeat(20_000),
+            "}".repeat(20_000)
+        );
+        assert_eq!(
+            found(&braces),
+            Some((codes::ESTATE_SYNTAX, deep.clone(), (1, 71)))
+        );
+        let dashes = format!("licenses:\n  {}x\n", "- ".repeat(40_000));
+        assert_eq!(found(&dashes), Some((codes::ESTATE_SYNTAX, deep, (2, 33))));
+        // Five levels, as a record with groups has, are fine.
+        let groups = "licenses:\n  - id: A\n    restrictions: { groups: [ [ x ] ] }\n";
+        assert!(
+            matches!(found(groups), Some((_, m, _)) if m.starts_with("expected a single value"))
+        );
     }
 }

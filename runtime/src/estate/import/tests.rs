@@ -975,3 +975,107 @@ fn license_records_are_checked_field_by_field() {
         ]
     );
 }
+
+#[test]
+fn yaml_numbers_are_exact_in_every_style() -> Result<(), Vec<Diagnostic>> {
+    let exact = decimal("12345678901234567.89");
+    for licenses in [
+        "{\"licenses\":[{\"id\":\"A\",\"metric\":\"device\",\"rights\":\"visio.pro\",\"unit_price\":12345678901234567.89,\"extra_entitlements\":0.1}]}",
+        "licenses: [ { id: A, metric: device, rights: visio.pro, unit_price: 12345678901234567.89, extra_entitlements: 0.1 } ]\n",
+        "licenses:\n  - id: A\n    metric: device\n    rights: visio.pro\n    unit_price: 12345678901234567.89\n    extra_entitlements: 0.1\n",
+    ] {
+        let files = estate_with(3, licenses);
+        let files = EstateFiles::from_texts(
+            "estate",
+            [
+                &files.devices.text,
+                &files.users.text,
+                &files.evidence.text,
+                &files.licenses.text,
+                "id,license,quantity\n",
+            ],
+        );
+        let estate = import(&files, &pack())?;
+        let found: Vec<_> = estate
+            .licenses
+            .iter()
+            .map(|l| (l.id.as_str(), l.unit_price, l.extra_entitlements))
+            .collect();
+        assert_eq!(found, [("A", Some(exact), decimal("0.1"))], "{licenses}");
+    }
+    Ok(())
+}
+
+#[test]
+fn exponents_and_out_of_range_whole_numbers_are_refused() {
+    let files = estate_with_license(
+        "  - id: L-1\n    metric: device\n    rights: visio.pro\n    unit_price: 1e2\n    priority: 4294967296\n\
+         \x20 - { id: L-2, metric: device, rights: visio.pro, extra_entitlements: 2.5E-1, priority: 1e1 }\n",
+    );
+    let found: Vec<(String, (usize, usize))> = errors(&files)
+        .iter()
+        .map(|d| (d.message.clone(), d.line_col()))
+        .collect();
+    let at = |message: &str, line, column| (message.to_owned(), (line, column));
+    assert_eq!(
+        found,
+        [
+            at("invalid unit price `1e2`", 29, 17),
+            at("invalid priority `4294967296`", 30, 15),
+            at("invalid extra entitlements `2.5E-1`", 31, 71),
+            at("invalid priority `1e1`", 31, 89),
+        ]
+    );
+    insta::assert_snapshot!(rendered(&files));
+}
+
+#[test]
+fn the_largest_priority_is_a_priority() -> Result<(), Vec<Diagnostic>> {
+    let files = estate_with_license(
+        "  - id: L-1\n    metric: device\n    rights: visio.pro\n    priority: 4294967295\n",
+    );
+    let estate = import(&files, &pack())?;
+    let priority = estate
+        .licenses
+        .iter()
+        .find(|l| l.id == "L-1")
+        .and_then(|l| l.priority);
+    assert_eq!(priority, Some(u32::MAX));
+    Ok(())
+}
+
+#[test]
+fn purchases_too_large_to_add_up_are_refused() {
+    let purchases = "id,license,quantity,disabled\n\
+        PO-1,L-VISIO-2016,79228162514264337593543950335,\n\
+        PO-2,L-VISIO-2016,79228162514264337593543950335,yes\n\
+        PO-3,L-VISIO-2016,79228162514264337593543950335,\n\
+        PO-4,L-ACROBAT-DC,79228162514264337593543950333,\n\
+        PO-5,L-ACROBAT-DC,0.5,\n";
+    let files = estate_with(4, purchases);
+    // PO-2 is disabled and counts for nothing; L-ACROBAT-DC has 2.50 extra entitlements.
+    assert_eq!(
+        codes_of(&files),
+        [
+            (codes::ESTATE_TOO_LARGE, (4, 19)),
+            (codes::ESTATE_TOO_LARGE, (5, 19)),
+        ]
+    );
+    insta::assert_snapshot!(rendered(&files));
+    let fits = "id,license,quantity\nPO-1,L-VISIO-2016,79228162514264337593543950334\nPO-2,L-VISIO-2016,1\n";
+    assert_eq!(codes_of(&estate_with(4, fits)), []);
+}
+
+#[test]
+fn errors_in_json_and_in_values_on_their_own_line_are_located() {
+    let json = "{\"licenses\":[{\"id\":\"A\",\"metric\":\"device\",\"rights\":\"visio.pro\",\"unit_price\":1e2}]}";
+    let files = EstateFiles::from_texts(
+        "estate",
+        [DEVICES, USERS, EVIDENCE, json, "id,license,quantity\n"],
+    );
+    assert_eq!(codes_of(&files), [(codes::ESTATE_VALUE, (1, 76))]);
+    let files = estate_with_license(
+        "  - id:\n      L-1\n    metric: device\n    rights: visio.pro\n    priority:\n      0\n",
+    );
+    assert_eq!(codes_of(&files), [(codes::ESTATE_VALUE, (31, 7))]);
+}
