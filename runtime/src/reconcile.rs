@@ -687,7 +687,23 @@ impl State<'_> {
             ),
         })?;
         let before = held.map_or(Decimal::ZERO, |h| h.quantity);
-        let units = (computation.quantity - before).max(Decimal::ZERO);
+        // `before` is never negative, so only a quantity far below zero overflows here, and
+        // that adds nothing.
+        let units = computation
+            .quantity
+            .checked_sub(before)
+            .unwrap_or(Decimal::ZERO)
+            .max(Decimal::ZERO);
+        let consumed = self.consumed.get(l).copied().unwrap_or_default();
+        if consumed.checked_add(units).is_none() {
+            return Err((
+                Reason::MetricFailed,
+                format!(
+                    "metric `{}` charges {units} units here, more than license `{}` can add to the {consumed} it has consumed",
+                    terms.metric.id, terms.license.id
+                ),
+            ));
+        }
         Ok((units, Some(computation)))
     }
 
@@ -700,24 +716,30 @@ impl State<'_> {
             .map(|x| x.device.clone())
             .unwrap_or_default();
         let (unit, _, _) = self.unit(l, &device);
+        // `needed` refused units that would overflow the license's total, and a holder's
+        // quantity is part of that total.
         if let Some(held) = self.held.get_mut(l) {
             let entry = held.entry(unit).or_default();
             entry.members.push(i);
-            entry.quantity += units;
+            entry.quantity = entry.quantity.checked_add(units).unwrap_or(Decimal::MAX);
         }
         if let Some(bound) = self.bound_to.get_mut(l) {
             bound.push(i);
         }
         if let Some(c) = self.consumed.get_mut(l) {
-            *c += units;
+            *c = c.checked_add(units).unwrap_or(Decimal::MAX);
         }
         Ok((units, computation))
     }
 
     /// Takes one unit on license `l` for a holder with no installation (a permanent
     /// allocation): capacity metrics consume exactly one, as for a device license.
+    /// Nothing is taken when the license's total could not count one more.
     fn take_one(&mut self, l: usize, unit: Unit) -> Decimal {
-        let Some(held) = self.held.get_mut(l) else {
+        let (Some(held), Some(consumed)) = (self.held.get_mut(l), self.consumed.get_mut(l)) else {
+            return Decimal::ZERO;
+        };
+        let Some(total) = consumed.checked_add(Decimal::ONE) else {
             return Decimal::ZERO;
         };
         if held.contains_key(&unit) {
@@ -730,9 +752,7 @@ impl State<'_> {
                 quantity: Decimal::ONE,
             },
         );
-        if let Some(c) = self.consumed.get_mut(l) {
-            *c += Decimal::ONE;
-        }
+        *consumed = total;
         Decimal::ONE
     }
 
