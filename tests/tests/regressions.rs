@@ -212,3 +212,31 @@ fn purchases_past_the_largest_decimal_are_a_position() {
     let ws = run(estate);
     assert!(ws.positions().iter().any(|p| p.license == "L-MS-O2016-PP"));
 }
+
+/// 4,000 evidence rows on devices the estate lacks: 4,000 unknown-device errors in a 200 KB file.
+/// Rendering one reads its file from the start, so rendering them all took time in proportion to
+/// the rows times the file (24 s in a debug build): a hang for a large estate whose device ids
+/// were mangled.
+#[test]
+#[ignore = "rendering is linear in the file: fixed with the windowed snippets of compiler/src/diagnostics.rs (the lead's branch)"]
+fn thousands_of_diagnostics_render_in_linear_time() {
+    let errors = import("many-unknown-devices").unwrap_err();
+    let evidence: Vec<&Diagnostic> = errors
+        .iter()
+        .filter(|d| d.source.path.ends_with("evidence.csv"))
+        .collect();
+    assert_eq!(evidence.len(), 4000);
+    assert!(
+        evidence
+            .iter()
+            .all(|d| d.message.starts_with("unknown device `GHOST-"))
+    );
+    let start = std::time::Instant::now();
+    let rendered: usize = evidence.iter().map(|d| d.render().len()).sum();
+    assert!(rendered > 0);
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(10),
+        "rendering 4,000 diagnostics took {:?}",
+        start.elapsed()
+    );
+}
