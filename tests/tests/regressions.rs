@@ -240,3 +240,54 @@ fn thousands_of_diagnostics_render_in_linear_time() {
         start.elapsed()
     );
 }
+
+/// Expressions thousands of levels deep (minus signs, `not`s, a long sum, brackets, `if`s and
+/// calls inside one another) overflowed the stack: the parser, the type checker and the runtime
+/// walk them recursively. Each is now one syntax error.
+#[test]
+fn expressions_nested_thousands_deep_are_one_error_each() {
+    let dir = root().join("regressions/deep-expressions");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 6);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let compiled = tally_compiler::compile_sources(&[SourceFile::new(name.clone(), text)]);
+        let messages: Vec<String> = compiled
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}: {}", d.code, d.message))
+            .collect();
+        assert_eq!(
+            messages,
+            ["T0001: this expression nests more than 128 levels deep"],
+            "{name}"
+        );
+        check_diagnostics(&compiled.diagnostics, &name);
+    }
+}
+
+/// An expression as deep as the compiler takes compiles, and reconciliation evaluates and
+/// explains it on a test thread's stack.
+#[test]
+fn an_expression_at_the_depth_limit_is_reconciled() {
+    let rows = tally_json(
+        "explain",
+        "deep-expression-at-limit",
+        &["--license", "L-OFFICE"],
+    );
+    let units: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["device"].as_str().unwrap_or_default(),
+                r["units"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(units, [("D1", "4"), ("D1", "0"), ("D2", "8"), ("D3", "2")]);
+}
