@@ -169,6 +169,8 @@ pub enum Amount {
     Whole(u16),
     Fraction(u32, u8),
     Huge(u128, u8),
+    /// The largest decimal.
+    Max,
 }
 
 /// A day, valid or not.
@@ -248,8 +250,12 @@ impl Amount {
                     format!("{whole}.{fraction}")
                 }
             }
-            // Up to 39 digits: more than a decimal holds, to reach the importer's limits.
-            Self::Huge(n, shift) => format!("{n}{}", "9".repeat(usize::from(shift % 12))),
+            // 20 to 30 digits: about as large as a decimal holds (29 digits), and beyond.
+            Self::Huge(n, digits) => {
+                let digits = 20 + u32::from(digits % 11);
+                (n % 10u128.pow(digits)).to_string()
+            }
+            Self::Max => "79228162514264337593543950335".to_owned(),
         }
     }
 }
