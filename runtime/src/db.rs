@@ -270,7 +270,10 @@ pub fn license_terms(
     }
     let purchases = purchases_by_license(db, estate).get(&license.id);
     let own: Vec<&Purchase> = purchases.into_iter().flatten().collect();
-    let entitled = position::purchased(&own, estate.as_of(db)) + license.extra_entitlements;
+    // Entitlements past the largest decimal are as good as the largest decimal.
+    let entitled = position::purchased(&own, estate.as_of(db))
+        .checked_add(license.extra_entitlements)
+        .unwrap_or(Decimal::MAX);
     // A license's virtualization terms say which machine a machine-counting metric counts.
     let counts = match (metric.counts, license.virtualization.count) {
         (Counts::Device | Counts::Host | Counts::Cluster, Some(count)) => match count {
