@@ -10,7 +10,8 @@ use tally_fuzz::{check_diagnostics, metric_pack, metric_sources, rule_sources};
 use tally_runtime::db::RuleSource;
 use tally_runtime::estate::{self, EstateFiles};
 
-/// With `TALLY_FUZZ_DEBUG` set, prints how far each input got, to tune the generator.
+/// With `TALLY_FUZZ_DEBUG` set, the target prints the files it wrote and how far each input got
+/// (to tune the generator, or to turn a crash into a regression test).
 fn debug(what: &str, detail: &dyn std::fmt::Debug) {
     if std::env::var_os("TALLY_FUZZ_DEBUG").is_some() {
         eprintln!("pipeline: {what}: {detail:#?}");
@@ -19,6 +20,22 @@ fn debug(what: &str, detail: &dyn std::fmt::Debug) {
 
 fuzz_target!(|scenario: Scenario| {
     let texts = scenario.texts(metric_pack());
+    if std::env::var_os("TALLY_FUZZ_DEBUG").is_some() {
+        let names = [
+            "devices.csv",
+            "users.csv",
+            "evidence.csv",
+            "licenses.yaml",
+            "purchases.csv",
+        ];
+        for (name, text) in names.iter().zip(&texts.estate) {
+            eprintln!("--- {name}\n{text}");
+        }
+        if let Some(usage) = &texts.usage {
+            eprintln!("--- usage.csv\n{usage}");
+        }
+        eprintln!("--- packs/rules.tally\n{}", texts.rules);
+    }
     let [devices, users, evidence, licenses, purchases] = &texts.estate;
     let mut files = EstateFiles::from_texts(
         "fuzz",
