@@ -710,6 +710,8 @@ impl State<'_> {
             .map(|x| x.device.clone())
             .unwrap_or_default();
         let (unit, _, _) = self.unit(l, &device);
+        // `needed` refused units that would overflow the license's total, and a holder's
+        // quantity is part of that total.
         if let Some(held) = self.held.get_mut(l) {
             let entry = held.entry(unit).or_default();
             entry.members.push(i);
@@ -730,8 +732,12 @@ impl State<'_> {
 
     /// Takes one unit on license `l` for a holder with no installation (a permanent
     /// allocation): capacity metrics consume exactly one, as for a device license.
+    /// Nothing is taken when the license's total could not count one more.
     fn take_one(&mut self, l: usize, unit: Unit) -> Decimal {
-        let Some(held) = self.held.get_mut(l) else {
+        let (Some(held), Some(consumed)) = (self.held.get_mut(l), self.consumed.get_mut(l)) else {
+            return Decimal::ZERO;
+        };
+        let Some(total) = consumed.checked_add(Decimal::ONE) else {
             return Decimal::ZERO;
         };
         if held.contains_key(&unit) {
@@ -744,9 +750,7 @@ impl State<'_> {
                 quantity: Decimal::ONE,
             },
         );
-        if let Some(c) = self.consumed.get_mut(l) {
-            *c = c.saturating_add(Decimal::ONE);
-        }
+        *consumed = total;
         Decimal::ONE
     }
 

@@ -1,1 +1,14 @@
-//! End-to-end scenario corpus; the tests live in `tests/`.
+//! End-to-end scenario corpus and what its tests share; the tests live in `tests/`.
+
+/// Runs `tally` in-process with `args` (without the program name): the exit code, stdout and
+/// stderr.
+pub fn tally<S: AsRef<str>>(args: &[S]) -> (u8, String, String) {
+    let argv = std::iter::once("tally").chain(args.iter().map(AsRef::as_ref));
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = tally::run(argv, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8_lossy(&out).into_owned(),
+        String::from_utf8_lossy(&err).into_owned(),
+    )
+}

@@ -15,6 +15,7 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
+use tally_tests::tally;
 
 /// The day every case is reconciled on, unless its command line says otherwise.
 const AS_OF: &str = "2026-11-01";
@@ -34,17 +35,6 @@ const ESTATE_FILES: [&str; 6] = [
     "purchases.csv",
     "usage.csv",
 ];
-
-/// Runs `tally` in-process: exit code, stdout, stderr.
-fn tally(args: &[String]) -> (u8, String, String) {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = tally::run(args, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8_lossy(&out).into_owned(),
-        String::from_utf8_lossy(&err).into_owned(),
-    )
-}
 
 /// Copies the files (not the folders) of `from` into a new folder `to`.
 fn copy_files(from: &Path, to: &Path) {
@@ -68,7 +58,7 @@ fn command_line(line: &str, estate: &str) -> Vec<String> {
         Some(folder) if !folder.starts_with('-') => rest.remove(0),
         _ => estate,
     };
-    let mut args: Vec<String> = ["tally", command, estate, "--no-std", "--pack", "pack"]
+    let mut args: Vec<String> = [command, estate, "--no-std", "--pack", "pack"]
         .map(str::to_owned)
         .to_vec();
     if !rest.contains(&"--as-of") {
@@ -235,7 +225,7 @@ fn bad_inputs() {
             }
             seen.extend(codes);
             insta::assert_snapshot!(format!(
-                "$ {}\nexit code: {code}\n--- stdout\n{out}--- stderr\n{err}",
+                "$ tally {}\nexit code: {code}\n--- stdout\n{out}--- stderr\n{err}",
                 args.join(" ")
             ));
         }

@@ -7,18 +7,7 @@ use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn tally(args: &[&str]) -> (u8, String, String) {
-    let mut argv = vec!["tally"];
-    argv.extend_from_slice(args);
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = tally::run(&argv, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8_lossy(&out).into_owned(),
-        String::from_utf8_lossy(&err).into_owned(),
-    )
-}
+use tally_tests::tally;
 
 /// A copy of the sample estate in a new temporary folder.
 fn sample_estate() -> (tempfile::TempDir, PathBuf) {

@@ -5,20 +5,9 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use serde_json::Value;
+use tally_tests::tally;
 
 const AS_OF: &str = "2026-11-01";
-
-fn tally(args: &[&str]) -> (u8, String, String) {
-    let mut argv = vec!["tally"];
-    argv.extend_from_slice(args);
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = tally::run(&argv, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8_lossy(&out).into_owned(),
-        String::from_utf8_lossy(&err).into_owned(),
-    )
-}
 
 fn json(args: &[&str]) -> Vec<Value> {
     let (code, out, err) = tally(args);

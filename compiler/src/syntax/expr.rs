@@ -32,6 +32,106 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(Op::postfix(Rule::lookup))
 });
 
+/// How deep an expression may nest: operators applied to operators, brackets in brackets,
+/// `if` in `if`. The compiler and the runtime walk expression trees recursively, so a deeper one
+/// (`- - - … 1` thousands of times, say) would overflow the stack; real metrics nest a few
+/// levels.
+pub const MAX_DEPTH: usize = 128;
+
+/// Where text that starts with an expression first nests more than [`MAX_DEPTH`] brackets and
+/// `if`s deep, as a byte offset, before the parser (which recurses on them) reads it. Counted
+/// up to the end of `text`, which may run past the expression: a conservative bound.
+pub fn too_deep_before_parsing(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let (mut depth, mut ifs, mut at) = (0usize, 0usize, 0usize);
+    while let Some(&b) = bytes.get(at) {
+        match b {
+            b'"' => {
+                // A string: skip to its closing quote, past `\"` and `\\`.
+                at += 1;
+                while let Some(&c) = bytes.get(at) {
+                    match c {
+                        b'\\' => at += 2,
+                        b'"' | b'\n' => break,
+                        _ => at += 1,
+                    }
+                }
+            }
+            b'/' if bytes.get(at + 1) == Some(&b'/') => {
+                while bytes.get(at).is_some_and(|&c| c != b'\n') {
+                    at += 1;
+                }
+            }
+            b'(' | b'[' => depth += 1,
+            b')' | b']' => depth = depth.saturating_sub(1),
+            b'i' if bytes.get(at + 1) == Some(&b'f')
+                && !at
+                    .checked_sub(1)
+                    .and_then(|before| bytes.get(before))
+                    .is_some_and(|&c| is_ident_byte(c))
+                && !bytes.get(at + 2).is_some_and(|&c| is_ident_byte(c)) =>
+            {
+                ifs += 1;
+            }
+            _ => {}
+        }
+        if depth + ifs > MAX_DEPTH {
+            return Some(at);
+        }
+        at += 1;
+    }
+    None
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'.'
+}
+
+/// An upper bound on the depth of the tree an `expr` pair builds: along every path, one level
+/// for each operator of each enclosing expression, and one for each enclosing expression.
+/// Walks the pairs without recursion.
+pub fn depth_bound(pair: &Pair<'_, Rule>) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(pair.clone(), 0usize)];
+    while let Some((pair, depth)) = stack.pop() {
+        let depth = if pair.as_rule() == Rule::expr {
+            let operators = pair
+                .clone()
+                .into_inner()
+                .filter(|p| is_operator(p.as_rule()))
+                .count();
+            depth + operators + 1
+        } else {
+            depth
+        };
+        deepest = deepest.max(depth);
+        stack.extend(pair.into_inner().map(|p| (p, depth)));
+    }
+    deepest
+}
+
+fn is_operator(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::or
+            | Rule::and
+            | Rule::not
+            | Rule::eq
+            | Rule::ne
+            | Rule::lt
+            | Rule::le
+            | Rule::gt
+            | Rule::ge
+            | Rule::like
+            | Rule::add
+            | Rule::sub
+            | Rule::mul
+            | Rule::div
+            | Rule::neg
+            | Rule::lookup
+    )
+}
+
 /// A literal that cannot be represented, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadLiteral {

@@ -483,7 +483,16 @@ impl<'a> Reader<'a> {
                 Value::Covers { target, edition }
             }
             Shape::Expr => {
+                let rest = self.text.get(offset..self.end).unwrap_or("");
+                if let Some(at) = expr::too_deep_before_parsing(rest) {
+                    self.too_deep(Span::new(offset + at, offset + at + 1));
+                    return Err(Broken);
+                }
                 let pair = first(self.parse_rule(Rule::expr_value)?)?;
+                if expr::depth_bound(&pair) > expr::MAX_DEPTH {
+                    self.too_deep(b.span(&pair));
+                    return Err(Broken);
+                }
                 match (ExprBuilder { offset }).expr(pair) {
                     Ok(e) => Value::Expr(e),
                     Err(bad) => {
@@ -539,6 +548,18 @@ impl<'a> Reader<'a> {
                 Err(Broken)
             }
         }
+    }
+
+    fn too_deep(&mut self, span: Span) {
+        self.error(
+            span,
+            format!(
+                "this expression nests more than {} levels deep",
+                expr::MAX_DEPTH
+            ),
+            "nested too deeply",
+            "count operators, brackets and `if`s inside one another: split the computation into a table or a script, or simplify it".to_string(),
+        );
     }
 
     fn bad_number(&mut self, span: Span, text: &str) {
@@ -769,6 +790,50 @@ mod tests {
 
     fn parse(text: &str) -> ParsedFile {
         parse_file(SourceFile::new("t.tally", text))
+    }
+
+    /// The messages of the syntax errors of a metric with this quantity.
+    fn depth_errors(quantity: &str) -> Vec<String> {
+        let parsed = parse(&format!(
+            "metric m {{ counts device  quantity {quantity} }}"
+        ));
+        parsed
+            .diagnostics
+            .iter()
+            .map(|d| d.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn expressions_nest_at_most_max_depth_levels() {
+        let too_deep = vec![format!(
+            "this expression nests more than {} levels deep",
+            expr::MAX_DEPTH
+        )];
+        // Operators: one level each, and one for the expression.
+        let minus = |n: usize| format!("{}1", "-".repeat(n));
+        assert!(depth_errors(&minus(expr::MAX_DEPTH - 1)).is_empty());
+        assert_eq!(depth_errors(&minus(expr::MAX_DEPTH)), too_deep);
+        let sum = |n: usize| format!("1{}", " + 1".repeat(n));
+        assert!(depth_errors(&sum(expr::MAX_DEPTH - 1)).is_empty());
+        assert_eq!(depth_errors(&sum(expr::MAX_DEPTH)), too_deep);
+        // Brackets and `if`s: one level each (also counted before parsing, which recurses on
+        // them).
+        let brackets = |n: usize| format!("{}1{}", "(".repeat(n), ")".repeat(n));
+        assert!(depth_errors(&brackets(expr::MAX_DEPTH - 1)).is_empty());
+        assert_eq!(depth_errors(&brackets(expr::MAX_DEPTH)), too_deep);
+        assert_eq!(depth_errors(&brackets(expr::MAX_DEPTH * 100)), too_deep);
+        let ifs = |n: usize| format!("{}1{}", "if true then ".repeat(n), " else 2".repeat(n));
+        assert!(depth_errors(&ifs(expr::MAX_DEPTH / 2)).is_empty());
+        assert_eq!(depth_errors(&ifs(expr::MAX_DEPTH + 1)), too_deep);
+        // Words that only look like `if`, and brackets in strings and comments, do not count.
+        let quoted = format!(
+            "if device.processor_model like \"{}\" then 1 else 2 // {}\n",
+            "(".repeat(200),
+            "[".repeat(200)
+        );
+        assert!(depth_errors(&quoted).is_empty());
+        assert!(expr::too_deep_before_parsing(&"iff elif ".repeat(200)).is_none());
     }
 
     #[test]
