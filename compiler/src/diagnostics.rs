@@ -525,13 +525,15 @@ fn bounded(text: &str) -> String {
     out
 }
 
-/// The character as it may be shown on a terminal: a control character (which could move the
-/// cursor or start an escape sequence) becomes `?`; line breaks and tabs stay.
+/// The character as it may be shown on a terminal, one for one: a tab becomes a space (a
+/// renderer would widen it), and another control character (which could move the cursor or
+/// start an escape sequence) becomes `?`; line breaks stay.
 pub fn printable(c: char) -> char {
-    if c.is_control() && c != '\n' && c != '\t' {
-        '?'
-    } else {
-        c
+    match c {
+        '\t' => ' ',
+        '\n' => c,
+        c if c.is_control() => '?',
+        c => c,
     }
 }
 

@@ -289,6 +289,9 @@ mod tests {
         assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
         assert!(out.contains("a?[31mred?,?2J,BAD"), "{out}");
         assert!(out.contains("[f.csv:1:16]"), "{out}");
+        let tabs = format!("{}BAD\n", "\t".repeat(500));
+        let out = render(&tabs, Span::new(500, 503));
+        assert!(out.lines().all(|l| l.chars().count() < 200), "{out}");
     }
 
     #[test]

@@ -8,7 +8,6 @@
 pub mod scenario;
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
@@ -123,16 +122,10 @@ pub fn check_span(source: &SourceFile, span: Span, what: &str) {
     );
 }
 
-/// How many diagnostics of one file are rendered through miette. Rendering one costs time in
-/// proportion to its file, so a broken id column in `devices.csv`, which makes every row of the
-/// sample `evidence.csv` an unknown reference, would cost a second per input; past this many,
-/// a file's diagnostics are still checked but not rendered.
-pub const RENDER_LIMIT: usize = 64;
-
 /// Checks every diagnostic: a code, spans inside their files on character boundaries (also for
-/// the related locations), and renderings without a panic (see [`RENDER_LIMIT`]).
+/// the related locations), and a rendering without a panic whose lines are bounded and hold no
+/// control characters.
 pub fn check_diagnostics(diagnostics: &[Diagnostic]) {
-    let mut rendered: BTreeMap<&str, usize> = BTreeMap::new();
     for d in diagnostics {
         assert!(
             d.code.0.starts_with('T') && d.code.0.len() == 5,
@@ -147,10 +140,13 @@ pub fn check_diagnostics(diagnostics: &[Diagnostic]) {
         }
         let _ = d.line_col();
         let _ = d.one_line();
-        let count = rendered.entry(d.source.path.as_str()).or_default();
-        *count += 1;
-        if *count <= RENDER_LIMIT {
-            let _ = d.render();
+        let rendered = d.render();
+        for line in rendered.lines() {
+            assert!(line.chars().count() < 400, "a rendered line runs long: {line}");
+            assert!(
+                !line.chars().any(|c| c.is_control() && c != '\t'),
+                "a rendered line holds a control character: {line:?}"
+            );
         }
     }
     let rows = report::diagnostics(diagnostics);
