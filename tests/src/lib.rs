@@ -12,3 +12,12 @@ pub fn tally<S: AsRef<str>>(args: &[S]) -> (u8, String, String) {
         String::from_utf8_lossy(&err).into_owned(),
     )
 }
+
+/// The five files every estate folder holds, in the order `EstateFiles::from_texts` takes them.
+pub const ESTATE_FILES: [&str; 5] = [
+    "devices.csv",
+    "users.csv",
+    "evidence.csv",
+    "licenses.yaml",
+    "purchases.csv",
+];

@@ -15,18 +15,10 @@ use tally_compiler::diagnostics::{Diagnostic, SourceFile, Span};
 use tally_compiler::ir::CompiledPack;
 use tally_runtime::db::{Database, RuleSource, Subject, Workspace};
 use tally_runtime::estate::{self, EstateFiles};
+use tally_tests::ESTATE_FILES;
 
 /// The estate the generated file is put in.
 const BASE: &str = "scenarios/01-device-shared-entitlement";
-
-/// The estate's files: devices, users, evidence, licenses, purchases.
-const FILES: [&str; 5] = [
-    "devices.csv",
-    "users.csv",
-    "evidence.csv",
-    "licenses.yaml",
-    "purchases.csv",
-];
 
 /// A `usage.csv` for the base estate, which has none.
 const USAGE: &str = "application,at,in_use\nacme.writer_2024,2025-03-31T14:30,3\n";
@@ -38,7 +30,7 @@ fn base_dir() -> std::path::PathBuf {
 fn base_texts() -> &'static [String; 5] {
     static TEXTS: OnceLock<[String; 5]> = OnceLock::new();
     TEXTS.get_or_init(|| {
-        FILES.map(|name| std::fs::read_to_string(base_dir().join(name)).unwrap_or_default())
+        ESTATE_FILES.map(|name| std::fs::read_to_string(base_dir().join(name)).unwrap_or_default())
     })
 }
 
@@ -58,7 +50,7 @@ fn base_pack() -> &'static CompiledPack {
     })
 }
 
-/// The base estate with file `index` (in the order of [`FILES`], or 5 for `usage.csv`)
+/// The base estate with file `index` (in the order of [`ESTATE_FILES`], or 5 for `usage.csv`)
 /// replaced by `text`.
 fn estate_with(index: usize, text: &str) -> EstateFiles {
     let base = base_texts();

@@ -8,16 +8,9 @@ use std::sync::{Arc, OnceLock};
 use tally_compiler::diagnostics::{Diagnostic, SourceFile};
 use tally_compiler::ir::CompiledPack;
 use tally_runtime::estate::{self, Estate, EstateFiles};
-use tally_tests::tally;
+use tally_tests::{ESTATE_FILES, tally};
 
 const SAMPLE: &str = "../examples/contoso";
-const FILES: [&str; 5] = [
-    "devices.csv",
-    "users.csv",
-    "evidence.csv",
-    "licenses.yaml",
-    "purchases.csv",
-];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
@@ -42,7 +35,7 @@ fn standard_pack() -> &'static CompiledPack {
 /// folder's `usage.csv`, if it has one).
 fn estate_files(name: &str) -> EstateFiles {
     let dir = root().join("regressions").join(name);
-    let texts = FILES.map(|file| {
+    let texts = ESTATE_FILES.map(|file| {
         std::fs::read_to_string(dir.join(file))
             .or_else(|_| std::fs::read_to_string(root().join(SAMPLE).join(file)))
             .unwrap()

@@ -946,6 +946,19 @@ fn an_empty_csv_file_has_no_header() {
     );
 }
 
+/// Each error's message with its line and column.
+fn messages_at(files: &EstateFiles) -> Vec<(String, (usize, usize))> {
+    errors(files)
+        .iter()
+        .map(|d| (d.message.clone(), d.line_col()))
+        .collect()
+}
+
+/// An expected error for [`messages_at`].
+fn at(message: &str, line: usize, column: usize) -> (String, (usize, usize)) {
+    (message.to_owned(), (line, column))
+}
+
 #[test]
 fn license_records_are_checked_field_by_field() {
     let files = estate_with_license(
@@ -955,11 +968,7 @@ fn license_records_are_checked_field_by_field() {
          \x20   allocations:\n      - { device: WS-0012, user: jdoe }\n      - type: permanent\n\
          \x20     - user: jdoe\n      - user: jdoe\n        type: permanant\n",
     );
-    let found: Vec<(String, (usize, usize))> = errors(&files)
-        .iter()
-        .map(|d| (d.message.clone(), d.line_col()))
-        .collect();
-    let at = |message: &str, line, column| (message.to_owned(), (line, column));
+    let found = messages_at(&files);
     assert_eq!(
         found,
         [
@@ -1012,11 +1021,7 @@ fn exponents_and_out_of_range_whole_numbers_are_refused() {
         "  - id: L-1\n    metric: device\n    rights: visio.pro\n    unit_price: 1e2\n    priority: 4294967296\n\
          \x20 - { id: L-2, metric: device, rights: visio.pro, extra_entitlements: 2.5E-1, priority: 1e1 }\n",
     );
-    let found: Vec<(String, (usize, usize))> = errors(&files)
-        .iter()
-        .map(|d| (d.message.clone(), d.line_col()))
-        .collect();
-    let at = |message: &str, line, column| (message.to_owned(), (line, column));
+    let found = messages_at(&files);
     assert_eq!(
         found,
         [
