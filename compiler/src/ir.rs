@@ -2,6 +2,8 @@
 //! that an edit that only moves text compares equal and downstream queries stop early.
 
 use std::cmp::Ordering;
+
+pub use crate::evidence::compare_versions;
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
@@ -578,78 +580,5 @@ impl CompiledPack {
             }
             _ => None,
         }
-    }
-}
-
-/// Compares version strings the way people read them: runs of digits by value, other text
-/// case-insensitively (`2013` < `2016`, `9.2` < `10.0`, `XI` vs `DC` by text).
-pub fn compare_versions(a: &str, b: &str) -> Ordering {
-    let (ta, tb) = (version_tokens(a), version_tokens(b));
-    for (x, y) in ta.iter().zip(tb.iter()) {
-        let ord = match (x, y) {
-            (VersionToken::Number(x), VersionToken::Number(y)) => {
-                let (x, y) = (x.trim_start_matches('0'), y.trim_start_matches('0'));
-                x.len().cmp(&y.len()).then_with(|| x.cmp(y))
-            }
-            (VersionToken::Number(_), VersionToken::Text(_)) => Ordering::Greater,
-            (VersionToken::Text(_), VersionToken::Number(_)) => Ordering::Less,
-            (VersionToken::Text(x), VersionToken::Text(y)) => x.cmp(y),
-        };
-        if ord != Ordering::Equal {
-            return ord;
-        }
-    }
-    ta.len().cmp(&tb.len())
-}
-
-#[derive(Debug)]
-enum VersionToken {
-    Number(String),
-    Text(String),
-}
-
-fn version_tokens(s: &str) -> Vec<VersionToken> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut digits = false;
-    for c in s.chars() {
-        if !c.is_alphanumeric() {
-            if !current.is_empty() {
-                out.push(token(std::mem::take(&mut current), digits));
-            }
-            continue;
-        }
-        let is_digit = c.is_ascii_digit();
-        if !current.is_empty() && is_digit != digits {
-            out.push(token(std::mem::take(&mut current), digits));
-        }
-        digits = is_digit;
-        current.extend(c.to_lowercase());
-    }
-    if !current.is_empty() {
-        out.push(token(current, digits));
-    }
-    out
-}
-
-fn token(s: String, digits: bool) -> VersionToken {
-    if digits {
-        VersionToken::Number(s)
-    } else {
-        VersionToken::Text(s)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions_compare_numerically() {
-        assert_eq!(compare_versions("2013", "2016"), Ordering::Less);
-        assert_eq!(compare_versions("9.2", "10.0"), Ordering::Less);
-        assert_eq!(compare_versions("15.0.4569", "15.0"), Ordering::Greater);
-        assert_eq!(compare_versions("2019", "2019"), Ordering::Equal);
-        assert_eq!(compare_versions("007", "7"), Ordering::Equal);
     }
 }

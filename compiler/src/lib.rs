@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod diagnostics;
+pub mod evidence;
 pub mod ir;
 pub mod script;
 pub mod snippet;

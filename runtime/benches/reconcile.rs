@@ -79,7 +79,7 @@ fn evidence(device: &str, line: usize, pick: usize) -> Evidence {
         publisher: publisher.into(),
         name: name.into(),
         version: version.into(),
-        product_code: None,
+        details: Vec::new(),
         last_used: None,
         source: None,
         ignored: false,

@@ -44,7 +44,7 @@ fn visio_2016_on(device: &str, line: usize) -> Evidence {
         publisher: "Microsoft Corporation".into(),
         name: "Microsoft Visio Professional 2016".into(),
         version: "16.0.4266.1001".into(),
-        product_code: None,
+        details: Vec::new(),
         last_used: None,
         source: Some("sccm".into()),
         ignored: false,

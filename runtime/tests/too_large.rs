@@ -38,7 +38,7 @@ fn vault_on(device: &str, line: usize) -> Evidence {
         publisher: "Acme Corp".to_owned(),
         name: "Acme Vault 1".to_owned(),
         version: "1.0".to_owned(),
-        product_code: None,
+        details: Vec::new(),
         last_used: None,
         source: None,
         ignored: false,

@@ -14,8 +14,8 @@ use super::codes;
 use super::csv_reader::{self, Column, Row, Table};
 use super::licenses;
 use super::model::{
-    Chassis, Device, Estate, Evidence, EvidenceKind, License, ON_PREMISES, OsType, Partition,
-    Purchase, Usage, User, UserStatus,
+    Chassis, Device, Estate, Evidence, EvidenceField, EvidenceKind, License, ON_PREMISES, OsType,
+    Partition, Purchase, Usage, User, UserStatus,
 };
 use super::values::{self, Checker, Field, What, backticked};
 use crate::files;
@@ -573,6 +573,19 @@ const EVIDENCE_COLUMNS: &[Column] = &[
     Column::required("name"),
     Column::optional("version"),
     Column::optional("product_code"),
+    Column::optional("system_component"),
+    Column::optional("parent"),
+    Column::optional("release_type"),
+    Column::optional("description"),
+    Column::optional("size"),
+    Column::optional("class"),
+    Column::optional("property"),
+    Column::optional("value"),
+    Column::optional("architecture"),
+    Column::optional("tag_id"),
+    Column::optional("edition"),
+    Column::optional("licensor"),
+    Column::optional("entitlement_required"),
     Column::optional("last_used"),
     Column::optional("source"),
     Column::optional("ignored"),
@@ -601,13 +614,7 @@ const IGNORED: What = What::defaulted(
     "true",
     "false",
 );
-const EVIDENCE_KINDS: &[(&str, EvidenceKind)] = &[
-    ("installer", EvidenceKind::Installer),
-    ("file", EvidenceKind::File),
-    ("wmi", EvidenceKind::Wmi),
-    ("package", EvidenceKind::Package),
-    ("swid", EvidenceKind::Swid),
-];
+const EVIDENCE_KINDS: &[(&str, EvidenceKind)] = EvidenceKind::NAMES;
 
 fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Imported<Evidence> {
     let (mut check, table) = read_table(source, EVIDENCE_COLUMNS);
@@ -626,7 +633,16 @@ fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Impor
             publisher: values::text(row.get("publisher")).unwrap_or_default(),
             name: name.map(|f| f.text.clone()).unwrap_or_default(),
             version: values::text(row.get("version")).unwrap_or_default(),
-            product_code: values::text(row.get("product_code")),
+            details: EvidenceField::COLUMNS
+                .iter()
+                .filter(|(_, f)| {
+                    !matches!(
+                        f,
+                        EvidenceField::Publisher | EvidenceField::Name | EvidenceField::Version
+                    )
+                })
+                .filter_map(|(column, f)| Some((*f, values::text(row.get(column))?)))
+                .collect(),
             last_used: check.date(row.get("last_used"), &LAST_USED),
             source: values::text(row.get("source")),
             ignored: check.flag(row.get("ignored"), &IGNORED).unwrap_or(false),

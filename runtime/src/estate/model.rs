@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
+pub use tally_compiler::evidence::{EvidenceField, EvidenceKind};
 
 /// Everything imported from one estate folder.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -178,16 +179,6 @@ pub struct User {
     pub groups: Groups,
 }
 
-/// Kinds of raw evidence; v0 recognises installer evidence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum EvidenceKind {
-    Installer,
-    File,
-    Wmi,
-    Package,
-    Swid,
-}
-
 /// One row of raw evidence from an inventory source.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Evidence {
@@ -195,14 +186,34 @@ pub struct Evidence {
     pub line: usize,
     pub device: String,
     pub kind: EvidenceKind,
+    /// Installer or package publisher, file company, SWID software creator.
     pub publisher: String,
+    /// Display, file, package or SWID name; empty for WMI evidence.
     pub name: String,
     pub version: String,
-    pub product_code: Option<String>,
+    /// The kind's other fields that the row fills, sorted by field: an MSI product code, a
+    /// file's size, a WMI class, a SWID tag id, ….
+    pub details: Vec<(EvidenceField, String)>,
     pub last_used: Option<Date>,
     pub source: Option<String>,
     /// Evidence marked as ignored never counts.
     pub ignored: bool,
+}
+
+impl Evidence {
+    /// The text of one field; empty when the row does not fill it.
+    pub fn field(&self, field: EvidenceField) -> &str {
+        match field {
+            EvidenceField::Publisher => &self.publisher,
+            EvidenceField::Name => &self.name,
+            EvidenceField::Version => &self.version,
+            _ => self
+                .details
+                .iter()
+                .find(|(f, _)| *f == field)
+                .map_or("", |(_, v)| v),
+        }
+    }
 }
 
 /// How a license's purchased count limits consumption.

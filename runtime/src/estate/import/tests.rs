@@ -10,8 +10,8 @@ use tally_compiler::ir::{Counts, Duration, Metric, Rights, RightsKind, Sku};
 
 use super::*;
 use crate::estate::model::{
-    Allocation, AllocationKind, AllocationTarget, EntitlementLimit, Groups, LicenseStatus,
-    Restrictions, VirtualCount, Virtualization,
+    Allocation, AllocationKind, AllocationTarget, EntitlementLimit, EvidenceField, Groups,
+    LicenseStatus, Restrictions, VirtualCount, Virtualization,
 };
 
 /// A pack with a `device` and a `user` metric, one rights and one SKU.
@@ -221,7 +221,10 @@ fn a_valid_estate_round_trips() -> Result<(), Vec<Diagnostic>> {
                 publisher: "Microsoft Corporation".to_owned(),
                 name: "Microsoft Visio Professional 2016".to_owned(),
                 version: "16.0.4266.1001".to_owned(),
-                product_code: Some("{90160000-0051-0000-1000-0000000FF1CE}".to_owned()),
+                details: vec![(
+                    EvidenceField::ProductCode,
+                    "{90160000-0051-0000-1000-0000000FF1CE}".to_owned()
+                )],
                 last_used: Some(date(2025, 3, 31)),
                 source: Some("sccm".to_owned()),
                 ignored: false,
@@ -233,7 +236,7 @@ fn a_valid_estate_round_trips() -> Result<(), Vec<Diagnostic>> {
                 publisher: "Adobe, Inc.".to_owned(),
                 name: "Acrobat".to_owned(),
                 version: "23.1".to_owned(),
-                product_code: None,
+                details: Vec::new(),
                 last_used: None,
                 source: None,
                 ignored: true,
