@@ -253,40 +253,57 @@ pub fn assessments<'a>(rows: impl IntoIterator<Item = &'a Assessment>) -> Rows {
     }
 }
 
-/// Recognition: one row per installation, then one per unrecognised or ignored evidence row.
+/// Recognition, per device: one row per installation (and per installation of an application
+/// classified `ignored`), then one per unrecognised, noise or ignored evidence row. Each row
+/// shows the evidence kind; `note` says what an installation absorbed or which `ignore`
+/// declaration a noise row matched.
 pub fn recognition(devices: &[(&Device, &DeviceRecognition)], evidence: &[&Evidence]) -> Rows {
     let by_line: BTreeMap<usize, &Evidence> = evidence.iter().map(|e| (e.line, *e)).collect();
     let mut rows = Vec::new();
+    let row = |status: &str, device: &str, application: &str, lines: &[usize], note: String| {
+        let first = lines.first().and_then(|l| by_line.get(l));
+        let text = |f: fn(&Evidence) -> &str| first.map(|e| f(e).to_string()).unwrap_or_default();
+        let lines: Vec<String> = lines.iter().map(usize::to_string).collect();
+        vec![
+            status.to_string(),
+            device.to_string(),
+            application.to_string(),
+            text(|e| e.kind.as_str()),
+            text(|e| &e.publisher),
+            text(|e| &e.name),
+            text(|e| &e.version),
+            lines.join(";"),
+            note,
+        ]
+    };
     for (device, found) in devices {
-        for inst in &found.installations {
-            let lines: Vec<String> = inst.evidence.iter().map(usize::to_string).collect();
-            let first = inst.evidence.first().and_then(|l| by_line.get(l));
-            rows.push(vec![
-                "installed".to_string(),
-                device.id.clone(),
-                inst.application.clone(),
-                first.map(|e| e.publisher.clone()).unwrap_or_default(),
-                first.map(|e| e.name.clone()).unwrap_or_default(),
-                first.map(|e| e.version.clone()).unwrap_or_default(),
-                lines.join(";"),
-            ]);
-        }
-        for (status, lines) in [
-            ("unrecognized", &found.unrecognized),
-            ("ignored", &found.ignored),
+        for (status, installs) in [
+            ("installed", &found.installations),
+            ("ignored_application", &found.ignored_applications),
         ] {
-            for line in lines {
-                let e = by_line.get(line);
-                rows.push(vec![
-                    status.to_string(),
-                    device.id.clone(),
-                    String::new(),
-                    e.map(|e| e.publisher.clone()).unwrap_or_default(),
-                    e.map(|e| e.name.clone()).unwrap_or_default(),
-                    e.map(|e| e.version.clone()).unwrap_or_default(),
-                    line.to_string(),
-                ]);
+            for inst in installs {
+                let note = match inst.absorbed.as_slice() {
+                    [] => String::new(),
+                    absorbed => format!("absorbs {}", absorbed.join(", ")),
+                };
+                rows.push(row(
+                    status,
+                    &device.id,
+                    &inst.application,
+                    &inst.evidence,
+                    note,
+                ));
             }
+        }
+        for line in &found.unrecognized {
+            rows.push(row("unrecognized", &device.id, "", &[*line], String::new()));
+        }
+        for noise in &found.noise {
+            let note = format!("{} ({})", noise.category.as_str(), noise.ignore);
+            rows.push(row("noise", &device.id, "", &[noise.line], note));
+        }
+        for line in &found.ignored {
+            rows.push(row("ignored", &device.id, "", &[*line], String::new()));
         }
     }
     Rows {
@@ -295,10 +312,12 @@ pub fn recognition(devices: &[(&Device, &DeviceRecognition)], evidence: &[&Evide
             "status",
             "device",
             "application",
+            "kind",
             "publisher",
             "name",
             "version",
             "evidence_lines",
+            "note",
         ],
         rows,
     }
