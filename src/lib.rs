@@ -411,7 +411,9 @@ fn test(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Res
     if format == Format::Table {
         let mut out = String::new();
         for r in &results {
-            if r.passed() {
+            if let Some(reason) = &r.skipped {
+                out.push_str(&format!("skip  {}  ({}): {reason}\n", r.name, r.location));
+            } else if r.passed() {
                 out.push_str(&format!("pass  {}  ({})\n", r.name, r.location));
             } else {
                 out.push_str(&format!("FAIL  {}  ({})\n", r.name, r.location));
@@ -516,7 +518,8 @@ fn explain(io: &mut Io, args: &EstateArgs, subject: &SubjectArgs) -> Result<(), 
         .with_help(help);
         return Err(Failure::Input(vec![diagnostic]));
     };
-    io.print(&report::assessments(rows).render(args.format.into()));
+    let sources = report::declaration_sources(ws.pack());
+    io.print(&report::assessments(rows, &sources).render(args.format.into()));
     Ok(())
 }
 

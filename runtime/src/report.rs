@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use tally_compiler::Diagnostic;
+use tally_compiler::ir::CompiledPack;
 
 use crate::estate::{Device, Evidence};
 use crate::pack_tests::TestResult;
@@ -179,9 +180,21 @@ pub fn positions(positions: &[Position]) -> Rows {
 /// The assessment rows. When a row's license computes quantities from hardware, a
 /// `calculation` column shows the metric, the formula with the values it read, and the
 /// minimums and rounding that applied; JSON gives the inputs as fields.
-pub fn assessments<'a>(rows: impl IntoIterator<Item = &'a Assessment>) -> Rows {
+///
+/// `sources` says where the declaration in force of each application whose declaration another
+/// pack extends or overrides came from (see [`declaration_sources`]); a `source` column shows
+/// it when any row's application has one.
+pub fn assessments<'a>(
+    rows: impl IntoIterator<Item = &'a Assessment>,
+    sources: &BTreeMap<String, String>,
+) -> Rows {
     let rows: Vec<&Assessment> = rows.into_iter().collect();
     let calculated = rows.iter().any(|a| a.computation.is_some());
+    let layered = rows.iter().any(|a| {
+        a.application
+            .as_ref()
+            .is_some_and(|app| sources.contains_key(app))
+    });
     let mut header = vec![
         "license",
         "device",
@@ -194,6 +207,9 @@ pub fn assessments<'a>(rows: impl IntoIterator<Item = &'a Assessment>) -> Rows {
     ];
     if calculated {
         header.push("calculation");
+    }
+    if layered {
+        header.push("source");
     }
     let mut structured = Vec::new();
     let rows = rows
@@ -228,6 +244,15 @@ pub fn assessments<'a>(rows: impl IntoIterator<Item = &'a Assessment>) -> Rows {
                         }),
                 );
             }
+            if layered {
+                cells.push(
+                    a.application
+                        .as_ref()
+                        .and_then(|app| sources.get(app))
+                        .cloned()
+                        .unwrap_or_default(),
+                );
+            }
             structured.push(a.computation.as_ref().map(|(metric, c)| {
                 let inputs: serde_json::Map<String, Value> = c
                     .inputs
@@ -251,6 +276,29 @@ pub fn assessments<'a>(rows: impl IntoIterator<Item = &'a Assessment>) -> Rows {
         rows,
         structured,
     }
+}
+
+/// Where each application whose declaration is layered (overridden or extended by another
+/// pack) is declared: "mypack/visio.tally, overriding arl/microsoft/visio.tally", "arl/…,
+/// extended in mypack/visio.tally".
+pub fn declaration_sources(pack: &CompiledPack) -> BTreeMap<String, String> {
+    pack.applications
+        .values()
+        .filter(|a| a.origin.overrides.is_some() || !a.origin.extended_in.is_empty())
+        .map(|a| {
+            let mut text = a.origin.file.clone();
+            if let Some(replaced) = &a.origin.overrides {
+                text.push_str(&format!(", overriding {replaced}"));
+            }
+            if !a.origin.extended_in.is_empty() {
+                text.push_str(&format!(
+                    ", extended in {}",
+                    a.origin.extended_in.join(", ")
+                ));
+            }
+            (a.id.clone(), text)
+        })
+        .collect()
 }
 
 /// Recognition, per device: one row per installation (and per installation of an application
@@ -366,11 +414,16 @@ pub fn tests(results: &[TestResult]) -> Rows {
         rows: results
             .iter()
             .map(|r| {
+                let (result, detail) = match (&r.skipped, r.passed()) {
+                    (Some(reason), _) => ("skip", reason.clone()),
+                    (None, true) => ("pass", String::new()),
+                    (None, false) => ("FAIL", r.failures.join("; ")),
+                };
                 vec![
-                    if r.passed() { "pass" } else { "FAIL" }.to_string(),
+                    result.to_string(),
                     r.name.clone(),
                     r.location.clone(),
-                    r.failures.join("; "),
+                    detail,
                 ]
             })
             .collect(),

@@ -370,7 +370,7 @@ impl Checker<'_> {
 }
 
 /// For each product, the rights (and base application) whose upgrade or downgrade right
-/// reaches other versions of it.
+/// reaches other versions of it; only bases whose own version can be ordered.
 fn ordered_rights_by_product(pack: &CompiledPack) -> BTreeMap<&str, Vec<(&str, &str)>> {
     let mut out: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
     for rights in pack.rights.values() {
@@ -378,6 +378,14 @@ fn ordered_rights_by_product(pack: &CompiledPack) -> BTreeMap<&str, Vec<(&str, &
             if let CoverTarget::Application(base) = &member.target
                 && (member.upgrade || member.downgrade)
                 && let Some(app) = pack.applications.get(base)
+                && let Some(product) = pack.products.get(&app.product)
+                && product
+                    .compare_versions(app.version.as_deref(), app.version.as_deref())
+                    .is_some()
+                && app.version.as_deref().is_some_and(|v| {
+                    product.versions.is_empty() && crate::evidence::is_numeric_version(v)
+                        || product.versions.iter().any(|x| x.eq_ignore_ascii_case(v))
+                })
             {
                 out.entry(app.product.as_str())
                     .or_default()
