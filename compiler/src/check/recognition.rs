@@ -348,6 +348,7 @@ impl Checker<'_> {
             }
             if decl.complete
                 && app.rules.is_empty()
+                && !decl.fields.iter().any(|f| f.key == "recognize")
                 && app.members.is_empty()
                 && !members.contains(app.id.as_str())
             {

@@ -726,6 +726,17 @@ fn syntax_error(
         (None, None) => "unexpected end of the declaration".to_string(),
     };
     let end = pos + found.map_or(0, str::len);
+    if let Some(bad) = bad_escape(text, pos) {
+        let at = offset + bad;
+        return Diagnostic::error(
+            codes::SYNTAX,
+            source,
+            Some(Span::new(at, at + 2)),
+            "this string has an escape Tally does not know".to_string(),
+        )
+        .with_label("unknown escape")
+        .with_help("strings know only `\\\"` and `\\\\`: write a backslash as `\\\\`, e.g. \"HKLM\\\\SOFTWARE\"");
+    }
     Diagnostic::error(
         codes::SYNTAX,
         source,
@@ -737,6 +748,23 @@ fn syntax_error(
         None => "not valid here".to_string(),
     })
     .with_help(GENERIC_HELP)
+}
+
+/// Where a string starting at `pos` has a backslash that starts no known escape.
+fn bad_escape(text: &str, pos: usize) -> Option<usize> {
+    let rest = text.get(pos..)?.strip_prefix('"')?;
+    let mut chars = rest.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' | '\n' => return None,
+            '\\' => match chars.next() {
+                Some((_, '"' | '\\')) => {}
+                _ => return Some(pos + 1 + i),
+            },
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The token at `pos`: a word, a number, or one punctuation character.
