@@ -130,11 +130,9 @@ impl EstateFiles {
     }
 }
 
-/// Reads one file of an estate folder; when it cannot be read, an empty file to point the
-/// diagnostic at, and the reason.
 /// Reads one estate file through [`files::read_text`]: a missing or unreadable file is a
 /// T0201 diagnostic, one refused for what it is a T0208.
-fn read_file(dir: &Path, name: &str) -> Result<Arc<SourceFile>, Box<Diagnostic>> {
+pub(super) fn read_file(dir: &Path, name: &str) -> Result<Arc<SourceFile>, Box<Diagnostic>> {
     let path = dir.join(name);
     let shown = path.display().to_string();
     let error = match files::read_text(&path, dir, files::MAX_ESTATE_FILE) {
@@ -278,6 +276,11 @@ impl Ids {
 
     pub fn contains(&self, id: &str) -> bool {
         self.first.contains_key(id)
+    }
+
+    /// Every id, in sorted order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.first.keys().map(String::as_str)
     }
 }
 
@@ -432,7 +435,10 @@ const CHASSIS_NAMES: &[(&str, Chassis)] = &[
 pub(super) const OS_TYPES: &[(&str, OsType)] =
     &[("desktop", OsType::Desktop), ("server", OsType::Server)];
 
-fn read_devices(source: &Arc<SourceFile>, references: &mut References) -> Imported<Device> {
+pub(super) fn read_devices(
+    source: &Arc<SourceFile>,
+    references: &mut References,
+) -> Imported<Device> {
     let (mut check, table) = read_table(source, DEVICE_COLUMNS);
     let mut ids = Ids::default();
     let mut records = Vec::new();
@@ -566,7 +572,7 @@ fn read_users(source: &Arc<SourceFile>) -> Imported<User> {
     Imported::new(records, ids, table.complete, check)
 }
 
-const EVIDENCE_COLUMNS: &[Column] = &[
+pub(super) const EVIDENCE_COLUMNS: &[Column] = &[
     Column::required("device"),
     Column::optional("kind"),
     Column::optional("publisher"),
@@ -988,7 +994,7 @@ fn link_by_sku(
 }
 
 /// A checker for the file and its table.
-fn read_table(source: &Arc<SourceFile>, columns: &'static [Column]) -> (Checker, Table) {
+pub(super) fn read_table(source: &Arc<SourceFile>, columns: &'static [Column]) -> (Checker, Table) {
     let mut check = Checker::new(source);
     let table = csv_reader::read(&mut check, columns);
     (check, table)

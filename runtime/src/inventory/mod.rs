@@ -95,7 +95,10 @@ pub fn import(
             vec![(input.clone(), folder.to_path_buf())]
         };
         for (path, root) in files {
-            match read(&path, &root).map_err(|e| vec![*e]).and_then(|source| format.parse(&source)) {
+            match read(&path, &root)
+                .map_err(|e| vec![*e])
+                .and_then(|source| format.parse(&source))
+            {
                 Ok(found) => rows.extend(found),
                 Err(found) => errors.extend(found),
             }
@@ -130,7 +133,10 @@ pub fn read(path: &Path, root: &Path) -> Result<Arc<SourceFile>, Box<Diagnostic>
     } else if error.is_refused() {
         (
             codes::INPUT_REFUSED,
-            format!("cannot read inventory file `{shown}`: {}", error.reason(path)),
+            format!(
+                "cannot read inventory file `{shown}`: {}",
+                error.reason(path)
+            ),
             error.refusal_help("inventory files", "their folder"),
         )
     } else {
@@ -299,7 +305,10 @@ mod tests {
             decode(b"\xef\xbb\xbfmarked".to_vec()).ok().as_deref(),
             Some("marked")
         );
-        assert!(matches!(decode(vec![0xff, 0xfe, 0x41]), Err(ReadError::NotUtf16)));
+        assert!(matches!(
+            decode(vec![0xff, 0xfe, 0x41]),
+            Err(ReadError::NotUtf16)
+        ));
         assert!(matches!(
             decode(vec![b'a', 0xff]),
             Err(ReadError::NotUtf8 { offset: 1, .. })

@@ -352,7 +352,10 @@ impl<'s> Parser<'s> {
         }
         if let Some(digits) = strip_prefix_ignore_case(rest, "dword:") {
             self.at += "dword:".len();
-            let len = digits.len() - digits.trim_start_matches(|c: char| c.is_ascii_hexdigit()).len();
+            let len = digits.len()
+                - digits
+                    .trim_start_matches(|c: char| c.is_ascii_hexdigit())
+                    .len();
             let number = digits
                 .get(..len)
                 .filter(|d| (1..=8).contains(&d.len()))
@@ -423,10 +426,15 @@ impl<'s> Parser<'s> {
             if self.at >= self.line_end() {
                 break;
             }
-            let digits = rest.get(..2).filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()));
+            let digits = rest
+                .get(..2)
+                .filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()));
             let Some(byte) = digits.and_then(|d| u8::from_str_radix(d, 16).ok()) else {
                 return Err(self.error(
-                    Span::new(self.at, self.at + rest.chars().next().map_or(0, char::len_utf8)),
+                    Span::new(
+                        self.at,
+                        self.at + rest.chars().next().map_or(0, char::len_utf8),
+                    ),
                     "invalid `hex:` data",
                     "expected two hexadecimal digits",
                 ));
@@ -466,7 +474,10 @@ impl<'s> Parser<'s> {
                         Some('r') => '\r',
                         _ => {
                             return Err(self.error(
-                                Span::new(self.at - 1, self.at + self.peek().map_or(0, char::len_utf8)),
+                                Span::new(
+                                    self.at - 1,
+                                    self.at + self.peek().map_or(0, char::len_utf8),
+                                ),
                                 "unknown escape in a quoted string",
                                 "expected `\\\\` or `\\\"`",
                             ));
@@ -505,7 +516,8 @@ mod tests {
     }
 
     const HEADER: &str = "Windows Registry Editor Version 5.00\r\n\r\n";
-    const UNINSTALL: &str = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall";
+    const UNINSTALL: &str =
+        "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall";
 
     #[test]
     fn values_of_every_form_are_read() -> Result<(), Box<Diagnostic>> {
@@ -617,7 +629,10 @@ mod tests {
         );
         assert_eq!(
             error_at(&format!("{HEADER}[K]\nDisplayName=x\n")),
-            ("this line is not a registry key or value".to_owned(), (4, 1))
+            (
+                "this line is not a registry key or value".to_owned(),
+                (4, 1)
+            )
         );
     }
 

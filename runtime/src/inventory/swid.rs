@@ -312,10 +312,7 @@ mod tests {
         };
         assert_eq!(
             at("<SoftwareIdentity name=\"x\">\n  <Entity name=\"y\">\n</SoftwareIdentity>"),
-            [(
-                "this SWID tag is not well-formed XML".to_owned(),
-                (3, 1)
-            )]
+            [("this SWID tag is not well-formed XML".to_owned(), (3, 1))]
         );
         assert_eq!(
             at("<?xml version=\"1.0\"?>\n<package name=\"x\"/>"),
