@@ -589,15 +589,15 @@ fn import(
         return Ok(());
     };
     let appended = estate::append_evidence(estate, device, &rows).map_err(Failure::Input)?;
-    let added = if appended.added_columns.is_empty() {
-        String::new()
-    } else {
-        let columns: Vec<String> = appended
-            .added_columns
-            .iter()
-            .map(|c| format!("`{c}`"))
-            .collect();
-        format!(", adding the columns {}", columns.join(", "))
+    let columns: Vec<String> = appended
+        .added_columns
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect();
+    let added = match columns.len() {
+        0 => String::new(),
+        1 => format!(", adding the column {}", columns.join("")),
+        _ => format!(", adding the columns {}", columns.join(", ")),
     };
     io.print(&format!(
         "appended {} evidence rows to `{}`{added}\n",
