@@ -607,8 +607,8 @@ const EVIDENCE_NAME: What = What::required(
     "the name the evidence shows",
     "Microsoft Visio Professional 2016",
 );
-const WMI_CLASS: What = What::required("wmi class", "the WMI class", "SoftwareLicensingProduct");
-const WMI_PROPERTY: What = What::required("wmi property", "the WMI property", "Name");
+const WMI_CLASS: What = What::required("WMI class", "the WMI class", "SoftwareLicensingProduct");
+const WMI_PROPERTY: What = What::required("WMI property", "the WMI property", "Name");
 const EVIDENCE_KIND: What = What::defaulted(
     "evidence kind",
     "the kind of evidence",

@@ -21,7 +21,7 @@ use crate::estate::{Evidence, EvidenceField, EvidenceKind, codes};
 
 /// Reads a `wmic /format:list` dump into one `wmi` row per property with a value.
 pub fn parse(source: &Arc<SourceFile>) -> Result<Vec<Evidence>, Vec<Diagnostic>> {
-    let class = class_of(source).map_err(|e| vec![e])?;
+    let class = class_of(source).map_err(|e| vec![*e])?;
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     for (at, line) in lines(&source.text) {
@@ -57,7 +57,7 @@ pub fn parse(source: &Arc<SourceFile>) -> Result<Vec<Evidence>, Vec<Diagnostic>>
 }
 
 /// The class the file name gives.
-fn class_of(source: &Arc<SourceFile>) -> Result<String, Diagnostic> {
+fn class_of(source: &Arc<SourceFile>) -> Result<String, Box<Diagnostic>> {
     let path = Path::new(&source.path);
     let stem = path
         .file_stem()
@@ -67,7 +67,7 @@ fn class_of(source: &Arc<SourceFile>) -> Result<String, Diagnostic> {
     if is_identifier(class) {
         return Ok(class.to_owned());
     }
-    Err(Diagnostic::error(
+    Err(Box::new(Diagnostic::error(
         codes::INVENTORY_MALFORMED,
         &SourceFile::new(source.path.clone(), ""),
         None,
@@ -76,7 +76,7 @@ fn class_of(source: &Arc<SourceFile>) -> Result<String, Diagnostic> {
     .with_label("no class in the file name")
     .with_help(
         "name the file after the class it holds, as `NAME-CLASS.wmi` such as `office-SoftwareLicensingProduct.wmi`",
-    ))
+    )))
 }
 
 /// A WMI class or property name: letters, digits and `_`, not starting with a digit.
