@@ -411,6 +411,8 @@ impl<'s> Parser<'s> {
         }
         self.at += 1;
         let mut bytes = Vec::new();
+        // Found once per line, not once per byte: a long line is read in linear time.
+        let mut line_end = self.line_end();
         loop {
             self.skip_spaces();
             let rest = self.rest();
@@ -420,10 +422,11 @@ impl<'s> Parser<'s> {
                     // A continued line: the data goes on after the next line's indent.
                     self.at += 1 + after.len() - trimmed.len();
                     self.skip_line();
+                    line_end = self.line_end();
                     continue;
                 }
             }
-            if self.at >= self.line_end() {
+            if self.at >= line_end {
                 break;
             }
             let digits = rest
@@ -528,7 +531,8 @@ mod tests {
              \"SystemComponent\"=dword:00000001\r\n\
              \"Publisher\"=hex(2):4d,00,53,00,\\\r\n  00,00\r\n\
              \"Gone\"=-\r\n\
-             \"Blob\"=hex:01,02\r\n"
+             \"Blob\"=hex:01,02\r\n\
+             \"Flag\"=hex(4):01,00,00,00\r\n"
         );
         let keys = keys(&text)?;
         let [key] = keys.as_slice() else {
@@ -543,6 +547,7 @@ mod tests {
         assert_eq!(key.number("SystemComponent"), Some(1));
         assert_eq!(key.text("Publisher").as_deref(), Some("MS"));
         assert_eq!(key.value("Gone"), Some(&Data::Deleted));
+        assert_eq!(key.number("Flag"), Some(1));
         assert_eq!(
             key.value("Blob"),
             Some(&Data::Hex {
