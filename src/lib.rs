@@ -12,7 +12,7 @@ mod embedded {
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::civil::Date;
@@ -21,7 +21,7 @@ use tally_runtime::db::{Database, RuleSource, Subject, Workspace};
 use tally_runtime::estate::{self, EstateFiles};
 use tally_runtime::position::Compliance;
 use tally_runtime::report::{self, Format};
-use tally_runtime::{overlaps, pack_tests, sources};
+use tally_runtime::{inventory, overlaps, pack_tests, sources};
 
 #[derive(Parser)]
 #[command(
@@ -99,6 +99,58 @@ enum Command {
         #[command(flatten)]
         subject: SubjectArgs,
     },
+    /// Turn native inventory files into evidence rows: print them as `evidence.csv`, or
+    /// append them to an estate's.
+    Import {
+        /// The format of the inputs.
+        #[arg(value_enum)]
+        format: ImportFormat,
+        /// Files to read (for `swid` also folders, searched for `.swidtag` files).
+        #[arg(value_name = "INPUT", required = true)]
+        inputs: Vec<PathBuf>,
+        /// The id of the device the inventory was taken on.
+        #[arg(long, value_name = "ID", value_parser = parse_device)]
+        device: String,
+        /// Append the rows to the `evidence.csv` of this estate folder, whose `devices.csv`
+        /// must have the device, instead of printing them.
+        #[arg(long, value_name = "ESTATE_DIR")]
+        into: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ImportFormat {
+    /// A registry export (`.reg`) of the Uninstall keys: installer rows.
+    Reg,
+    /// A `dpkg-query --show` listing: package rows.
+    Dpkg,
+    /// An `rpm -qa --queryformat` listing: package rows.
+    Rpm,
+    /// A `wmic … get /format:list` dump named `NAME-CLASS.wmi`: wmi rows.
+    Wmi,
+    /// ISO/IEC 19770-2 `.swidtag` files or folders of them: swid rows.
+    Swid,
+}
+
+impl From<ImportFormat> for inventory::Format {
+    fn from(f: ImportFormat) -> Self {
+        match f {
+            ImportFormat::Reg => Self::Reg,
+            ImportFormat::Dpkg => Self::Dpkg,
+            ImportFormat::Rpm => Self::Rpm,
+            ImportFormat::Wmi => Self::Wmi,
+            ImportFormat::Swid => Self::Swid,
+        }
+    }
+}
+
+/// A device id: trimmed, and not empty.
+fn parse_device(text: &str) -> Result<String, String> {
+    let id = text.trim();
+    if id.is_empty() {
+        return Err("expected a device id, such as WS-0012".to_owned());
+    }
+    Ok(id.to_owned())
 }
 
 #[derive(Args)]
@@ -242,6 +294,12 @@ where
         Command::Recognize(args) => recognize(&mut io, &args),
         Command::Reconcile { estate, fail_on } => reconcile(&mut io, &estate, fail_on),
         Command::Explain { estate, subject } => explain(&mut io, &estate, &subject),
+        Command::Import {
+            format,
+            inputs,
+            device,
+            into,
+        } => import(&mut io, format.into(), &inputs, &device, into.as_deref()),
     };
     match result {
         Ok(()) => 0,
@@ -261,6 +319,7 @@ impl Command {
             Self::Recognize(args)
             | Self::Reconcile { estate: args, .. }
             | Self::Explain { estate: args, .. } => args.format.into(),
+            Self::Import { .. } => Format::Table,
         }
     }
 }
@@ -520,6 +579,36 @@ fn explain(io: &mut Io, args: &EstateArgs, subject: &SubjectArgs) -> Result<(), 
     };
     let sources = report::declaration_sources(ws.pack());
     io.print(&report::assessments(rows, &sources).render(args.format.into()));
+    Ok(())
+}
+
+fn import(
+    io: &mut Io,
+    format: inventory::Format,
+    inputs: &[PathBuf],
+    device: &str,
+    into: Option<&Path>,
+) -> Result<(), Failure> {
+    let rows = inventory::import(format, inputs, device).map_err(Failure::Input)?;
+    let Some(estate) = into else {
+        io.print(&estate::evidence_csv(&rows));
+        return Ok(());
+    };
+    let appended = estate::append_evidence(estate, device, &rows).map_err(Failure::Input)?;
+    let columns: Vec<String> = appended
+        .added_columns
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect();
+    let added = match columns.len() {
+        0 => String::new(),
+        1 => format!(", adding the column {}", columns.join("")),
+        _ => format!(", adding the columns {}", columns.join(", ")),
+    };
+    io.print(&format!(
+        "appended {} evidence rows to `{}`{added}\n",
+        appended.rows, appended.path
+    ));
     Ok(())
 }
 

@@ -34,6 +34,9 @@ pub enum ReadError {
     NotUtf8 { lossy: String, offset: usize },
     /// UTF-16 text, as its byte-order mark shows. None of it is shown: as UTF-8 it is noise.
     Utf16,
+    /// A UTF-16 byte-order mark followed by what is not UTF-16 text (an odd number of bytes,
+    /// or a lone surrogate), where UTF-16 is read.
+    NotUtf16,
 }
 
 impl ReadError {
@@ -75,6 +78,9 @@ impl ReadError {
             }
             Self::Utf16 => {
                 "it is UTF-16 text (it starts with a UTF-16 byte-order mark), not UTF-8".to_owned()
+            }
+            Self::NotUtf16 => {
+                "it starts with a UTF-16 byte-order mark but is not valid UTF-16 text".to_owned()
             }
         }
     }
@@ -119,6 +125,17 @@ impl From<std::io::Error> for ReadError {
 /// Reads `path` as text, if it is a regular file no larger than `limit` bytes whose real
 /// location lies inside the folder `root`.
 pub fn read_text(path: &Path, root: &Path, limit: u64) -> Result<String, ReadError> {
+    let bytes = read_bytes(path, root, limit)?;
+    // No UTF-8 text starts with these bytes, which Windows tools write first in UTF-16.
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        return Err(ReadError::Utf16);
+    }
+    utf8(bytes)
+}
+
+/// Reads `path` as bytes, if it is a regular file no larger than `limit` bytes whose real
+/// location lies inside the folder `root`.
+pub fn read_bytes(path: &Path, root: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     check_inside(path, root)?;
     let metadata = fs::metadata(path)?;
     if let Some(what) = not_regular(&metadata.file_type()) {
@@ -134,10 +151,11 @@ pub fn read_text(path: &Path, root: &Path, limit: u64) -> Result<String, ReadErr
     if bytes.len() as u64 > limit {
         return Err(ReadError::TooLarge { limit });
     }
-    // No UTF-8 text starts with these bytes, which Windows tools write first in UTF-16.
-    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
-        return Err(ReadError::Utf16);
-    }
+    Ok(bytes)
+}
+
+/// The bytes as UTF-8 text, or where they stop being UTF-8.
+pub fn utf8(bytes: Vec<u8>) -> Result<String, ReadError> {
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         ReadError::NotUtf8 {

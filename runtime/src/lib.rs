@@ -4,6 +4,7 @@
 pub mod db;
 pub mod estate;
 pub mod files;
+pub mod inventory;
 pub mod metric;
 pub mod overlaps;
 pub mod pack_tests;

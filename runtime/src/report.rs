@@ -9,7 +9,7 @@ use serde_json::Value;
 use tally_compiler::Diagnostic;
 use tally_compiler::ir::CompiledPack;
 
-use crate::estate::{Device, Evidence};
+use crate::estate::{Device, Evidence, EvidenceField, EvidenceKind};
 use crate::pack_tests::TestResult;
 use crate::position::Position;
 use crate::recognize::DeviceRecognition;
@@ -278,6 +278,22 @@ pub fn assessments<'a>(
     }
 }
 
+/// An evidence row's name as reports show it; a WMI row, which has none, shows its class,
+/// property and value.
+fn describe_evidence(e: &Evidence) -> String {
+    if e.kind == EvidenceKind::Wmi {
+        let f = |field| e.field(field);
+        format!(
+            "{} {} = {}",
+            f(EvidenceField::Class),
+            f(EvidenceField::Property),
+            f(EvidenceField::Value)
+        )
+    } else {
+        e.name.clone()
+    }
+}
+
 /// Where each application whose declaration is layered (overridden or extended by another
 /// pack) is declared: "mypack/visio.tally, overriding arl/microsoft/visio.tally", "arl/…,
 /// extended in mypack/visio.tally".
@@ -318,7 +334,7 @@ pub fn recognition(devices: &[(&Device, &DeviceRecognition)], evidence: &[&Evide
             application.to_string(),
             text(|e| e.kind.as_str()),
             text(|e| &e.publisher),
-            text(|e| &e.name),
+            first.map(|e| describe_evidence(e)).unwrap_or_default(),
             text(|e| &e.version),
             lines.join(";"),
             note,

@@ -1,8 +1,9 @@
 //! The catalogue of bad inputs (see `docs/testing.md`). `bad-inputs/base/` is a small valid
 //! estate with its own rule pack (`base/pack/`); every other file under `bad-inputs/` is one
 //! case: `<estate file>/<case>.<ext>` replaces that estate file of a copy of the base estate,
-//! and `command/<case>.args` is one line of arguments run against the base estate. Each case
-//! runs `tally` in-process and its exit code, stdout and stderr are an insta snapshot.
+//! and `command/<case>.args` is one line of arguments run against the base estate (or, for
+//! `import`, on the inventory files of `base/inventory/`). Each case runs `tally` in-process
+//! and its exit code, stdout and stderr are an insta snapshot.
 //!
 //! Cases that cannot be a plain file are markers: `<case>.absent` deletes the estate file,
 //! `<case>.link` makes it a link to the path the marker holds (a target outside the estate
@@ -49,8 +50,12 @@ fn copy_files(from: &Path, to: &Path) {
 
 /// The arguments of `tally COMMAND ESTATE --no-std --pack pack --as-of AS_OF REST…` for the
 /// line `COMMAND REST…`; the date is left out when the line gives `--as-of` itself, and a line
-/// `COMMAND FOLDER REST…` names its own estate folder.
+/// `COMMAND FOLDER REST…` names its own estate folder. An `import` line, which reads neither
+/// estate nor rules, is run as it is (its inputs are in `inventory/`, from `base/inventory/`).
 fn command_line(line: &str, estate: &str) -> Vec<String> {
+    if line.starts_with("import ") {
+        return line.split_whitespace().map(str::to_owned).collect();
+    }
     let mut words = line.split_whitespace();
     let command = words.next().unwrap();
     let mut rest: Vec<&str> = words.collect();
@@ -169,6 +174,7 @@ fn bad_inputs() {
     }
     fs::create_dir_all(root.join("estate")).unwrap();
     copy_files(&catalogue.join("base/pack"), &root.join("pack"));
+    copy_files(&catalogue.join("base/inventory"), &root.join("inventory"));
     copy_files(&catalogue.join("base"), &root.join("estate/base"));
     std::env::set_current_dir(&root).unwrap();
 

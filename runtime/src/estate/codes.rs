@@ -20,6 +20,11 @@ pub const ESTATE_SYNTAX: Code = Code("T0206");
 pub const ESTATE_TOO_LARGE: Code = Code("T0207");
 /// An estate or rule file was refused: a link out of its folder, a special file, or too large.
 pub const INPUT_REFUSED: Code = Code("T0208");
+/// A native inventory file (`.reg`, `.wmi`, a package list, a SWID tag) is not in the form
+/// its format has.
+pub const INVENTORY_MALFORMED: Code = Code("T0209");
+/// A native inventory file is missing, or is not text in an encoding Tally reads.
+pub const INVENTORY_UNREADABLE: Code = Code("T0210");
 
 /// Every estate code with its one-line summary, in code order.
 pub const ALL: &[(Code, &str)] = &[
@@ -42,6 +47,11 @@ pub const ALL: &[(Code, &str)] = &[
     (
         INPUT_REFUSED,
         "an input file was refused: a link out of its folder, a special file, or too large",
+    ),
+    (INVENTORY_MALFORMED, "an inventory file is malformed"),
+    (
+        INVENTORY_UNREADABLE,
+        "an inventory file is missing or unreadable",
     ),
 ];
 

@@ -53,6 +53,18 @@ impl Table {
         self.header.end > self.header.start
     }
 
+    /// The expected columns the header names, in the header's order.
+    pub fn header_columns(&self) -> Vec<&'static str> {
+        let mut named: Vec<(usize, &'static str)> = self
+            .columns
+            .iter()
+            .zip(&self.present)
+            .filter_map(|(column, at)| Some(((*at)?, column.name)))
+            .collect();
+        named.sort_unstable();
+        named.into_iter().map(|(_, name)| name).collect()
+    }
+
     /// Whether the header has this column.
     pub fn has(&self, name: &str) -> bool {
         position(self.columns, name)

@@ -130,11 +130,9 @@ impl EstateFiles {
     }
 }
 
-/// Reads one file of an estate folder; when it cannot be read, an empty file to point the
-/// diagnostic at, and the reason.
 /// Reads one estate file through [`files::read_text`]: a missing or unreadable file is a
 /// T0201 diagnostic, one refused for what it is a T0208.
-fn read_file(dir: &Path, name: &str) -> Result<Arc<SourceFile>, Box<Diagnostic>> {
+pub(super) fn read_file(dir: &Path, name: &str) -> Result<Arc<SourceFile>, Box<Diagnostic>> {
     let path = dir.join(name);
     let shown = path.display().to_string();
     let error = match files::read_text(&path, dir, files::MAX_ESTATE_FILE) {
@@ -278,6 +276,11 @@ impl Ids {
 
     pub fn contains(&self, id: &str) -> bool {
         self.first.contains_key(id)
+    }
+
+    /// Every id, in sorted order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.first.keys().map(String::as_str)
     }
 }
 
@@ -432,7 +435,10 @@ const CHASSIS_NAMES: &[(&str, Chassis)] = &[
 pub(super) const OS_TYPES: &[(&str, OsType)] =
     &[("desktop", OsType::Desktop), ("server", OsType::Server)];
 
-fn read_devices(source: &Arc<SourceFile>, references: &mut References) -> Imported<Device> {
+pub(super) fn read_devices(
+    source: &Arc<SourceFile>,
+    references: &mut References,
+) -> Imported<Device> {
     let (mut check, table) = read_table(source, DEVICE_COLUMNS);
     let mut ids = Ids::default();
     let mut records = Vec::new();
@@ -566,7 +572,7 @@ fn read_users(source: &Arc<SourceFile>) -> Imported<User> {
     Imported::new(records, ids, table.complete, check)
 }
 
-const EVIDENCE_COLUMNS: &[Column] = &[
+pub(super) const EVIDENCE_COLUMNS: &[Column] = &[
     Column::required("device"),
     Column::optional("kind"),
     Column::optional("publisher"),
@@ -601,11 +607,26 @@ const EVIDENCE_NAME: What = What::required(
     "the name the evidence shows",
     "Microsoft Visio Professional 2016",
 );
+const WMI_CLASS: What = What::required("WMI class", "the WMI class", "SoftwareLicensingProduct");
+const WMI_PROPERTY: What = What::required("WMI property", "the WMI property", "Name");
 const EVIDENCE_KIND: What = What::defaulted(
     "evidence kind",
     "the kind of evidence",
     "installer",
     "installer",
+);
+const FILE_SIZE: What = What::optional("file size", "the file's size in bytes", "1048576");
+const SYSTEM_COMPONENT: What = What::defaulted(
+    "system component flag",
+    "whether the installer entry is a system component",
+    "true",
+    "false",
+);
+const ENTITLEMENT_REQUIRED: What = What::defaulted(
+    "entitlement required flag",
+    "whether the tag requires entitlement data",
+    "true",
+    "false",
 );
 const LAST_USED: What = What::optional("last-used date", "the last-used date", "2025-03-31");
 const IGNORED: What = What::defaulted(
@@ -616,6 +637,38 @@ const IGNORED: What = What::defaulted(
 );
 const EVIDENCE_KINDS: &[(&str, EvidenceKind)] = EvidenceKind::NAMES;
 
+/// The columns every kind of evidence may fill, besides the fields of its kind.
+pub(super) const COMMON_EVIDENCE_COLUMNS: [&str; 5] =
+    ["device", "kind", "last_used", "source", "ignored"];
+
+/// The fields a row of the kind must fill, with how messages name them.
+fn required_evidence_fields(kind: EvidenceKind) -> &'static [(EvidenceField, What)] {
+    match kind {
+        EvidenceKind::Wmi => &[
+            (EvidenceField::Class, WMI_CLASS),
+            (EvidenceField::Property, WMI_PROPERTY),
+        ],
+        _ => &[(EvidenceField::Name, EVIDENCE_NAME)],
+    }
+}
+
+/// The kind's columns for help texts: `` `name`, `publisher` (company), … ``, each with the
+/// name a rule gives it when that differs from the column.
+fn kind_columns(kind: EvidenceKind) -> String {
+    kind.fields()
+        .iter()
+        .map(|(rule_name, field)| {
+            let column = field.column();
+            if *rule_name == column {
+                format!("`{column}`")
+            } else {
+                format!("`{column}` ({rule_name})")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Imported<Evidence> {
     let (mut check, table) = read_table(source, EVIDENCE_COLUMNS);
     let mut records = Vec::new();
@@ -623,26 +676,36 @@ fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Impor
         let device = check
             .required(row.get("device"), row.span, &EVIDENCE_DEVICE)
             .and_then(|f| references.add(Target::Device, source, Some(f)));
-        let name = check.required(row.get("name"), row.span, &EVIDENCE_NAME);
+        // An empty kind is an installer; an unknown one is reported and its fields are not
+        // checked against a kind.
+        let kind = match row.get("kind").filter(|f| f.value().is_some()) {
+            None => Some(EvidenceKind::Installer),
+            given => check.choice(given, &EVIDENCE_KIND, EVIDENCE_KINDS),
+        };
+        let mut fields = match kind {
+            Some(kind) => evidence_fields(&mut check, row, kind),
+            None => Vec::new(),
+        };
+        let mut take = |wanted: EvidenceField| {
+            fields
+                .iter()
+                .position(|(f, _)| *f == wanted)
+                .map(|i| fields.remove(i).1)
+                .unwrap_or_default()
+        };
+        let (publisher, name, version) = (
+            take(EvidenceField::Publisher),
+            take(EvidenceField::Name),
+            take(EvidenceField::Version),
+        );
         records.push(Evidence {
             line: row.line,
             device: device.unwrap_or_default(),
-            kind: check
-                .choice(row.get("kind"), &EVIDENCE_KIND, EVIDENCE_KINDS)
-                .unwrap_or(EvidenceKind::Installer),
-            publisher: values::text(row.get("publisher")).unwrap_or_default(),
-            name: name.map(|f| f.text.clone()).unwrap_or_default(),
-            version: values::text(row.get("version")).unwrap_or_default(),
-            details: EvidenceField::COLUMNS
-                .iter()
-                .filter(|(_, f)| {
-                    !matches!(
-                        f,
-                        EvidenceField::Publisher | EvidenceField::Name | EvidenceField::Version
-                    )
-                })
-                .filter_map(|(column, f)| Some((*f, values::text(row.get(column))?)))
-                .collect(),
+            kind: kind.unwrap_or(EvidenceKind::Installer),
+            publisher,
+            name,
+            version,
+            details: fields,
             last_used: check.date(row.get("last_used"), &LAST_USED),
             source: values::text(row.get("source")),
             ignored: check.flag(row.get("ignored"), &IGNORED).unwrap_or(false),
@@ -650,6 +713,61 @@ fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Impor
     }
     // Evidence has no id of its own: nothing refers to it.
     Imported::new(records, Ids::default(), table.complete, check)
+}
+
+/// The fields of an evidence row of `kind`, sorted by field, each checked: the kind's required
+/// fields are there, a column the kind does not use is empty, a size is a whole number of bytes
+/// and a flag is a boolean. A flag that is set is stored as `true`, one that is not set is left
+/// out, so rules see `true` or nothing.
+fn evidence_fields(
+    check: &mut Checker,
+    row: &Row,
+    kind: EvidenceKind,
+) -> Vec<(EvidenceField, String)> {
+    for (field, what) in required_evidence_fields(kind) {
+        check.required(row.get(field.column()), row.span, what);
+    }
+    let mut fields = Vec::new();
+    for &(column, field) in EvidenceField::COLUMNS {
+        let Some(cell) = row.get(column).filter(|f| f.value().is_some()) else {
+            continue;
+        };
+        if !kind.fields().iter().any(|(_, f)| *f == field) {
+            check.report(
+                codes::ESTATE_VALUE,
+                Some(cell.span),
+                format!("`{}` evidence has no `{column}`", kind.as_str()),
+                format!("not a column of `{}` evidence", kind.as_str()),
+                format!(
+                    "a `{}` row fills {} (and {}); leave `{column}` empty, or correct the row's `kind`",
+                    kind.as_str(),
+                    kind_columns(kind),
+                    backticked(COMMON_EVIDENCE_COLUMNS)
+                ),
+            );
+            continue;
+        }
+        let value = match field {
+            EvidenceField::Size => check
+                .whole_up_to(Some(cell), &FILE_SIZE, 0, u64::MAX)
+                .map(|bytes| bytes.to_string()),
+            EvidenceField::SystemComponent => flag_text(check.flag(Some(cell), &SYSTEM_COMPONENT)),
+            EvidenceField::EntitlementRequired => {
+                flag_text(check.flag(Some(cell), &ENTITLEMENT_REQUIRED))
+            }
+            _ => Some(cell.text.clone()),
+        };
+        if let Some(value) = value {
+            fields.push((field, value));
+        }
+    }
+    fields.sort_by_key(|(field, _)| *field);
+    fields
+}
+
+/// A flag as evidence stores it: `true` when set, nothing otherwise.
+fn flag_text(flag: Option<bool>) -> Option<String> {
+    flag.filter(|set| *set).map(|_| "true".to_owned())
 }
 
 const PURCHASE_COLUMNS: &[Column] = &[
@@ -876,7 +994,7 @@ fn link_by_sku(
 }
 
 /// A checker for the file and its table.
-fn read_table(source: &Arc<SourceFile>, columns: &'static [Column]) -> (Checker, Table) {
+pub(super) fn read_table(source: &Arc<SourceFile>, columns: &'static [Column]) -> (Checker, Table) {
     let mut check = Checker::new(source);
     let table = csv_reader::read(&mut check, columns);
     (check, table)

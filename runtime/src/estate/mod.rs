@@ -1,5 +1,7 @@
-//! The estate: the data model and the importer for an estate folder.
+//! The estate: the data model, the importer for an estate folder, and appending imported
+//! evidence to one.
 
+mod append;
 pub mod codes;
 mod csv_reader;
 pub mod import;
@@ -9,5 +11,6 @@ pub mod model;
 mod values;
 mod yaml;
 
+pub use append::{Appended, append_evidence, evidence_csv};
 pub use import::{EstateFiles, import};
 pub use model::*;

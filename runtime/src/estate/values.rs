@@ -177,11 +177,23 @@ impl Checker {
 
     /// A whole number from `min` to 4294967295 (`u32::MAX`).
     pub fn whole(&mut self, field: Option<&Field>, what: &What, min: u32) -> Option<u32> {
+        self.whole_up_to(field, what, min.into(), u32::MAX.into())
+            .and_then(|n| u32::try_from(n).ok())
+    }
+
+    /// A whole number from `min` to `max`, written with digits only.
+    pub fn whole_up_to(
+        &mut self,
+        field: Option<&Field>,
+        what: &What,
+        min: u64,
+        max: u64,
+    ) -> Option<u64> {
         let (field, text) = present(field)?;
         let parsed = text
             .bytes()
             .all(|b| b.is_ascii_digit())
-            .then(|| text.parse::<u32>());
+            .then(|| text.parse::<u64>().ok().filter(|n| *n <= max));
         let (label, range) = if min == 0 {
             ("expected a whole number".to_owned(), String::new())
         } else {
@@ -191,19 +203,20 @@ impl Checker {
             )
         };
         let (label, help) = match parsed {
-            Some(Ok(n)) if n >= min => return Some(n),
-            Some(Err(_)) => (
-                format!("larger than {}, the largest whole number allowed", u32::MAX),
+            Some(Some(n)) if n >= min => return Some(n),
+            Some(None) => (
+                format!("larger than {max}, the largest whole number allowed"),
                 format!(
-                    "write {} as a whole number from {min} to {}, such as `{}`{}",
+                    "write {} as a whole number from {min} to {max}, such as `{}`{}",
                     what.the,
-                    u32::MAX,
                     what.example,
                     what.or_empty()
                 ),
             ),
             _ => {
-                match without_exponent(text).filter(|n| n.parse::<u32>().is_ok_and(|n| n >= min)) {
+                match without_exponent(text)
+                    .filter(|n| n.parse::<u64>().is_ok_and(|n| n >= min && n <= max))
+                {
                     Some(plain) => (
                         "a number in exponent form".to_owned(),
                         format!(

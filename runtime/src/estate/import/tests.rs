@@ -1087,3 +1087,105 @@ fn errors_in_json_and_in_values_on_their_own_line_are_located() {
     );
     assert_eq!(codes_of(&files), [(codes::ESTATE_VALUE, (31, 7))]);
 }
+
+#[test]
+fn evidence_fields_are_checked_per_kind() {
+    let evidence = "\
+device,kind,name,size,system_component,class,property,value,entitlement_required,product_code
+WS-0012,file,visio.exe,1.5,,,,,,
+WS-0012,installer,,,,,,,,
+WS-0012,wmi,,,,SoftwareLicensingProduct,,x,,
+WS-0012,package,bash,,,,,,,{90160000}
+WS-0012,swid,Visio,,,,,,perhaps,
+WS-0012,msi,Visio,,,,,,,{90160000}
+";
+    assert_eq!(
+        messages_at(&estate_with(2, evidence)),
+        [
+            at("invalid file size `1.5`", 2, 24),
+            at("missing evidence name", 3, 19),
+            at("missing WMI property", 4, 41),
+            at("`package` evidence has no `product_code`", 5, 28),
+            at("invalid entitlement required flag `perhaps`", 6, 25),
+            at("unknown evidence kind `msi`", 7, 9),
+        ]
+    );
+}
+
+#[test]
+fn evidence_fields_are_stored_normalised() -> Result<(), Vec<Diagnostic>> {
+    let evidence = "\
+device,kind,name,publisher,version,size,system_component,class,property,value,entitlement_required,product_code,parent,release_type
+WS-0012,file,visio.exe,Microsoft Corporation,16.0,0004096,,,,,,,,
+WS-0012,installer,KB123,,,,Yes,,,,,,Office,Update
+WS-0012,installer,Visio,,,,no,,,,,{90160000},,
+WS-0012,wmi,,,,,,SoftwareLicensingProduct,Name,Office 16,,,,
+WS-0012,swid,Visio,,,,,,,,1,,,
+WS-0012,swid,Project,,,,,,,,false,,,
+";
+    let estate = import(&estate_with(2, evidence), &pack())?;
+    let details: Vec<_> = estate
+        .evidence
+        .iter()
+        .map(|e| (e.kind, e.name.as_str(), e.details.clone()))
+        .collect();
+    let text = |field, value: &str| (field, value.to_owned());
+    assert_eq!(
+        details,
+        [
+            (
+                EvidenceKind::File,
+                "visio.exe",
+                vec![text(EvidenceField::Size, "4096")]
+            ),
+            (
+                EvidenceKind::Installer,
+                "KB123",
+                vec![
+                    text(EvidenceField::SystemComponent, "true"),
+                    text(EvidenceField::Parent, "Office"),
+                    text(EvidenceField::ReleaseType, "Update"),
+                ]
+            ),
+            (
+                EvidenceKind::Installer,
+                "Visio",
+                vec![text(EvidenceField::ProductCode, "{90160000}")]
+            ),
+            (
+                EvidenceKind::Wmi,
+                "",
+                vec![
+                    text(EvidenceField::Class, "SoftwareLicensingProduct"),
+                    text(EvidenceField::Property, "Name"),
+                    text(EvidenceField::Value, "Office 16"),
+                ]
+            ),
+            (
+                EvidenceKind::Swid,
+                "Visio",
+                vec![text(EvidenceField::EntitlementRequired, "true")]
+            ),
+            (EvidenceKind::Swid, "Project", vec![]),
+        ]
+    );
+    assert_eq!(
+        estate.evidence.first().map(|e| e.publisher.as_str()),
+        Some("Microsoft Corporation")
+    );
+    Ok(())
+}
+
+#[test]
+fn sizes_may_pass_four_gibibytes() -> Result<(), Vec<Diagnostic>> {
+    let evidence = "device,kind,name,size\nWS-0012,file,disk.vhdx,68719476736\n";
+    let estate = import(&estate_with(2, evidence), &pack())?;
+    assert_eq!(
+        estate
+            .evidence
+            .first()
+            .map(|e| e.field(EvidenceField::Size)),
+        Some("68719476736")
+    );
+    Ok(())
+}
