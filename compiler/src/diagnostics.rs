@@ -191,6 +191,16 @@ pub mod codes {
     pub const INVALID_TABLE: Code = Code("T0116");
     /// A metric's rhai script is missing or does not compile.
     pub const SCRIPT_ERROR: Code = Code("T0117");
+    /// An application's version cannot be ordered, so upgrade and downgrade rights skip it.
+    pub const UNORDERED_VERSION: Code = Code("T0118");
+    /// One piece of evidence matches rules of two applications.
+    pub const OVERLAPPING_RULES: Code = Code("T0119");
+    /// An `extend` or `override` has nothing to apply to, or changes what it cannot.
+    pub const INVALID_LAYERING: Code = Code("T0120");
+    /// An application's version is not one its product lists.
+    pub const UNKNOWN_VERSION: Code = Code("T0121");
+    /// A `recognize` block tests no field, or a field it cannot test.
+    pub const INVALID_RULE: Code = Code("T0122");
 
     /// Every code with its one-line summary, in code order.
     pub const ALL: &[(Code, &str)] = &[
@@ -236,6 +246,23 @@ pub mod codes {
             SCRIPT_ERROR,
             "a metric's script is missing or does not compile",
         ),
+        (
+            UNORDERED_VERSION,
+            "an application's version cannot be ordered for upgrade or downgrade rights",
+        ),
+        (
+            OVERLAPPING_RULES,
+            "one piece of evidence matches rules of two applications",
+        ),
+        (
+            INVALID_LAYERING,
+            "an `extend` or `override` has nothing to apply to or changes what it cannot",
+        ),
+        (
+            UNKNOWN_VERSION,
+            "an application's version is not one its product lists",
+        ),
+        (INVALID_RULE, "a `recognize` block tests nothing"),
     ];
 }
 

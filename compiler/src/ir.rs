@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-pub use crate::evidence::compare_versions;
+pub use crate::evidence::{EvidenceField, EvidenceKind, compare_versions, is_numeric_version};
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
@@ -14,6 +14,8 @@ pub struct CompiledPack {
     pub publishers: BTreeMap<String, Publisher>,
     pub products: BTreeMap<String, Product>,
     pub applications: BTreeMap<String, Application>,
+    /// `ignore` declarations: evidence that is noise.
+    pub ignores: BTreeMap<String, Ignore>,
     /// `rights` and `bundle` declarations, both of which say what a license covers.
     pub rights: BTreeMap<String, Rights>,
     pub metrics: BTreeMap<String, Metric>,
@@ -38,6 +40,26 @@ pub enum Classification {
     Freeware,
     Shareware,
     Internal,
+    /// Recognised, but reported apart and never licensed.
+    Ignored,
+}
+
+impl Classification {
+    /// Each classification's spelling in rules and reports.
+    pub const NAMES: &[(&str, Self)] = &[
+        ("commercial", Self::Commercial),
+        ("freeware", Self::Freeware),
+        ("shareware", Self::Shareware),
+        ("internal", Self::Internal),
+        ("ignored", Self::Ignored),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, c)| *c == self)
+            .map_or("", |(n, _)| n)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +70,8 @@ pub struct Product {
     pub classification: Classification,
     /// Editions from least to most capable.
     pub editions: Vec<String>,
+    /// Marketing versions from oldest to newest; empty when the product does not list them.
+    pub versions: Vec<String>,
 }
 
 impl Product {
@@ -57,16 +81,47 @@ impl Product {
             .iter()
             .position(|e| e.eq_ignore_ascii_case(edition))
     }
+
+    /// Orders two marketing versions of the product: by the product's `versions` when it lists
+    /// them, else component by component when both are numeric. `None` when they cannot be
+    /// ordered (a version not in the list, a name such as "Plan 2", or no version).
+    pub fn compare_versions(&self, a: Option<&str>, b: Option<&str>) -> Option<Ordering> {
+        let (a, b) = (a?, b?);
+        if a.eq_ignore_ascii_case(b) {
+            return Some(Ordering::Equal);
+        }
+        if self.versions.is_empty() {
+            return (is_numeric_version(a) && is_numeric_version(b))
+                .then(|| compare_versions(a, b));
+        }
+        let rank = |v: &str| self.versions.iter().position(|x| x.eq_ignore_ascii_case(v));
+        Some(rank(a)?.cmp(&rank(b)?))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Application {
     pub id: String,
     pub product: String,
-    /// Marketing version, ordered within the product (`2013` < `2016` < `2019`).
+    /// Marketing version, ordered within the product (see [`Product::compare_versions`]).
     pub version: Option<String>,
     pub edition: Option<String>,
-    pub installer_rules: Vec<InstallerRule>,
+    /// The applications this suite stands in for: recognised with it, they fold into it.
+    pub members: Vec<String>,
+    pub rules: Vec<EvidenceRule>,
+    /// Where the declaration in force was written, and what it overrides.
+    pub origin: Origin,
+}
+
+/// Where a declaration in force came from, for explanations.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Origin {
+    /// The file of the declaration (or of its `override`).
+    pub file: String,
+    /// The file of the declaration an `override` replaced.
+    pub overrides: Option<String>,
+    /// The files of `extend` declarations that added to it, sorted.
+    pub extended_in: Vec<String>,
 }
 
 /// A text pattern matched case-insensitively against a whole evidence field.
@@ -78,14 +133,117 @@ pub enum Pattern {
     Exact(String),
 }
 
-/// Matches one piece of installer (Add/Remove Programs) evidence.
+/// A comparison in a version range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VersionOp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl VersionOp {
+    pub const NAMES: &[(&str, Self)] = &[
+        ("<", Self::Lt),
+        ("<=", Self::Le),
+        (">", Self::Gt),
+        (">=", Self::Ge),
+    ];
+
+    /// Whether `version` compared with the bound satisfies the operator.
+    pub fn holds(self, ordering: Ordering) -> bool {
+        match self {
+            Self::Lt => ordering == Ordering::Less,
+            Self::Le => ordering != Ordering::Greater,
+            Self::Gt => ordering == Ordering::Greater,
+            Self::Ge => ordering != Ordering::Less,
+        }
+    }
+}
+
+/// What one field of an evidence row must be.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct InstallerRule {
-    /// `None`: the publisher must be the product publisher's name or one of its aliases.
-    pub publisher: Option<Pattern>,
-    pub name: Pattern,
-    /// `None`: any version.
-    pub version: Option<Pattern>,
+pub enum FieldTest {
+    Pattern(Pattern),
+    /// Every bound must hold, comparing component by component.
+    Range(Vec<(VersionOp, String)>),
+    /// The field must be `true`.
+    Set,
+}
+
+/// How a rule's match counts towards recognising its application on a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum Existence {
+    /// Any one such rule matching is enough (with every `required` rule).
+    #[default]
+    AtLeastOne,
+    /// The application is recognised only if this rule matches.
+    Required,
+    /// A match is linked to the application but does not recognise it.
+    Ignore,
+}
+
+impl Existence {
+    pub const NAMES: &[(&str, Self)] = &[
+        ("at_least_one", Self::AtLeastOne),
+        ("required", Self::Required),
+        ("ignore", Self::Ignore),
+    ];
+}
+
+/// Matches one piece of evidence of one kind.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EvidenceRule {
+    pub kind: EvidenceKind,
+    /// Each named field's test; fields not named match anything.
+    pub tests: Vec<(EvidenceField, FieldTest)>,
+    /// Installer and package rules without a `publisher` test: the row's publisher must be the
+    /// product publisher's name or an alias (after normalisation).
+    pub publisher_of_product: bool,
+    /// Rows with an empty publisher match too.
+    pub empty_publisher: bool,
+    pub existence: Existence,
+    /// The file the rule was written in.
+    pub file: String,
+}
+
+/// What kind of noise an `ignore` declaration recognises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NoiseCategory {
+    Hotfix,
+    Update,
+    ServicePack,
+    LanguagePack,
+    Driver,
+    Component,
+    Other,
+}
+
+impl NoiseCategory {
+    pub const NAMES: &[(&str, Self)] = &[
+        ("hotfix", Self::Hotfix),
+        ("update", Self::Update),
+        ("service_pack", Self::ServicePack),
+        ("language_pack", Self::LanguagePack),
+        ("driver", Self::Driver),
+        ("component", Self::Component),
+        ("other", Self::Other),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, c)| *c == self)
+            .map_or("", |(n, _)| n)
+    }
+}
+
+/// Evidence that is noise: it never becomes an application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignore {
+    pub id: String,
+    pub category: NoiseCategory,
+    pub rules: Vec<EvidenceRule>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -478,15 +636,16 @@ pub struct TestCase {
     pub location: String,
     pub givens: Vec<Given>,
     pub expects: Vec<Expect>,
+    /// Why the test is not run: it names a declaration that another pack overrides.
+    pub skipped: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Given {
-    /// A piece of installer evidence.
-    Installer {
-        publisher: String,
-        name: String,
-        version: String,
+    /// A piece of evidence: its kind and the fields it fills.
+    Evidence {
+        kind: EvidenceKind,
+        fields: Vec<(EvidenceField, String)>,
     },
     /// An application assumed to be installed.
     Application(String),
@@ -500,6 +659,8 @@ pub enum Expect {
     NoApplication(String),
     /// The evidence is recognised as nothing at all.
     Unrecognized,
+    /// The evidence is noise.
+    Ignored,
     /// The given application is covered by this rights, bundle or SKU's rights.
     CoveredBy {
         rights: String,
@@ -563,10 +724,9 @@ impl CompiledPack {
                 h.cmp(&b)
             }
         };
-        let version_cmp = match (base_version, app.version.as_deref()) {
-            (None, _) => Ordering::Equal,
-            (Some(_), None) => return None,
-            (Some(base), Some(have)) => compare_versions(have, base),
+        let version_cmp = match base_version {
+            None => Ordering::Equal,
+            Some(base) => product.compare_versions(app.version.as_deref(), Some(base))?,
         };
         match (version_cmp, edition_cmp) {
             (Ordering::Equal, Ordering::Equal) => Some(CoveredVia::Direct),

@@ -1,9 +1,10 @@
-//! Runs the `test` blocks of a compiled pack: recognition tests against the pack's own
-//! recognizer, coverage tests against its rights.
+//! Runs the `test` blocks of a compiled pack: recognition tests recognise their evidence as one
+//! device with the pack's own recognizer; coverage tests ask the pack's rights.
 
-use tally_compiler::ir::{CompiledPack, Expect, Given};
+use tally_compiler::ir::{CompiledPack, Expect, Given, TestCase};
 
-use crate::recognize::Recognizer;
+use crate::estate::{Evidence, EvidenceField};
+use crate::recognize::{Recognizer, recognize_device};
 
 /// The outcome of one `test` block.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +13,8 @@ pub struct TestResult {
     pub location: String,
     /// Empty when the test passed; otherwise one line per failed expectation.
     pub failures: Vec<String>,
+    /// Why the test was not run, when it was not.
+    pub skipped: Option<String>,
 }
 
 impl TestResult {
@@ -20,65 +23,148 @@ impl TestResult {
     }
 }
 
-/// Runs every test of the pack, in order.
+/// Runs every test of the pack, in order. A test the compiler marked as skipped (it names a
+/// declaration another pack overrides) passes with its reason and checks nothing.
 pub fn run(pack: &CompiledPack, recognizer: &Recognizer) -> Vec<TestResult> {
     pack.tests
         .iter()
         .map(|test| {
-            let mut recognized: Vec<&str> = Vec::new();
-            let mut application = None;
-            for given in &test.givens {
-                match given {
-                    Given::Installer { publisher, name, version } => {
-                        recognized.extend(recognizer.recognize(publisher, name, version));
-                    }
-                    Given::Application(app) => application = Some(app.as_str()),
-                }
-            }
-            recognized.sort_unstable();
-            recognized.dedup();
-            let found = if recognized.is_empty() {
-                "nothing".to_string()
-            } else {
-                recognized.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+            let failures = match &test.skipped {
+                Some(_) => Vec::new(),
+                None => check(pack, recognizer, test),
             };
-            let mut failures = Vec::new();
-            for expect in &test.expects {
-                match expect {
-                    Expect::Application(app) if !recognized.contains(&app.as_str()) => {
-                        failures.push(format!("expected application `{app}`, recognised {found}"));
-                    }
-                    Expect::NoApplication(app) if recognized.contains(&app.as_str()) => {
-                        failures.push(format!("expected no application `{app}`, but it was recognised"));
-                    }
-                    Expect::Unrecognized if !recognized.is_empty() => {
-                        failures.push(format!("expected the evidence to stay unrecognised, recognised {found}"));
-                    }
-                    Expect::CoveredBy { rights, via } => {
-                        let app = application.unwrap_or("");
-                        match (pack.covers(rights, app), via) {
-                            (None, _) => failures.push(format!("expected `{app}` to be covered by `{rights}`, but it is not")),
-                            (Some(c), Some(via)) if c.via != *via => failures.push(format!(
-                                "expected `{app}` to be covered by `{rights}` via {}, but it is covered via {}",
-                                via.as_str(),
-                                c.via.as_str()
-                            )),
-                            _ => {}
-                        }
-                    }
-                    Expect::NotCoveredBy(rights) => {
-                        let app = application.unwrap_or("");
-                        if let Some(c) = pack.covers(rights, app) {
-                            failures.push(format!(
-                                "expected `{app}` not to be covered by `{rights}`, but it is ({})",
-                                c.via.as_str()
-                            ));
-                        }
-                    }
+            TestResult {
+                name: test.name.clone(),
+                location: test.location.clone(),
+                failures,
+                skipped: test.skipped.clone(),
+            }
+        })
+        .collect()
+}
+
+/// The givens of a test as evidence rows of one device, numbered from 1.
+fn evidence(test: &TestCase) -> Vec<Evidence> {
+    test.givens
+        .iter()
+        .filter_map(|g| match g {
+            Given::Evidence { kind, fields } => Some((kind, fields)),
+            Given::Application(_) => None,
+        })
+        .enumerate()
+        .map(|(i, (kind, fields))| {
+            let get = |f: EvidenceField| {
+                fields
+                    .iter()
+                    .find(|(k, _)| *k == f)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            };
+            Evidence {
+                line: i + 1,
+                device: "test".to_string(),
+                kind: *kind,
+                publisher: get(EvidenceField::Publisher),
+                name: get(EvidenceField::Name),
+                version: get(EvidenceField::Version),
+                details: fields
+                    .iter()
+                    .filter(|(f, _)| {
+                        !matches!(
+                            f,
+                            EvidenceField::Publisher | EvidenceField::Name | EvidenceField::Version
+                        )
+                    })
+                    .cloned()
+                    .collect(),
+                last_used: None,
+                source: None,
+                ignored: false,
+            }
+        })
+        .collect()
+}
+
+fn check(pack: &CompiledPack, recognizer: &Recognizer, test: &TestCase) -> Vec<String> {
+    let rows = evidence(test);
+    let found = recognize_device(recognizer, "test", &rows);
+    let recognized: Vec<&str> = found
+        .installations
+        .iter()
+        .chain(&found.ignored_applications)
+        .map(|i| i.application.as_str())
+        .collect();
+    let application = test.givens.iter().find_map(|g| match g {
+        Given::Application(app) => Some(app.as_str()),
+        Given::Evidence { .. } => None,
+    });
+    let described = if recognized.is_empty() {
+        "nothing".to_string()
+    } else {
+        recognized
+            .iter()
+            .map(|a| format!("`{a}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut failures = Vec::new();
+    for expect in &test.expects {
+        match expect {
+            Expect::Application(app) if !recognized.contains(&app.as_str()) => {
+                failures.push(format!(
+                    "expected application `{app}`, recognised {described}"
+                ));
+            }
+            Expect::NoApplication(app) if recognized.contains(&app.as_str()) => {
+                failures.push(format!(
+                    "expected no application `{app}`, but it was recognised"
+                ));
+            }
+            Expect::Unrecognized if found.unrecognized.len() != rows.len() => {
+                failures.push(format!(
+                    "expected the evidence to stay unrecognised, recognised {described}{}",
+                    noise_note(found.noise.len())
+                ));
+            }
+            Expect::Ignored if found.noise.len() != rows.len() => {
+                failures.push(format!(
+                    "expected the evidence to be ignored as noise, but {} of {} rows are not (recognised {described})",
+                    rows.len() - found.noise.len(),
+                    rows.len()
+                ));
+            }
+            Expect::CoveredBy { rights, via } => {
+                let app = application.unwrap_or("");
+                match (pack.covers(rights, app), via) {
+                    (None, _) => failures.push(format!(
+                        "expected `{app}` to be covered by `{rights}`, but it is not"
+                    )),
+                    (Some(c), Some(via)) if c.via != *via => failures.push(format!(
+                        "expected `{app}` to be covered by `{rights}` via {}, but it is covered via {}",
+                        via.as_str(),
+                        c.via.as_str()
+                    )),
                     _ => {}
                 }
             }
-            TestResult { name: test.name.clone(), location: test.location.clone(), failures }
-        })
-        .collect()
+            Expect::NotCoveredBy(rights) => {
+                let app = application.unwrap_or("");
+                if let Some(c) = pack.covers(rights, app) {
+                    failures.push(format!(
+                        "expected `{app}` not to be covered by `{rights}`, but it is ({})",
+                        c.via.as_str()
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    failures
+}
+
+fn noise_note(noise: usize) -> String {
+    match noise {
+        0 => String::new(),
+        n => format!(", and {n} rows are noise"),
+    }
 }

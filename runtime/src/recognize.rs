@@ -1,68 +1,93 @@
 //! Recognition: turns raw evidence into installations with the compiled pack's rules.
 //!
 //! Patterns match a whole field, ignoring case and surrounding spaces: `%` is any run of
-//! characters, `_` exactly one. A device has one installation per application however many
-//! pieces of evidence match; the evidence rows behind it are kept as links.
+//! characters, `_` exactly one. Version ranges compare component by component. Publishers are
+//! compared after [`normalize_publisher`], so legal forms and punctuation do not matter.
+//!
+//! Per device:
+//! 1. a row that an `ignore` declaration matches is noise and nothing else;
+//! 2. an application is recognised when every `required` rule of it matched a row and at least
+//!    one `at_least_one` rule did (or it has only `required` rules); `ignore` rules link rows
+//!    without recognising;
+//! 3. a recognised suite absorbs its recognised members, and a suite without rules of its own is
+//!    recognised when all its members are;
+//! 4. of two editions of one product and version, the higher-ranked absorbs the lesser;
+//! 5. a row still linked to two installations is an overlap, reported with both rules.
+//!
+//! The matcher is compiled: rules are indexed by the field their kind keys on (the name, or the
+//! class of WMI evidence) — an exact-name hash, a literal-prefix hash, and an Aho-Corasick
+//! automaton over the literal inside `%…%` patterns — so a row is tested in full only against
+//! the few rules that can match it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use tally_compiler::ir::{CompiledPack, Pattern};
+use aho_corasick::AhoCorasick;
+use tally_compiler::evidence::normalize_publisher;
+use tally_compiler::ir::{
+    Classification, CompiledPack, EvidenceRule, Existence, FieldTest, NoiseCategory, Pattern,
+    VersionOp, compare_versions,
+};
 
-use crate::estate::{Evidence, EvidenceKind};
+use crate::estate::{Evidence, EvidenceField, EvidenceKind};
 
-/// A compiled text matcher for one pattern.
+/// A compiled test of one field.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Matcher {
+enum Test {
+    /// Equal after trimming and lowercasing.
     Exact(String),
     /// Lowercased pattern characters; `%` and `_` are wildcards.
     Like(Vec<char>),
+    /// A publisher equal after normalisation.
+    Publisher(String),
+    Range(Vec<(VersionOp, String)>),
+    /// The field is `true`.
+    Set,
 }
 
-impl Matcher {
-    fn new(pattern: &Pattern) -> Self {
-        match pattern {
-            Pattern::Exact(s) => Self::Exact(s.trim().to_lowercase()),
-            Pattern::Like(s) => Self::Like(s.trim().to_lowercase().chars().collect()),
+impl Test {
+    fn new(field: EvidenceField, test: &FieldTest) -> Self {
+        match test {
+            FieldTest::Pattern(Pattern::Exact(s)) if field == EvidenceField::Publisher => {
+                Self::Publisher(normalize_publisher(s))
+            }
+            FieldTest::Pattern(Pattern::Exact(s)) => Self::Exact(s.trim().to_lowercase()),
+            FieldTest::Pattern(Pattern::Like(s)) => {
+                Self::Like(s.trim().to_lowercase().chars().collect())
+            }
+            FieldTest::Range(bounds) => Self::Range(bounds.clone()),
+            FieldTest::Set => Self::Set,
         }
     }
 
-    fn matches(&self, text: &Field) -> bool {
+    fn matches(&self, value: &Value) -> bool {
         match self {
-            Self::Exact(s) => *s == text.text,
-            Self::Like(p) => like(p, &text.chars),
-        }
-    }
-
-    /// The literal text every match must start with (lowercased).
-    fn literal_prefix(&self) -> String {
-        match self {
-            Self::Exact(s) => s.clone(),
-            Self::Like(p) => p.iter().take_while(|c| **c != '%' && **c != '_').collect(),
+            Self::Exact(s) => *s == value.lower,
+            Self::Like(p) => like(p, &value.chars),
+            Self::Publisher(p) => *p == normalize_publisher(&value.lower),
+            Self::Range(bounds) => {
+                !value.lower.is_empty()
+                    && bounds
+                        .iter()
+                        .all(|(op, bound)| op.holds(compare_versions(&value.lower, bound)))
+            }
+            Self::Set => matches!(value.lower.as_str(), "true" | "1" | "yes"),
         }
     }
 }
 
-/// An evidence field, trimmed and lowercased, with its characters for wildcard matching.
-struct Field {
-    text: String,
+/// One field of a row, trimmed and lowercased, with its characters for wildcard matching.
+struct Value {
+    lower: String,
     chars: Vec<char>,
 }
 
-impl Field {
+impl Value {
     fn new(raw: &str) -> Self {
-        let text = raw.trim().to_lowercase();
-        let chars = text.chars().collect();
-        Self { text, chars }
-    }
-
-    /// The first [`HEAD`] characters, the key of the rule index.
-    fn head(&self) -> Option<String> {
-        (self.chars.len() >= HEAD).then(|| self.chars.iter().take(HEAD).collect())
+        let lower = raw.trim().to_lowercase();
+        let chars = lower.chars().collect();
+        Self { lower, chars }
     }
 }
-
-/// How many leading characters of the name index the rules.
-const HEAD: usize = 4;
 
 /// Wildcard match with `%` (any run) and `_` (one character), anchored at both ends.
 /// Iterative with single-star backtracking: linear in practice, never exponential.
@@ -94,127 +119,514 @@ pub(crate) fn like(pattern: &[char], text: &[char]) -> bool {
         .is_some_and(|rest| rest.iter().all(|c| *c == '%'))
 }
 
-/// How a rule checks the publisher.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum PublisherCheck {
-    /// The product publisher's name or one of its aliases.
-    Names(Vec<String>),
-    Pattern(Matcher),
+/// Who a rule belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Owner {
+    Application(usize),
+    Ignore(usize),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Rule {
-    application: String,
-    publisher: PublisherCheck,
-    name: Matcher,
-    version: Option<Matcher>,
+    owner: Owner,
+    /// The rule's position among its owner's rules.
+    index: usize,
+    kind: EvidenceKind,
+    tests: Vec<(EvidenceField, Test)>,
+    /// The product publisher's normalised names, when the rule names no publisher.
+    publishers: Option<Vec<String>>,
+    empty_publisher: bool,
+    existence: Existence,
 }
 
-/// Every installer rule of a pack, compiled for matching, and indexed by the first characters
-/// of the name's literal prefix so that a piece of evidence is tried only against rules that
-/// can match it.
+impl Rule {
+    fn matches(&self, row: &Row) -> bool {
+        if self.kind != row.kind {
+            return false;
+        }
+        let publisher_empty = row.get(EvidenceField::Publisher).lower.is_empty();
+        if let Some(names) = &self.publishers
+            && !(names.contains(&row.publisher) || self.empty_publisher && publisher_empty)
+        {
+            return false;
+        }
+        self.tests.iter().all(|(field, test)| {
+            (*field == EvidenceField::Publisher && self.empty_publisher && publisher_empty)
+                || test.matches(row.get(*field))
+        })
+    }
+}
+
+/// A row prepared for matching: each field lowercased once.
+struct Row {
+    kind: EvidenceKind,
+    fields: Vec<(EvidenceField, Value)>,
+    publisher: String,
+    empty: Value,
+}
+
+impl Row {
+    fn new(e: &Evidence) -> Self {
+        let mut fields: Vec<(EvidenceField, Value)> = [
+            (EvidenceField::Publisher, e.publisher.as_str()),
+            (EvidenceField::Name, e.name.as_str()),
+            (EvidenceField::Version, e.version.as_str()),
+        ]
+        .into_iter()
+        .chain(e.details.iter().map(|(f, v)| (*f, v.as_str())))
+        .map(|(f, v)| (f, Value::new(v)))
+        .collect();
+        fields.sort_by_key(|(f, _)| *f);
+        Self {
+            kind: e.kind,
+            publisher: normalize_publisher(&e.publisher),
+            fields,
+            empty: Value::new(""),
+        }
+    }
+
+    fn get(&self, field: EvidenceField) -> &Value {
+        self.fields
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or(&self.empty, |(_, v)| v)
+    }
+}
+
+/// The rules of one evidence kind, indexed by the kind's key field.
+#[derive(Debug, Clone, Default)]
+struct KindIndex {
+    /// Rules whose key field is an exact string, by that string (lowercased).
+    exact: HashMap<String, Vec<usize>>,
+    /// Rules whose key pattern starts with a literal, by that literal.
+    prefixes: HashMap<String, Vec<usize>>,
+    /// The distinct lengths (bytes) of those literals, ascending.
+    prefix_lengths: Vec<usize>,
+    /// The literal inside patterns that start with a wildcard, and their rules.
+    inner: Vec<(String, Vec<usize>)>,
+    automaton: Option<AhoCorasick>,
+    /// Rules tried for every row: no key test, or a key pattern without a usable literal.
+    always: Vec<usize>,
+}
+
+impl PartialEq for KindIndex {
+    /// The automaton is built from `inner`, so it need not be compared.
+    fn eq(&self, other: &Self) -> bool {
+        self.exact == other.exact
+            && self.prefixes == other.prefixes
+            && self.inner == other.inner
+            && self.always == other.always
+    }
+}
+
+impl Eq for KindIndex {}
+
+/// The shortest literal worth indexing inside a pattern that starts with `%`.
+const MIN_INNER_LITERAL: usize = 3;
+
+impl KindIndex {
+    fn add(&mut self, id: usize, key: Option<&Test>) {
+        match key {
+            Some(Test::Exact(s)) => self.exact.entry(s.clone()).or_default().push(id),
+            Some(Test::Like(p)) => {
+                let prefix: String = p.iter().take_while(|c| !matches!(c, '%' | '_')).collect();
+                if !prefix.is_empty() {
+                    self.prefixes.entry(prefix).or_default().push(id);
+                    return;
+                }
+                let longest = p
+                    .split(|c| matches!(c, '%' | '_'))
+                    .max_by_key(|run| run.len())
+                    .map(|run| run.iter().collect::<String>())
+                    .unwrap_or_default();
+                if longest.chars().count() >= MIN_INNER_LITERAL {
+                    match self.inner.iter_mut().find(|(lit, _)| *lit == longest) {
+                        Some((_, ids)) => ids.push(id),
+                        None => self.inner.push((longest, vec![id])),
+                    }
+                } else {
+                    self.always.push(id);
+                }
+            }
+            _ => self.always.push(id),
+        }
+    }
+
+    fn finish(&mut self) {
+        let lengths: BTreeSet<usize> = self.prefixes.keys().map(String::len).collect();
+        self.prefix_lengths = lengths.into_iter().collect();
+        self.automaton = if self.inner.is_empty() {
+            None
+        } else {
+            AhoCorasick::new(self.inner.iter().map(|(lit, _)| lit.as_str())).ok()
+        };
+        if self.automaton.is_none() {
+            // Without an automaton every such rule is tried for every row.
+            let ids: Vec<usize> = self.inner.drain(..).flat_map(|(_, ids)| ids).collect();
+            self.always.extend(ids);
+        }
+    }
+
+    /// The rules that can match a row whose key field is `key` (lowercased), sorted.
+    fn candidates(&self, key: &str) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        if let Some(ids) = self.exact.get(key) {
+            out.extend(ids);
+        }
+        for len in &self.prefix_lengths {
+            if *len > key.len() {
+                break;
+            }
+            if let Some(ids) = key.get(..*len).and_then(|p| self.prefixes.get(p)) {
+                out.extend(ids);
+            }
+        }
+        if let Some(automaton) = &self.automaton {
+            for found in automaton.find_overlapping_iter(key) {
+                if let Some((_, ids)) = self.inner.get(found.pattern().as_usize()) {
+                    out.extend(ids);
+                }
+            }
+        }
+        out.extend(&self.always);
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// What recognition needs to know about an application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct App {
+    id: String,
+    product: String,
+    version: Option<String>,
+    edition_rank: Option<usize>,
+    classification: Classification,
+    members: Vec<usize>,
+    /// Its `required` rules.
+    required: Vec<usize>,
+    /// Whether it has an `at_least_one` rule.
+    any_at_least_one: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct IgnoreEntry {
+    id: String,
+    category: NoiseCategory,
+}
+
+/// Every recognition rule of a pack, compiled for matching.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Recognizer {
     rules: Vec<Rule>,
-    /// Rules whose name starts with at least [`HEAD`] literal characters, by those characters.
-    by_head: HashMap<String, Vec<usize>>,
-    /// Rules whose name starts with a wildcard or a shorter literal: always tried.
-    unindexed: Vec<usize>,
+    /// By evidence kind.
+    index: BTreeMap<EvidenceKind, KindIndex>,
+    apps: Vec<App>,
+    ignores: Vec<IgnoreEntry>,
+}
+
+/// A rule by its owner (application or `ignore` declaration) and its position among the owner's
+/// rules (0-based), which the compiler maps back to where it was written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleRef {
+    pub owner: String,
+    pub index: usize,
 }
 
 impl Recognizer {
     pub fn new(pack: &CompiledPack) -> Self {
-        let mut rules = Vec::new();
-        for app in pack.applications.values() {
-            let names: Vec<String> = pack
-                .products
-                .get(&app.product)
+        let mut r = Self::default();
+        let app_index: HashMap<&str, usize> = pack
+            .applications
+            .keys()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), i))
+            .collect();
+        for (i, app) in pack.applications.values().enumerate() {
+            let product = pack.products.get(&app.product);
+            let publishers: Vec<String> = product
                 .and_then(|p| pack.publishers.get(&p.publisher))
                 .map(|p| {
                     std::iter::once(&p.name)
                         .chain(&p.aliases)
-                        .map(|n| n.trim().to_lowercase())
+                        .map(|n| normalize_publisher(n))
                         .collect()
                 })
                 .unwrap_or_default();
-            for rule in &app.installer_rules {
-                rules.push(Rule {
-                    application: app.id.clone(),
-                    publisher: match &rule.publisher {
-                        Some(p) => PublisherCheck::Pattern(Matcher::new(p)),
-                        None => PublisherCheck::Names(names.clone()),
-                    },
-                    name: Matcher::new(&rule.name),
-                    version: rule.version.as_ref().map(Matcher::new),
-                });
+            let mut entry = App {
+                id: app.id.clone(),
+                product: app.product.clone(),
+                version: app.version.clone(),
+                edition_rank: product
+                    .and_then(|p| app.edition.as_deref().and_then(|e| p.edition_rank(e))),
+                classification: product.map_or(Classification::Commercial, |p| p.classification),
+                members: app
+                    .members
+                    .iter()
+                    .filter_map(|m| app_index.get(m.as_str()).copied())
+                    .collect(),
+                required: Vec::new(),
+                any_at_least_one: false,
+            };
+            for (index, rule) in app.rules.iter().enumerate() {
+                let id = r.add_rule(Owner::Application(i), index, rule, &publishers);
+                match rule.existence {
+                    Existence::Required => entry.required.push(id),
+                    Existence::AtLeastOne => entry.any_at_least_one = true,
+                    Existence::Ignore => {}
+                }
             }
+            r.apps.push(entry);
         }
-        let mut by_head: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut unindexed = Vec::new();
-        for (i, rule) in rules.iter().enumerate() {
-            let prefix: Vec<char> = rule.name.literal_prefix().chars().collect();
-            if prefix.len() >= HEAD {
-                by_head
-                    .entry(prefix.iter().take(HEAD).collect())
-                    .or_default()
-                    .push(i);
-            } else {
-                unindexed.push(i);
+        for (i, ignore) in pack.ignores.values().enumerate() {
+            for (index, rule) in ignore.rules.iter().enumerate() {
+                r.add_rule(Owner::Ignore(i), index, rule, &[]);
             }
+            r.ignores.push(IgnoreEntry {
+                id: ignore.id.clone(),
+                category: ignore.category,
+            });
         }
-        Self {
-            rules,
-            by_head,
-            unindexed,
+        for index in r.index.values_mut() {
+            index.finish();
         }
+        r
     }
 
-    /// The applications a piece of installer evidence is, sorted and without repeats.
-    pub fn recognize(&self, publisher: &str, name: &str, version: &str) -> Vec<&str> {
-        let (publisher, name, version) =
-            (Field::new(publisher), Field::new(name), Field::new(version));
-        let indexed = name
-            .head()
-            .and_then(|h| self.by_head.get(&h))
-            .map_or(&[][..], Vec::as_slice);
-        let mut found: Vec<&str> = indexed
+    fn add_rule(
+        &mut self,
+        owner: Owner,
+        index: usize,
+        rule: &EvidenceRule,
+        publishers: &[String],
+    ) -> usize {
+        let id = self.rules.len();
+        let tests: Vec<(EvidenceField, Test)> = rule
+            .tests
             .iter()
-            .chain(&self.unindexed)
-            .filter_map(|i| self.rules.get(*i))
-            .filter(|r| {
-                r.name.matches(&name)
-                    && r.version.as_ref().is_none_or(|v| v.matches(&version))
-                    && match &r.publisher {
-                        PublisherCheck::Names(names) => names.contains(&publisher.text),
-                        PublisherCheck::Pattern(m) => m.matches(&publisher),
-                    }
-            })
-            .map(|r| r.application.as_str())
+            .map(|(f, t)| (*f, Test::new(*f, t)))
             .collect();
-        found.sort_unstable();
-        found.dedup();
-        found
+        let key = rule.kind.key_field();
+        self.index
+            .entry(rule.kind)
+            .or_default()
+            .add(id, tests.iter().find(|(f, _)| *f == key).map(|(_, t)| t));
+        self.rules.push(Rule {
+            owner,
+            index,
+            kind: rule.kind,
+            tests,
+            publishers: rule.publisher_of_product.then(|| publishers.to_vec()),
+            empty_publisher: rule.empty_publisher,
+            existence: rule.existence,
+        });
+        id
+    }
+
+    /// The ids of the rules one row matches, ascending.
+    fn matching_rules(&self, row: &Row) -> Vec<usize> {
+        let Some(index) = self.index.get(&row.kind) else {
+            return Vec::new();
+        };
+        index
+            .candidates(&row.get(row.kind.key_field()).lower)
+            .into_iter()
+            .filter(|id| self.rules.get(*id).is_some_and(|rule| rule.matches(row)))
+            .collect()
+    }
+
+    fn rule_ref(&self, id: usize) -> Option<RuleRef> {
+        let rule = self.rules.get(id)?;
+        let owner = match rule.owner {
+            Owner::Application(a) => &self.apps.get(a)?.id,
+            Owner::Ignore(i) => &self.ignores.get(i)?.id,
+        };
+        Some(RuleRef {
+            owner: owner.clone(),
+            index: rule.index,
+        })
+    }
+
+    /// What one piece of evidence is, taken on its own: noise, or the applications whose rules
+    /// match it (sorted, without repeats). Existence rules, suites and editions need the whole
+    /// device: see [`recognize_device`].
+    pub fn classify(&self, evidence: &Evidence) -> RowOutcome {
+        let matched = self.matching_rules(&Row::new(evidence));
+        if let Some(ignore) = matched
+            .iter()
+            .find_map(|id| match self.rules.get(*id)?.owner {
+                Owner::Ignore(i) => self.ignores.get(i),
+                Owner::Application(_) => None,
+            })
+        {
+            return RowOutcome::Noise {
+                ignore: ignore.id.clone(),
+                category: ignore.category,
+            };
+        }
+        let mut apps: Vec<String> = matched
+            .iter()
+            .filter_map(|id| match self.rules.get(*id)?.owner {
+                Owner::Application(a) => self.apps.get(a).map(|a| a.id.clone()),
+                Owner::Ignore(_) => None,
+            })
+            .collect();
+        apps.sort();
+        apps.dedup();
+        RowOutcome::Applications(apps)
+    }
+
+    /// Pairs of rules of different applications that one row can match, shown by a witness: a
+    /// row built from each rule's own tests (its exact name, its pattern with the wildcards
+    /// dropped, the lower bound of its version range). Pairs that suites or edition precedence
+    /// resolve are left out. Finds overlaps where they can be shown, not every one.
+    pub fn static_overlaps(&self) -> Vec<(RuleRef, RuleRef)> {
+        let mut found = BTreeSet::new();
+        for (id, rule) in self.rules.iter().enumerate() {
+            let Owner::Application(app) = rule.owner else {
+                continue;
+            };
+            let witness = self.witness(rule);
+            for other in self.matching_rules(&Row::new(&witness)) {
+                let Some(Owner::Application(other_app)) = self.rules.get(other).map(|r| r.owner)
+                else {
+                    continue;
+                };
+                if other_app == app || self.resolved_together(app, other_app) {
+                    continue;
+                }
+                let (a, b) = if id < other { (id, other) } else { (other, id) };
+                if let (Some(a), Some(b)) = (self.rule_ref(a), self.rule_ref(b)) {
+                    found.insert((a, b));
+                }
+            }
+        }
+        found.into_iter().collect()
+    }
+
+    fn witness(&self, rule: &Rule) -> Evidence {
+        let mut e = Evidence {
+            line: 0,
+            device: String::new(),
+            kind: rule.kind,
+            publisher: rule
+                .publishers
+                .as_ref()
+                .and_then(|p| p.first().cloned())
+                .unwrap_or_default(),
+            name: String::new(),
+            version: String::new(),
+            details: Vec::new(),
+            last_used: None,
+            source: None,
+            ignored: false,
+        };
+        for (field, test) in &rule.tests {
+            let text = match test {
+                Test::Exact(s) | Test::Publisher(s) => s.clone(),
+                Test::Like(p) => p
+                    .iter()
+                    .filter(|c| **c != '%')
+                    .map(|c| if *c == '_' { 'x' } else { *c })
+                    .collect(),
+                Test::Range(bounds) => bounds
+                    .iter()
+                    .find_map(|(op, v)| match op {
+                        VersionOp::Ge | VersionOp::Le => Some(v.clone()),
+                        VersionOp::Gt => Some(format!("{v}.1")),
+                        VersionOp::Lt => None,
+                    })
+                    .unwrap_or_else(|| "0".to_string()),
+                Test::Set => "true".to_string(),
+            };
+            match field {
+                EvidenceField::Publisher => e.publisher = text,
+                EvidenceField::Name => e.name = text,
+                EvidenceField::Version => e.version = text,
+                other => e.details.push((*other, text)),
+            }
+        }
+        e
+    }
+
+    /// Whether recognising both applications on one device leaves one installation: one is a
+    /// suite member of the other, or they are two editions of one product and version.
+    fn resolved_together(&self, a: usize, b: usize) -> bool {
+        let (Some(x), Some(y)) = (self.apps.get(a), self.apps.get(b)) else {
+            return false;
+        };
+        x.members.contains(&b)
+            || y.members.contains(&a)
+            || (x.product == y.product
+                && x.version == y.version
+                && x.edition_rank.is_some()
+                && y.edition_rank.is_some()
+                && x.edition_rank != y.edition_rank)
     }
 }
 
+/// What one piece of evidence is on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowOutcome {
+    /// An `ignore` declaration matches it.
+    Noise {
+        ignore: String,
+        category: NoiseCategory,
+    },
+    /// The applications whose rules match it; empty when none does.
+    Applications(Vec<String>),
+}
+
 /// One application installed on one device.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Installation {
     pub device: String,
     pub application: String,
     /// The `evidence.csv` lines that recognised it, in order.
     pub evidence: Vec<usize>,
+    /// Applications it absorbed: suite members and lesser editions, sorted.
+    pub absorbed: Vec<String>,
+}
+
+/// A noise row: evidence an `ignore` declaration matches.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Noise {
+    pub line: usize,
+    pub ignore: String,
+    pub category: NoiseCategory,
+}
+
+/// One row that rules of two installed applications match.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Overlap {
+    pub line: usize,
+    pub first: RuleRef,
+    pub second: RuleRef,
 }
 
 /// What recognition found on one device.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DeviceRecognition {
-    /// Sorted by application.
+    /// Sorted by application; applications classified `ignored` are not here.
     pub installations: Vec<Installation>,
+    /// Installations of applications classified `ignored`, sorted by application.
+    pub ignored_applications: Vec<Installation>,
     /// Evidence lines no rule recognised.
     pub unrecognized: Vec<usize>,
-    /// Evidence lines marked as ignored.
+    /// Evidence lines that are noise.
+    pub noise: Vec<Noise>,
+    /// Evidence lines marked as ignored in the estate.
     pub ignored: Vec<usize>,
+    /// Rows linked to two installations.
+    pub overlaps: Vec<Overlap>,
+}
+
+/// What one application's rules matched on a device.
+#[derive(Default)]
+struct Matched {
+    rules: BTreeSet<usize>,
+    lines: BTreeSet<usize>,
 }
 
 /// Recognises one device's evidence.
@@ -224,103 +636,193 @@ pub fn recognize_device(
     evidence: &[Evidence],
 ) -> DeviceRecognition {
     let mut result = DeviceRecognition::default();
-    let mut by_app: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut matched: BTreeMap<usize, Matched> = BTreeMap::new();
+    let mut rows: Vec<(usize, Vec<usize>)> = Vec::new();
     for e in evidence {
         if e.ignored {
             result.ignored.push(e.line);
             continue;
         }
-        let apps = match e.kind {
-            EvidenceKind::Installer => recognizer.recognize(&e.publisher, &e.name, &e.version),
-            _ => Vec::new(),
-        };
-        if apps.is_empty() {
-            result.unrecognized.push(e.line);
+        let rules = recognizer.matching_rules(&Row::new(e));
+        if let Some(ignore) = rules
+            .iter()
+            .find_map(|id| match recognizer.rules.get(*id)?.owner {
+                Owner::Ignore(i) => recognizer.ignores.get(i),
+                Owner::Application(_) => None,
+            })
+        {
+            result.noise.push(Noise {
+                line: e.line,
+                ignore: ignore.id.clone(),
+                category: ignore.category,
+            });
+            continue;
         }
-        for app in apps {
-            by_app.entry(app).or_default().push(e.line);
+        for id in &rules {
+            if let Some(Owner::Application(app)) = recognizer.rules.get(*id).map(|r| r.owner) {
+                let entry = matched.entry(app).or_default();
+                entry.rules.insert(*id);
+                entry.lines.insert(e.line);
+            }
+        }
+        rows.push((e.line, rules));
+    }
+    let recognized: BTreeSet<usize> = matched
+        .iter()
+        .filter(|(app, Matched { rules, .. })| {
+            recognizer.apps.get(**app).is_some_and(|a| {
+                let required = a.required.iter().all(|r| rules.contains(r));
+                let any = rules.iter().any(|r| {
+                    recognizer
+                        .rules
+                        .get(*r)
+                        .is_some_and(|r| r.existence == Existence::AtLeastOne)
+                });
+                required && (any || (!a.any_at_least_one && !a.required.is_empty()))
+            })
+        })
+        .map(|(app, _)| *app)
+        .collect();
+    let home = fold(recognizer, recognized);
+    // Each recognised application's installation, keyed by the application it folded into.
+    let mut installs: BTreeMap<usize, (BTreeSet<usize>, BTreeSet<usize>)> = BTreeMap::new();
+    for (app, into) in &home {
+        let entry = installs.entry(*into).or_default();
+        if app != into {
+            entry.1.insert(*app);
+        }
+        if let Some(m) = matched.get(app) {
+            entry.0.extend(&m.lines);
         }
     }
-    result.installations = by_app
-        .into_iter()
-        .map(|(app, lines)| Installation {
+    for (line, rules) in &rows {
+        let mut homes: BTreeMap<usize, usize> = BTreeMap::new();
+        for id in rules {
+            if let Some(Owner::Application(app)) = recognizer.rules.get(*id).map(|r| r.owner)
+                && let Some(into) = home.get(&app)
+            {
+                homes.entry(*into).or_insert(*id);
+            }
+        }
+        let firsts: Vec<usize> = homes.values().copied().collect();
+        match firsts.as_slice() {
+            [] => result.unrecognized.push(*line),
+            [_] => {}
+            [first, rest @ ..] => {
+                for second in rest {
+                    if let (Some(a), Some(b)) =
+                        (recognizer.rule_ref(*first), recognizer.rule_ref(*second))
+                    {
+                        result.overlaps.push(Overlap {
+                            line: *line,
+                            first: a,
+                            second: b,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    for (app, (lines, absorbed)) in installs {
+        let Some(entry) = recognizer.apps.get(app) else {
+            continue;
+        };
+        let installation = Installation {
             device: device.to_string(),
-            application: app.to_string(),
-            evidence: lines,
-        })
-        .collect();
+            application: entry.id.clone(),
+            evidence: lines.into_iter().collect(),
+            absorbed: absorbed
+                .iter()
+                .filter_map(|a| recognizer.apps.get(*a).map(|a| a.id.clone()))
+                .collect(),
+        };
+        if entry.classification == Classification::Ignored {
+            result.ignored_applications.push(installation);
+        } else {
+            result.installations.push(installation);
+        }
+    }
+    result.installations.sort();
+    result.ignored_applications.sort();
+    result.unrecognized.sort_unstable();
     result
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn m(p: &str, t: &str) -> bool {
-        Matcher::new(&Pattern::Like(p.to_string())).matches(&Field::new(t))
+/// Folds recognised applications into the installation that stands for them: suites absorb
+/// their members (a suite without rules is recognised when all its members are), and the
+/// highest-ranked edition of a product and version absorbs the lesser ones. Maps every
+/// recognised application to the one it ends in.
+fn fold(recognizer: &Recognizer, mut recognized: BTreeSet<usize>) -> BTreeMap<usize, usize> {
+    let apps = &recognizer.apps;
+    for (i, app) in apps.iter().enumerate() {
+        let own_rules = recognizer
+            .rules
+            .iter()
+            .any(|r| r.owner == Owner::Application(i));
+        if !own_rules
+            && !app.members.is_empty()
+            && app.members.iter().all(|m| recognized.contains(m))
+        {
+            recognized.insert(i);
+        }
     }
-
-    #[test]
-    fn percent_and_underscore_are_wildcards_anchored_at_both_ends() {
-        assert!(m(
-            "Microsoft Visio Professional 2016%",
-            "Microsoft Visio Professional 2016 - en-us"
-        ));
-        assert!(m("%Visio%2016%", "microsoft visio professional 2016"));
-        assert!(!m("Visio%", "Microsoft Visio"));
-        assert!(m("16._", "16.0"));
-        assert!(!m("16._", "16.01"));
-        assert!(m("%", ""));
-        assert!(m("a%b%c", "aXXbYYbc"));
-        assert!(!m("a%b%c", "aXXbYYb"));
-        assert!(m(
-            "Adobe Acrobat DC (64-bit)",
-            "  ADOBE ACROBAT DC (64-BIT) "
-        ));
+    // Suites: a member goes to the recognised suite that lists it (the one with the most
+    // members when several do, then the first by name); chains of suites are followed.
+    let claimed: BTreeMap<usize, usize> = recognized
+        .iter()
+        .filter_map(|member| {
+            let suite = recognized
+                .iter()
+                .filter(|s| apps.get(**s).is_some_and(|a| a.members.contains(member)))
+                .min_by_key(|s| {
+                    (
+                        std::cmp::Reverse(apps.get(**s).map_or(0, |a| a.members.len())),
+                        **s,
+                    )
+                })?;
+            Some((*member, *suite))
+        })
+        .collect();
+    let mut home: BTreeMap<usize, usize> = BTreeMap::new();
+    for app in &recognized {
+        let mut at = *app;
+        for _ in 0..apps.len() {
+            match claimed.get(&at) {
+                Some(next) if next != app => at = *next,
+                _ => break,
+            }
+        }
+        home.insert(*app, at);
     }
-
-    #[test]
-    fn the_rule_index_keeps_wildcard_and_short_prefixes() {
-        let rules = r#"
-            publisher acme { name "Acme" aliases "ACME Corp" }
-            product acme.tool { name "Tool" publisher acme }
-            application acme.long { product acme.tool recognize installer { name like "Acme Tool 2%" } }
-            application acme.any { product acme.tool recognize installer { name like "%Widget%" } }
-            application acme.short { product acme.tool recognize installer { name like "AT%" } }
-            application acme.exact { product acme.tool recognize installer { name "Acme Tool" publisher like "%" } }
-        "#;
-        let compiled =
-            tally_compiler::compile_sources(&[tally_compiler::SourceFile::new("t.tally", rules)]);
-        assert!(!compiled.has_errors(), "{:?}", compiled.diagnostics);
-        let r = Recognizer::new(&compiled.pack);
-        assert_eq!(
-            r.recognize("ACME Corp", "Acme Tool 2024", "1"),
-            vec!["acme.long"]
-        );
-        assert_eq!(
-            r.recognize("Acme", "The Widget Suite", ""),
-            vec!["acme.any"]
-        );
-        assert_eq!(r.recognize("Acme", "AT", ""), vec!["acme.short"]);
-        assert_eq!(
-            r.recognize("Someone Else", "acme tool", ""),
-            vec!["acme.exact"]
-        );
-        assert_eq!(
-            r.recognize("Someone Else", "Acme Tool 2024", ""),
-            Vec::<&str>::new()
-        );
-        assert_eq!(
-            r.recognize("Acme", "Acme Tool 2 Widget", ""),
-            vec!["acme.any", "acme.long"]
-        );
+    // Editions: among installations of one product and version, the highest rank wins.
+    let standing: BTreeSet<usize> = home.values().copied().collect();
+    let mut best: BTreeMap<(&str, Option<&str>), usize> = BTreeMap::new();
+    for app in &standing {
+        let Some(entry) = apps.get(*app) else {
+            continue;
+        };
+        if entry.edition_rank.is_none() {
+            continue;
+        }
+        let key = (entry.product.as_str(), entry.version.as_deref());
+        let better = best
+            .get(&key)
+            .and_then(|b| apps.get(*b))
+            .is_none_or(|b| entry.edition_rank > b.edition_rank);
+        if better {
+            best.insert(key, *app);
+        }
     }
-
-    #[test]
-    fn exact_patterns_ignore_case_only() {
-        let exact = Matcher::new(&Pattern::Exact("VISIO.EXE".into()));
-        assert!(exact.matches(&Field::new("visio.exe")));
-        assert!(!exact.matches(&Field::new("visio.exe.bak")));
-        assert!(!Matcher::new(&Pattern::Exact("a%".into())).matches(&Field::new("ab")));
+    for into in home.values_mut() {
+        if let Some(entry) = apps.get(*into)
+            && entry.edition_rank.is_some()
+            && let Some(winner) = best.get(&(entry.product.as_str(), entry.version.as_deref()))
+        {
+            *into = *winner;
+        }
     }
+    home
 }
+
+#[cfg(test)]
+mod tests;

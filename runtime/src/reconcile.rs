@@ -1386,6 +1386,7 @@ mod tests {
                     device: (*d).into(),
                     application: "app".into(),
                     evidence: vec![1],
+                    absorbed: Vec::new(),
                 })
                 .collect(),
             devices: devices

@@ -5,12 +5,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+mod layering;
+mod recognition;
 mod types;
 
 use crate::diagnostics::{self, Code, Diagnostic, SourceFile, Span, codes};
 use crate::ir::{
-    Application, Classification, CompiledPack, CoverTarget, Coverage, CoveredVia, Duration, Expect,
-    Given, InstallerRule, Pattern, Product, Publisher, Rights, RightsKind, Role, Sku, TestCase,
+    Classification, CompiledPack, CoverTarget, Coverage, CoveredVia, Duration, Expect, Given,
+    Product, Publisher, Rights, RightsKind, Role, Sku, TestCase,
 };
 use crate::syntax::ast::{Decl, DeclKind, ExpectAst, Field, Spanned, TargetAst, Value};
 use crate::syntax::schema::{self, FieldSpec, Shape};
@@ -39,6 +41,8 @@ pub fn compile(files: &[&ParsedFile]) -> Compiled {
         files,
         diagnostics: Vec::new(),
         index: BTreeMap::new(),
+        overridden: BTreeMap::new(),
+        extends: Vec::new(),
         scripts: files
             .iter()
             .filter(|f| !is_rule_file(&f.source.path))
@@ -52,6 +56,9 @@ pub fn compile(files: &[&ParsedFile]) -> Compiled {
     let mut pack = CompiledPack::default();
     for file in files {
         for decl in &file.decls {
+            if !checker.in_force(decl) {
+                continue;
+            }
             if decl.complete {
                 checker.check_fields(
                     &file.source,
@@ -64,6 +71,9 @@ pub fn compile(files: &[&ParsedFile]) -> Compiled {
             checker.lower(&file.source, decl, &mut pack);
         }
     }
+    checker.lower_extensions(&mut pack);
+    checker.check_applications(&pack);
+    checker.skip_overridden_tests(&mut pack);
     let mut diagnostics = checker.diagnostics;
     diagnostics::sort(&mut diagnostics);
     Compiled { pack, diagnostics }
@@ -82,16 +92,25 @@ struct Site<'a> {
 struct Checker<'a> {
     files: &'a [&'a ParsedFile],
     diagnostics: Vec<Diagnostic>,
-    /// Each kind's declarations by name; the first declaration of a name wins.
+    /// Each kind's declarations in force by name: the first plain declaration of a name, or
+    /// the `override` that replaces it.
     index: BTreeMap<DeclKind, BTreeMap<&'a str, Site<'a>>>,
+    /// The declarations an `override` replaced, by kind and name.
+    overridden: BTreeMap<(DeclKind, &'a str), Site<'a>>,
+    /// The `extend` declarations that apply to a declaration in force, in file order.
+    extends: Vec<Site<'a>>,
     /// Pack files that are not rule files (rhai scripts), by path.
     scripts: BTreeMap<&'a str, Arc<SourceFile>>,
 }
 
 impl<'a> Checker<'a> {
+    /// Indexes every plain declaration, then applies `override`s and collects `extend`s.
     fn build_index(&mut self) {
         for file in self.files {
             for decl in &file.decls {
+                if decl.modifier.is_some() {
+                    continue;
+                }
                 let name = decl.name.value.as_str();
                 let first = decl
                     .kind
@@ -118,8 +137,13 @@ impl<'a> Checker<'a> {
                         )
                         .with_label("second declaration")
                         .with_help(if first.decl.kind == decl.kind {
+                            let layering = if schema::extendable(decl.kind).is_empty() {
+                                format!("write `override {kind} {name}` to replace it")
+                            } else {
+                                format!("write `extend {kind} {name}` to add to it or `override {kind} {name}` to replace it")
+                            };
                             format!(
-                                "the first is at {}:{line}:{col}; rename one of them or remove the duplicate",
+                                "the first is at {}:{line}:{col}; rename one of them, or {layering}",
                                 first.source.path
                             )
                         } else {
@@ -141,6 +165,7 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        self.apply_modifiers();
     }
 
     fn push(
@@ -375,17 +400,7 @@ impl<'a> Checker<'a> {
                     .unwrap_or_default();
                 let classification = match first_word(decl, "classification") {
                     Some(w) => self
-                        .word(
-                            source,
-                            w,
-                            "classification",
-                            &[
-                                ("commercial", Classification::Commercial),
-                                ("freeware", Classification::Freeware),
-                                ("shareware", Classification::Shareware),
-                                ("internal", Classification::Internal),
-                            ],
-                        )
+                        .word(source, w, "classification", Classification::NAMES)
                         .unwrap_or(Classification::Commercial),
                     None => Classification::Commercial,
                 };
@@ -397,6 +412,10 @@ impl<'a> Checker<'a> {
                     publisher,
                     classification,
                     editions: str_list(decl, "editions")
+                        .into_iter()
+                        .map(|s| s.value.clone())
+                        .collect(),
+                    versions: str_list(decl, "versions")
                         .into_iter()
                         .map(|s| s.value.clone())
                         .collect(),
@@ -448,69 +467,8 @@ impl<'a> Checker<'a> {
                 }
             }
             DeclKind::Test => self.lower_test(source, decl, pack),
+            DeclKind::Ignore => self.lower_ignore(source, decl, pack),
         }
-    }
-
-    fn lower_application(
-        &mut self,
-        source: &Arc<SourceFile>,
-        decl: &Decl,
-        pack: &mut CompiledPack,
-    ) {
-        let product = first_ref(decl, "product")
-            .filter(|r| self.resolve(source, r, &[DeclKind::Product]).is_some())
-            .map(|r| r.value.clone())
-            .unwrap_or_default();
-        let edition = first_str(decl, "edition");
-        if let Some(edition) = edition {
-            self.check_edition(source, &product, edition);
-        }
-        let mut installer_rules = Vec::new();
-        for field in decl.fields.iter().filter(|f| f.key == "recognize") {
-            let Some(matches) = sub_block(field, "installer") else {
-                continue;
-            };
-            let pattern = |key: &str| {
-                matches.iter().find_map(|m| match &m.value {
-                    Value::Pattern(p) if m.key == key => Some(if p.like {
-                        Pattern::Like(p.text.value.clone())
-                    } else {
-                        Pattern::Exact(p.text.value.clone())
-                    }),
-                    _ => None,
-                })
-            };
-            if let Some(name) = pattern("name") {
-                installer_rules.push(InstallerRule {
-                    publisher: pattern("publisher"),
-                    name,
-                    version: pattern("version"),
-                });
-            }
-        }
-        if decl.complete && !decl.fields.iter().any(|f| f.key == "recognize") {
-            self.diagnostics.push(
-                Diagnostic::error(
-                    codes::UNRECOGNIZABLE_APPLICATION,
-                    source,
-                    Some(decl.name.span),
-                    format!("application `{}` has no recognition rule", decl.name.value),
-                )
-                .warning()
-                .with_label("never recognised")
-                .with_help(
-                    "add `recognize installer { name like \"…\" }` so inventory can find it",
-                ),
-            );
-        }
-        let app = Application {
-            id: decl.name.value.clone(),
-            product,
-            version: first_str(decl, "version").map(|s| s.value.clone()),
-            edition: edition.map(|s| s.value.clone()),
-            installer_rules,
-        };
-        pack.applications.entry(app.id.clone()).or_insert(app);
     }
 
     fn lower_rights(&mut self, source: &Arc<SourceFile>, decl: &Decl, pack: &mut CompiledPack) {
@@ -603,22 +561,10 @@ impl<'a> Checker<'a> {
         let mut expects = Vec::new();
         for field in &decl.fields {
             match &field.value {
-                Value::Sub { .. } if sub_block(field, "installer").is_some() => {
-                    let matches = sub_block(field, "installer").unwrap_or_default();
-                    let text = |key: &str| {
-                        matches
-                            .iter()
-                            .find_map(|m| match &m.value {
-                                Value::Str(s) if m.key == key => Some(s.value.clone()),
-                                _ => None,
-                            })
-                            .unwrap_or_default()
-                    };
-                    givens.push(Given::Installer {
-                        publisher: text("publisher"),
-                        name: text("name"),
-                        version: text("version"),
-                    });
+                Value::Sub { word, value } if word.value != "application" => {
+                    if let Some(given) = self.lower_given(source, word, value) {
+                        givens.push(given);
+                    }
                 }
                 Value::Sub { word, value } if word.value == "application" => {
                     if let Value::Ref(app) = value.as_ref()
@@ -639,7 +585,7 @@ impl<'a> Checker<'a> {
         }
         let installers = givens
             .iter()
-            .filter(|g| matches!(g, Given::Installer { .. }))
+            .filter(|g| matches!(g, Given::Evidence { .. }))
             .count();
         let applications = givens.len() - installers;
         if applications > 1 || (applications == 1 && installers > 0) {
@@ -652,7 +598,7 @@ impl<'a> Checker<'a> {
                     decl.name.value
                 ),
                 "too many givens",
-                "a test takes either `given installer` blocks or one `given application`"
+                "a test takes either evidence (`given installer { … }` and the like) or one `given application`"
                     .to_string(),
             );
         }
@@ -666,7 +612,7 @@ impl<'a> Checker<'a> {
                 )
             } else {
                 (
-                    "a recognition expectation needs `given installer`",
+                    "a recognition expectation needs evidence such as `given installer`",
                     applications > 0,
                 )
             };
@@ -690,6 +636,7 @@ impl<'a> Checker<'a> {
             location: format!("{}:{line}", source.path),
             givens,
             expects: expects.into_iter().map(|(_, e)| e).collect(),
+            skipped: None,
         });
     }
 
@@ -704,6 +651,7 @@ impl<'a> Checker<'a> {
                 Expect::NoApplication(app.value.clone())
             }
             ExpectAst::Unrecognized => Expect::Unrecognized,
+            ExpectAst::Ignored => Expect::Ignored,
             ExpectAst::CoveredBy { target, via } => {
                 let rights = self.rights_of_target(source, target)?;
                 let via = match via {
@@ -791,17 +739,6 @@ fn str_list<'d>(decl: &'d Decl, key: &str) -> Vec<&'d Spanned<String>> {
             _ => None,
         })
         .unwrap_or_default()
-}
-
-/// The fields of a `key word { … }` field, when its selector word is `word`.
-fn sub_block<'d>(field: &'d Field, word: &str) -> Option<&'d [Field]> {
-    match &field.value {
-        Value::Sub { word: w, value } if w.value == word => match value.as_ref() {
-            Value::Block(fields) => Some(fields),
-            _ => None,
-        },
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -26,14 +26,16 @@ pub enum DeclKind {
     Table,
     Sku,
     Test,
+    Ignore,
 }
 
 impl DeclKind {
     /// Every kind, in the order the documentation lists them.
-    pub const ALL: [DeclKind; 9] = [
+    pub const ALL: [DeclKind; 10] = [
         Self::Publisher,
         Self::Product,
         Self::Application,
+        Self::Ignore,
         Self::Rights,
         Self::Bundle,
         Self::Metric,
@@ -54,6 +56,7 @@ impl DeclKind {
             Self::Table => "table",
             Self::Sku => "sku",
             Self::Test => "test",
+            Self::Ignore => "ignore",
         }
     }
 
@@ -69,6 +72,7 @@ impl DeclKind {
             Self::Table => &[Self::Table],
             Self::Sku => &[Self::Sku],
             Self::Test => &[Self::Test],
+            Self::Ignore => &[Self::Ignore],
         }
     }
 
@@ -84,6 +88,30 @@ impl DeclKind {
     }
 }
 
+/// How a declaration relates to one of the same kind and name in another pack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Modifier {
+    /// `extend`: adds to the declaration (rules, aliases, versions, members).
+    Extend,
+    /// `override`: replaces the declaration.
+    Override,
+}
+
+impl Modifier {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Self::Extend => "extend",
+            Self::Override => "override",
+        }
+    }
+
+    pub fn from_keyword(word: &str) -> Option<Self> {
+        [Self::Extend, Self::Override]
+            .into_iter()
+            .find(|m| m.keyword() == word)
+    }
+}
+
 /// One comment, as written (`//` or `///` included).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comment {
@@ -94,6 +122,8 @@ pub struct Comment {
 /// One top-level declaration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decl {
+    /// `extend` or `override` before the kind keyword.
+    pub modifier: Option<Spanned<Modifier>>,
     pub kind: DeclKind,
     /// The declared name: an identifier, or the quoted string of a `sku` or `test`.
     pub name: Spanned<String>,
@@ -135,6 +165,8 @@ pub enum Value {
     WordList(Vec<Spanned<String>>),
     Number(Spanned<Decimal>),
     Pattern(PatternAst),
+    /// `>= "15.0" < "16.0"`: one or two version bounds.
+    VersionRange(Vec<VersionBoundAst>),
     Covers {
         target: Spanned<String>,
         edition: Option<Spanned<String>>,
@@ -166,6 +198,13 @@ pub enum Value {
 pub struct PatternAst {
     pub like: bool,
     pub text: Spanned<String>,
+}
+
+/// One bound of a version range: an operator (`>=`, `>`, `<=`, `<`) and a version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionBoundAst {
+    pub op: Spanned<String>,
+    pub version: Spanned<String>,
 }
 
 /// A number or date as written in a range or table row.
@@ -208,6 +247,8 @@ pub enum ExpectAst {
     Application(Spanned<String>),
     NoApplication(Spanned<String>),
     Unrecognized,
+    /// The evidence is noise: an `ignore` declaration matches it.
+    Ignored,
     CoveredBy {
         target: TargetAst,
         via: Option<Spanned<String>>,

@@ -20,8 +20,8 @@ use rust_decimal::Decimal;
 
 use crate::diagnostics::{self, Diagnostic, SourceFile, Span, codes};
 use ast::{
-    BoundAst, Comment, Decl, DeclKind, ExpectAst, Field, KeyAst, PatternAst, RangeAst, Spanned,
-    TargetAst, Value,
+    BoundAst, Comment, Decl, DeclKind, ExpectAst, Field, KeyAst, Modifier, PatternAst, RangeAst,
+    Spanned, TargetAst, Value, VersionBoundAst,
 };
 use expr::{ExprBuilder, unescape};
 use schema::{FieldSpec, Shape};
@@ -176,7 +176,18 @@ impl<'a> Reader<'a> {
             .map(|k| format!("`{k}`"))
             .collect::<Vec<_>>()
             .join(", ");
-        let word = self.peek_word();
+        let mut word = self.peek_word();
+        let modifier = word.as_ref().and_then(|w| {
+            Modifier::from_keyword(&w.value).map(|m| Spanned {
+                value: m,
+                span: w.span,
+            })
+        });
+        if let Some(m) = &modifier {
+            self.pos = m.span.end;
+            self.skip_trivia();
+            word = self.peek_word();
+        }
         let Some(kind) = word.as_ref().and_then(|w| DeclKind::from_keyword(&w.value)) else {
             let span = self.token_span();
             let found = self.found();
@@ -225,6 +236,7 @@ impl<'a> Reader<'a> {
             );
         }
         Some(Decl {
+            modifier,
             kind,
             name,
             doc,
@@ -460,18 +472,24 @@ impl<'a> Reader<'a> {
                 let number = first(pair)?;
                 Value::Number(self.decimal(&b, &number)?)
             }
+            Shape::Version => {
+                let pair = first(self.parse_rule(Rule::version_value)?)?;
+                if pair.as_rule() == Rule::version_range {
+                    let mut bounds = Vec::new();
+                    for bound in pair.into_inner() {
+                        let mut parts = bound.into_inner();
+                        let op = b.text(&parts.next().ok_or(Broken)?);
+                        let version = b.string(&parts.next().ok_or(Broken)?);
+                        bounds.push(VersionBoundAst { op, version });
+                    }
+                    Value::VersionRange(bounds)
+                } else {
+                    Value::Pattern(b.pattern(pair).ok_or(Broken)?)
+                }
+            }
             Shape::Pattern => {
                 let pair = first(self.parse_rule(Rule::pattern_value)?)?;
-                let like = pair.as_rule() == Rule::like_pattern;
-                let text = if like {
-                    pair.into_inner().find(|p| p.as_rule() == Rule::string)
-                } else {
-                    Some(pair)
-                };
-                Value::Pattern(PatternAst {
-                    like,
-                    text: b.string(&text.ok_or(Broken)?),
-                })
+                Value::Pattern(b.pattern(pair).ok_or(Broken)?)
             }
             Shape::Covers => {
                 let pair = self.parse_rule(Rule::covers_value)?;
@@ -626,6 +644,20 @@ impl Build {
         }
     }
 
+    /// `like "…"` or a plain string.
+    fn pattern(&self, pair: Pair<'_, Rule>) -> Option<PatternAst> {
+        let like = pair.as_rule() == Rule::like_pattern;
+        let text = if like {
+            pair.into_inner().find(|p| p.as_rule() == Rule::string)?
+        } else {
+            pair
+        };
+        Some(PatternAst {
+            like,
+            text: self.string(&text),
+        })
+    }
+
     fn expectation(&self, pair: Pair<'_, Rule>) -> Option<ExpectAst> {
         let rule = pair.as_rule();
         let kids: Vec<Pair<'_, Rule>> = pair
@@ -641,6 +673,7 @@ impl Build {
             Rule::expect_application => ExpectAst::Application(self.text(kids.first()?)),
             Rule::expect_no_application => ExpectAst::NoApplication(self.text(kids.first()?)),
             Rule::expect_unrecognized => ExpectAst::Unrecognized,
+            Rule::expect_ignored => ExpectAst::Ignored,
             Rule::expect_covered => ExpectAst::CoveredBy {
                 target: self.target(kids.first()?)?,
                 via: kids.get(1).map(|w| self.text(w)),
@@ -743,6 +776,10 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::wildcard => "`_`",
         Rule::row_key => "a row key (a string, a number, a range or `_`)",
         Rule::pattern_value | Rule::like_pattern => "a string or `like \"…\"`",
+        Rule::version_value | Rule::version_range | Rule::version_bound => {
+            "a string, `like \"…\"` or a range such as `>= \"15.0\" < \"16.0\"`"
+        }
+        Rule::version_op => "`>=`, `>`, `<=` or `<`",
         Rule::expr | Rule::expr_value => "an expression",
         Rule::path => "a name",
         Rule::boolean => "`true` or `false`",
@@ -774,11 +811,14 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_no => "`no`",
         Rule::kw_not => "`not`",
         Rule::kw_unrecognized => "`unrecognized`",
+        Rule::kw_ignored => "`ignored`",
         Rule::kw_covered => "`covered`",
         Rule::kw_by => "`by`",
         Rule::kw_via => "`via`",
         Rule::kw_sku => "`sku`",
-        Rule::expect_value => "`application`, `no application`, `unrecognized` or `covered by`",
+        Rule::expect_value => {
+            "`application`, `no application`, `unrecognized`, `ignored` or `covered by`"
+        }
         _ => return None,
     })
 }

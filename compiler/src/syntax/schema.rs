@@ -27,6 +27,8 @@ pub enum Shape {
     Number,
     /// `like "…"` or a quoted string.
     Pattern,
+    /// A pattern, or a version range such as `>= "15.0" < "16.0"`.
+    Version,
     /// A product or application name, optionally `edition "…"`.
     Covers,
     /// An expression.
@@ -56,6 +58,7 @@ impl Shape {
             Self::WordList(_) => "keywords separated by commas",
             Self::Number => "a number",
             Self::Pattern => "a string or `like \"…\"`",
+            Self::Version => "a string, `like \"…\"` or a range such as `>= \"15.0\" < \"16.0\"`",
             Self::Covers => "a product or application name",
             Self::Expr => "an expression",
             Self::Limit => "`cores`, `processors` or `sockets` and a range such as `1..4`",
@@ -125,28 +128,182 @@ pub const HARDWARE: &[&str] = &[
 /// What a metric can count per unit, as spelt in `counts`.
 pub const HOLDERS: &[&str] = &["device", "user", "host", "cluster", "license"];
 
-const MATCH_FIELDS: &[FieldSpec] = &[
+/// How a `recognize` rule counts towards recognising its application.
+pub const EXISTENCE: &[&str] = &["at_least_one", "required", "ignore"];
+
+const EXISTENCE_FIELD: FieldSpec = field(
+    "existence",
+    Shape::Word(EXISTENCE),
+    "how a match counts: `at_least_one` (default), `required` or `ignore`",
+);
+
+const EMPTY_PUBLISHER: FieldSpec = field(
+    "empty_publisher",
+    Shape::Flag,
+    "also match rows whose publisher is empty",
+);
+
+const INSTALLER_MATCH: &[FieldSpec] = &[
+    field(
+        "name",
+        Shape::Pattern,
+        "the display name in Add/Remove Programs",
+    ),
     field(
         "publisher",
         Shape::Pattern,
         "the publisher as inventory reports it",
     ),
-    required(
-        "name",
+    field("version", Shape::Version, "the display version"),
+    field("product_code", Shape::Pattern, "the MSI product code"),
+    field(
+        "parent",
         Shape::Pattern,
-        "the display name as inventory reports it",
+        "the parent entry an update hangs under",
     ),
     field(
-        "version",
+        "release_type",
         Shape::Pattern,
-        "the version as inventory reports it",
+        "the entry's release type, e.g. `Hotfix`",
+    ),
+    field(
+        "system_component",
+        Shape::Flag,
+        "the entry is a hidden system component",
+    ),
+    EMPTY_PUBLISHER,
+    EXISTENCE_FIELD,
+];
+
+const FILE_MATCH: &[FieldSpec] = &[
+    field("name", Shape::Pattern, "the file name"),
+    field(
+        "company",
+        Shape::Pattern,
+        "the company in the file's version resource",
+    ),
+    field("version", Shape::Version, "the file version"),
+    field("description", Shape::Pattern, "the file description"),
+    field("size", Shape::Number, "the file size in bytes"),
+    EXISTENCE_FIELD,
+];
+
+const WMI_MATCH: &[FieldSpec] = &[
+    field(
+        "class",
+        Shape::Pattern,
+        "the WMI class, or `Win32_Registry`",
+    ),
+    field(
+        "property",
+        Shape::Pattern,
+        "the property, or the registry value's path",
+    ),
+    field("value", Shape::Pattern, "the property's value"),
+    EXISTENCE_FIELD,
+];
+
+const PACKAGE_MATCH: &[FieldSpec] = &[
+    field("name", Shape::Pattern, "the package name"),
+    field("publisher", Shape::Pattern, "the package vendor"),
+    field("version", Shape::Version, "the package version"),
+    field("architecture", Shape::Pattern, "the package architecture"),
+    EMPTY_PUBLISHER,
+    EXISTENCE_FIELD,
+];
+
+const SWID_MATCH: &[FieldSpec] = &[
+    field("name", Shape::Pattern, "the tag's product name"),
+    field("tag_id", Shape::Pattern, "the tag's `tagId`"),
+    field("creator", Shape::Pattern, "the software creator"),
+    field("version", Shape::Version, "the tag's version"),
+    field("edition", Shape::Pattern, "the tag's edition"),
+    field("licensor", Shape::Pattern, "the licensor"),
+    field(
+        "entitlement_required",
+        Shape::Flag,
+        "the tag says an entitlement is required",
+    ),
+    EXISTENCE_FIELD,
+];
+
+/// The `recognize KIND { … }` blocks, by evidence kind.
+pub const RECOGNIZE: &[(&str, Shape)] = &[
+    ("installer", Shape::Block(INSTALLER_MATCH)),
+    ("file", Shape::Block(FILE_MATCH)),
+    ("wmi", Shape::Block(WMI_MATCH)),
+    ("package", Shape::Block(PACKAGE_MATCH)),
+    ("swid", Shape::Block(SWID_MATCH)),
+];
+
+const INSTALLER_GIVEN: &[FieldSpec] = &[
+    field("name", Shape::Str, "the display name"),
+    field("publisher", Shape::Str, "the publisher"),
+    field("version", Shape::Str, "the display version"),
+    field("product_code", Shape::Str, "the MSI product code"),
+    field("parent", Shape::Str, "the parent entry"),
+    field("release_type", Shape::Str, "the release type"),
+    field(
+        "system_component",
+        Shape::Flag,
+        "the entry is a system component",
     ),
 ];
 
-const GIVEN_FIELDS: &[FieldSpec] = &[
-    field("publisher", Shape::Str, "the publisher of the evidence"),
-    required("name", Shape::Str, "the display name of the evidence"),
-    field("version", Shape::Str, "the version of the evidence"),
+const FILE_GIVEN: &[FieldSpec] = &[
+    field("name", Shape::Str, "the file name"),
+    field("company", Shape::Str, "the company"),
+    field("version", Shape::Str, "the file version"),
+    field("description", Shape::Str, "the file description"),
+    field("size", Shape::Number, "the file size in bytes"),
+];
+
+const WMI_GIVEN: &[FieldSpec] = &[
+    field("class", Shape::Str, "the WMI class"),
+    field("property", Shape::Str, "the property"),
+    field("value", Shape::Str, "the value"),
+];
+
+const PACKAGE_GIVEN: &[FieldSpec] = &[
+    field("name", Shape::Str, "the package name"),
+    field("publisher", Shape::Str, "the vendor"),
+    field("version", Shape::Str, "the version"),
+    field("architecture", Shape::Str, "the architecture"),
+];
+
+const SWID_GIVEN: &[FieldSpec] = &[
+    field("name", Shape::Str, "the product name"),
+    field("tag_id", Shape::Str, "the tag id"),
+    field("creator", Shape::Str, "the software creator"),
+    field("version", Shape::Str, "the version"),
+    field("edition", Shape::Str, "the edition"),
+    field("licensor", Shape::Str, "the licensor"),
+    field(
+        "entitlement_required",
+        Shape::Flag,
+        "an entitlement is required",
+    ),
+];
+
+/// The `given KIND { … }` blocks of a test, by evidence kind.
+pub const GIVEN: &[(&str, Shape)] = &[
+    ("installer", Shape::Block(INSTALLER_GIVEN)),
+    ("file", Shape::Block(FILE_GIVEN)),
+    ("wmi", Shape::Block(WMI_GIVEN)),
+    ("package", Shape::Block(PACKAGE_GIVEN)),
+    ("swid", Shape::Block(SWID_GIVEN)),
+    ("application", Shape::Ref),
+];
+
+/// The categories of noise an `ignore` declaration can name.
+pub const NOISE_CATEGORIES: &[&str] = &[
+    "hotfix",
+    "update",
+    "service_pack",
+    "language_pack",
+    "driver",
+    "component",
+    "other",
 ];
 
 const PUBLISHER: &[FieldSpec] = &[
@@ -167,13 +324,18 @@ const PRODUCT: &[FieldSpec] = &[
     required("publisher", Shape::Ref, "the publisher that makes it"),
     field(
         "classification",
-        Shape::Word(&["commercial", "freeware", "shareware", "internal"]),
+        Shape::Word(&["commercial", "freeware", "shareware", "internal", "ignored"]),
         "whether it needs a license",
     ),
     field(
         "editions",
         Shape::StrList,
         "editions from least to most capable",
+    ),
+    field(
+        "versions",
+        Shape::StrList,
+        "marketing versions from oldest to newest",
     ),
 ];
 
@@ -185,10 +347,28 @@ const APPLICATION: &[FieldSpec] = &[
         "the marketing version, ordered within the product",
     ),
     field("edition", Shape::Str, "one of the product's editions"),
+    field(
+        "members",
+        Shape::RefList,
+        "the applications this suite stands in for",
+    ),
     repeated(
         "recognize",
-        Shape::Sub(&[("installer", Shape::Block(MATCH_FIELDS))]),
+        Shape::Sub(RECOGNIZE),
         "a rule that recognises the application from evidence",
+    ),
+];
+
+const IGNORE: &[FieldSpec] = &[
+    required(
+        "category",
+        Shape::Word(NOISE_CATEGORIES),
+        "what kind of noise the evidence is",
+    ),
+    required_repeated(
+        "recognize",
+        Shape::Sub(RECOGNIZE),
+        "a rule for evidence that is noise",
     ),
 ];
 
@@ -286,10 +466,7 @@ const SKU: &[FieldSpec] = &[
 const TEST: &[FieldSpec] = &[
     required_repeated(
         "given",
-        Shape::Sub(&[
-            ("installer", Shape::Block(GIVEN_FIELDS)),
-            ("application", Shape::Ref),
-        ]),
+        Shape::Sub(GIVEN),
         "evidence or an installed application",
     ),
     required_repeated("expect", Shape::Expect, "what must come out"),
@@ -307,6 +484,18 @@ pub fn fields(kind: DeclKind) -> &'static [FieldSpec] {
         DeclKind::Table => TABLE,
         DeclKind::Sku => SKU,
         DeclKind::Test => TEST,
+        DeclKind::Ignore => IGNORE,
+    }
+}
+
+/// The fields an `extend` of a kind may add; other kinds cannot be extended.
+pub fn extendable(kind: DeclKind) -> &'static [&'static str] {
+    match kind {
+        DeclKind::Publisher => &["aliases"],
+        DeclKind::Product => &["versions"],
+        DeclKind::Application => &["recognize", "members"],
+        DeclKind::Ignore => &["recognize"],
+        _ => &[],
     }
 }
 
@@ -322,5 +511,36 @@ pub fn list_keys(schema: &[FieldSpec]) -> String {
         [] => String::new(),
         [one] => one.clone(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::EvidenceKind;
+
+    /// Every field of a `recognize` or `given` block is a field of its evidence kind, and every
+    /// field of the kind can be matched and given.
+    #[test]
+    fn recognize_and_given_blocks_name_the_kinds_fields() {
+        let rule_only = ["existence", "empty_publisher"];
+        for (table, extra) in [(RECOGNIZE, &rule_only[..]), (GIVEN, &[][..])] {
+            for (word, shape) in table {
+                let Shape::Block(block) = shape else { continue };
+                let kind = EvidenceKind::from_name(word);
+                assert!(kind.is_some(), "{word}");
+                let fields = kind.map(EvidenceKind::fields).unwrap_or_default();
+                let keys: Vec<&str> = block
+                    .iter()
+                    .map(|f| f.key)
+                    .filter(|k| !extra.contains(k))
+                    .collect();
+                let expected: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+                let (mut a, mut b) = (keys.clone(), expected.clone());
+                a.sort_unstable();
+                b.sort_unstable();
+                assert_eq!(a, b, "{word}");
+            }
+        }
     }
 }

@@ -20,6 +20,9 @@ pub const DECLARATION_KEYWORDS: &[&str] = &[
     "table",
     "sku",
     "test",
+    "ignore",
+    "extend",
+    "override",
 ];
 
 /// One top-level declaration's text range and the doc comment lines directly above it.

@@ -1,0 +1,382 @@
+//! Checks and lowering for recognition: applications, their `recognize` rules, suites,
+//! `ignore` declarations, the evidence a test gives, and the version checks that need every
+//! product and application lowered first.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use super::{Checker, first_ref, first_str, first_word};
+use crate::diagnostics::{Diagnostic, SourceFile, codes};
+use crate::evidence::{EvidenceField, EvidenceKind};
+use crate::ir::{
+    Application, CompiledPack, CoverTarget, EvidenceRule, Existence, FieldTest, Given, Ignore,
+    NoiseCategory, Origin, Pattern, VersionOp,
+};
+use crate::syntax::ast::{Decl, DeclKind, Field, Spanned, Value};
+
+impl Checker<'_> {
+    pub(super) fn lower_application(
+        &mut self,
+        source: &Arc<SourceFile>,
+        decl: &Decl,
+        pack: &mut CompiledPack,
+    ) {
+        let product = first_ref(decl, "product")
+            .filter(|r| self.resolve(source, r, &[DeclKind::Product]).is_some())
+            .map(|r| r.value.clone())
+            .unwrap_or_default();
+        let edition = first_str(decl, "edition");
+        if let Some(edition) = edition {
+            self.check_edition(source, &product, edition);
+        }
+        let id = decl.name.value.clone();
+        let origin = Origin {
+            file: source.path.clone(),
+            overrides: self
+                .overridden
+                .get(&(DeclKind::Application, id.as_str()))
+                .map(|site| site.source.path.clone()),
+            extended_in: Vec::new(),
+        };
+        let app = Application {
+            id: id.clone(),
+            product,
+            version: first_str(decl, "version").map(|s| s.value.clone()),
+            edition: edition.map(|s| s.value.clone()),
+            members: self.lower_members(source, decl),
+            rules: self.lower_rules(source, &decl.fields, true),
+            origin,
+        };
+        pack.applications.entry(id).or_insert(app);
+    }
+
+    pub(super) fn lower_ignore(
+        &mut self,
+        source: &Arc<SourceFile>,
+        decl: &Decl,
+        pack: &mut CompiledPack,
+    ) {
+        let category = first_word(decl, "category")
+            .and_then(|w| self.word(source, w, "noise category", NoiseCategory::NAMES));
+        let rules = self.lower_rules(source, &decl.fields, false);
+        if let Some(category) = category {
+            let id = decl.name.value.clone();
+            pack.ignores.entry(id.clone()).or_insert(Ignore {
+                id,
+                category,
+                rules,
+            });
+        }
+    }
+
+    /// The applications a suite names in `members`, resolved.
+    pub(super) fn lower_members(&mut self, source: &Arc<SourceFile>, decl: &Decl) -> Vec<String> {
+        let mut members = Vec::new();
+        for field in decl.fields.iter().filter(|f| f.key == "members") {
+            let Value::RefList(names) = &field.value else {
+                continue;
+            };
+            for name in names {
+                if name.value == decl.name.value {
+                    self.push(
+                        codes::INVALID_RULE,
+                        source,
+                        name.span,
+                        format!("application `{}` lists itself as a member", name.value),
+                        "a suite's own name",
+                        "list the applications the suite stands in for".to_string(),
+                    );
+                } else if self
+                    .resolve(source, name, &[DeclKind::Application])
+                    .is_some()
+                {
+                    members.push(name.value.clone());
+                }
+            }
+        }
+        members.sort();
+        members.dedup();
+        members
+    }
+
+    /// Lowers the `recognize KIND { … }` fields among `fields`. With `of_product`, installer and
+    /// package rules without a publisher test match the product publisher's names.
+    pub(super) fn lower_rules(
+        &mut self,
+        source: &Arc<SourceFile>,
+        fields: &[Field],
+        of_product: bool,
+    ) -> Vec<EvidenceRule> {
+        let mut rules = Vec::new();
+        for field in fields.iter().filter(|f| f.key == "recognize") {
+            let Value::Sub { word, value } = &field.value else {
+                continue;
+            };
+            let (Some(kind), Value::Block(block)) =
+                (EvidenceKind::from_name(&word.value), value.as_ref())
+            else {
+                continue;
+            };
+            if let Some(rule) = self.lower_rule(source, field, kind, block, of_product) {
+                rules.push(rule);
+            }
+        }
+        rules
+    }
+
+    fn lower_rule(
+        &mut self,
+        source: &Arc<SourceFile>,
+        field: &Field,
+        kind: EvidenceKind,
+        block: &[Field],
+        of_product: bool,
+    ) -> Option<EvidenceRule> {
+        let mut rule = EvidenceRule {
+            kind,
+            tests: Vec::new(),
+            publisher_of_product: false,
+            empty_publisher: false,
+            existence: Existence::default(),
+            file: source.path.clone(),
+        };
+        for f in block {
+            match (f.key, &f.value) {
+                ("existence", Value::Word(w)) => {
+                    rule.existence = self.word(source, w, "existence rule", Existence::NAMES)?;
+                }
+                ("empty_publisher", _) => rule.empty_publisher = true,
+                (key, value) => {
+                    let Some((_, evidence_field)) = kind.fields().iter().find(|(k, _)| *k == key)
+                    else {
+                        continue;
+                    };
+                    let test = match value {
+                        Value::Pattern(p) => FieldTest::Pattern(if p.like {
+                            Pattern::Like(p.text.value.clone())
+                        } else {
+                            Pattern::Exact(p.text.value.clone())
+                        }),
+                        Value::VersionRange(bounds) => {
+                            FieldTest::Range(self.version_range(source, bounds)?)
+                        }
+                        Value::Number(n) => FieldTest::Pattern(Pattern::Exact(n.value.to_string())),
+                        Value::Flag => FieldTest::Set,
+                        _ => continue,
+                    };
+                    rule.tests.push((*evidence_field, test));
+                }
+            }
+        }
+        rule.tests.sort_by_key(|(f, _)| *f);
+        let names_publisher = rule
+            .tests
+            .iter()
+            .any(|(f, _)| *f == EvidenceField::Publisher);
+        rule.publisher_of_product = of_product
+            && !names_publisher
+            && matches!(kind, EvidenceKind::Installer | EvidenceKind::Package);
+        if rule.tests.is_empty() {
+            let key_field = kind
+                .fields()
+                .iter()
+                .find(|(_, f)| *f == kind.key_field())
+                .map_or("name", |(k, _)| *k);
+            self.push(
+                codes::INVALID_RULE,
+                source,
+                field.span,
+                format!("this `recognize {}` block tests no field", kind.as_str()),
+                "matches every row",
+                format!("name what the evidence must be, e.g. `{key_field} like \"…\"`"),
+            );
+            return None;
+        }
+        Some(rule)
+    }
+
+    /// A version range's bounds: at most one lower and one upper bound.
+    fn version_range(
+        &mut self,
+        source: &Arc<SourceFile>,
+        bounds: &[crate::syntax::ast::VersionBoundAst],
+    ) -> Option<Vec<(VersionOp, String)>> {
+        let mut out = Vec::new();
+        for bound in bounds {
+            let op = VersionOp::NAMES
+                .iter()
+                .find(|(n, _)| *n == bound.op.value)
+                .map(|(_, op)| *op)?;
+            out.push((op, bound.version.value.clone()));
+        }
+        let lower = |op: &VersionOp| matches!(op, VersionOp::Gt | VersionOp::Ge);
+        if let [(a, _), (b, _)] = out.as_slice()
+            && lower(a) == lower(b)
+            && let Some(second) = bounds.get(1)
+        {
+            self.push(
+                codes::INVALID_RULE,
+                source,
+                second.op.span,
+                "a version range has two bounds on the same side".to_string(),
+                "same direction as the first bound",
+                "write one lower bound (`>=` or `>`) and one upper bound (`<` or `<=`), e.g. `>= \"15.0\" < \"16.0\"`".to_string(),
+            );
+            return None;
+        }
+        Some(out)
+    }
+
+    /// A test's `given KIND { … }`: a piece of evidence.
+    pub(super) fn lower_given(
+        &mut self,
+        _source: &Arc<SourceFile>,
+        word: &Spanned<String>,
+        value: &Value,
+    ) -> Option<Given> {
+        let kind = EvidenceKind::from_name(&word.value)?;
+        let Value::Block(block) = value else {
+            return None;
+        };
+        let mut fields = Vec::new();
+        for f in block {
+            let Some((_, field)) = kind.fields().iter().find(|(k, _)| *k == f.key) else {
+                continue;
+            };
+            let text = match &f.value {
+                Value::Str(s) => s.value.clone(),
+                Value::Number(n) => n.value.to_string(),
+                Value::Flag => "true".to_string(),
+                _ => continue,
+            };
+            fields.push((*field, text));
+        }
+        fields.sort();
+        Some(Given::Evidence { kind, fields })
+    }
+
+    /// Checks that need every declaration lowered: versions against the product's list,
+    /// versions that upgrade and downgrade rights cannot order, and applications that can never
+    /// be recognised.
+    pub(super) fn check_applications(&mut self, pack: &CompiledPack) {
+        let sites: Vec<_> = self
+            .index
+            .get(&DeclKind::Application)
+            .map(|names| names.values().copied().collect())
+            .unwrap_or_default();
+        let members: BTreeSet<&str> = pack
+            .applications
+            .values()
+            .flat_map(|a| a.members.iter().map(String::as_str))
+            .collect();
+        let ordered_rights = ordered_rights_by_product(pack);
+        for site in sites {
+            let decl = site.decl;
+            let Some(app) = pack.applications.get(&decl.name.value) else {
+                continue;
+            };
+            let Some(product) = pack.products.get(&app.product) else {
+                continue;
+            };
+            let version = first_str(decl, "version");
+            if let Some(version) = version
+                && !product.versions.is_empty()
+                && !product
+                    .versions
+                    .iter()
+                    .any(|v| v.eq_ignore_ascii_case(&version.value))
+            {
+                let listed: Vec<String> =
+                    product.versions.iter().map(|v| format!("`{v}`")).collect();
+                self.push(
+                    codes::UNKNOWN_VERSION,
+                    site.source,
+                    version.span,
+                    format!(
+                        "product `{}` has no version `{}`",
+                        product.id, version.value
+                    ),
+                    "not one of the product's versions",
+                    format!(
+                        "use one of {}, or add it to the product's `versions` in its place in time",
+                        listed.join(", ")
+                    ),
+                );
+            } else if let Some((rights, base)) =
+                ordered_rights.get(app.product.as_str()).and_then(|list| {
+                    list.iter().find(|(_, base)| {
+                        *base != app.id
+                            && product
+                                .compare_versions(
+                                    app.version.as_deref(),
+                                    pack.applications
+                                        .get(*base)
+                                        .and_then(|b| b.version.as_deref()),
+                                )
+                                .is_none()
+                    })
+                })
+            {
+                let what = match &app.version {
+                    None => "has no version".to_string(),
+                    Some(v) => format!("has the version \"{v}\", which cannot be ordered"),
+                };
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        codes::UNORDERED_VERSION,
+                        site.source,
+                        Some(version.map_or(decl.name.span, |v| v.span)),
+                        format!(
+                            "application `{}` {what}, so the upgrade and downgrade rights of `{rights}` (from `{base}`) do not cover it",
+                            app.id
+                        ),
+                    )
+                    .warning()
+                    .with_label("not reached by upgrade or downgrade")
+                    .with_help(format!(
+                        "list the product's versions in order (`versions \"…\", \"…\"` on product `{}`) including this one, or cover the application by name",
+                        app.product
+                    )),
+                );
+            }
+            if decl.complete
+                && app.rules.is_empty()
+                && app.members.is_empty()
+                && !members.contains(app.id.as_str())
+            {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        codes::UNRECOGNIZABLE_APPLICATION,
+                        site.source,
+                        Some(decl.name.span),
+                        format!("application `{}` has no recognition rule", app.id),
+                    )
+                    .warning()
+                    .with_label("never recognised")
+                    .with_help(
+                        "add `recognize installer { name like \"…\" }` so inventory can find it, or make it a member of a suite",
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// For each product, the rights (and base application) whose upgrade or downgrade right
+/// reaches other versions of it.
+fn ordered_rights_by_product(pack: &CompiledPack) -> BTreeMap<&str, Vec<(&str, &str)>> {
+    let mut out: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+    for rights in pack.rights.values() {
+        for member in &rights.members {
+            if let CoverTarget::Application(base) = &member.target
+                && (member.upgrade || member.downgrade)
+                && let Some(app) = pack.applications.get(base)
+            {
+                out.entry(app.product.as_str())
+                    .or_default()
+                    .push((rights.id.as_str(), base.as_str()));
+            }
+        }
+    }
+    out
+}
