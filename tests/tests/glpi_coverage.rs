@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use serde_json::Value;
 use tally_compiler::diagnostics::SourceFile;
 use tally_compiler::ir::{CompiledPack, NoiseCategory};
-use tally_runtime::estate::{self, Evidence, EvidenceField, EstateFiles};
+use tally_runtime::estate::{self, EstateFiles, Evidence, EvidenceField};
 use tally_runtime::recognize::{Recognizer, RowOutcome};
 use tally_tests::{ESTATE_FILES, tally};
 
@@ -36,7 +36,11 @@ const COMMERCIAL: &[(&str, &str, &str)] = &[
         "Hummingbird Connectivity Secure Shell 2006",
         "opentext.connectivity_secure_shell.v2006",
     ),
-    ("xp", "PROXY Pro Master", "proxy_networks.proxy_pro_master.v7"),
+    (
+        "xp",
+        "PROXY Pro Master",
+        "proxy_networks.proxy_pro_master.v7",
+    ),
     ("xp", "PROXY Pro Host", "proxy_networks.proxy_pro_host.v6"),
     (
         "xp",
@@ -144,9 +148,14 @@ fn lines_with_status(rows: &[Value], status: &str) -> BTreeSet<usize> {
 fn is_update(e: &Evidence) -> bool {
     let name = e.name.to_lowercase();
     let kb = name.contains("(kb") || name.contains("- kb");
-    let named = ["security update for", "update for", "hotfix for", "definition update for"]
-        .iter()
-        .any(|p| name.starts_with(p));
+    let named = [
+        "security update for",
+        "update for",
+        "hotfix for",
+        "definition update for",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p));
     let service_pack = name.contains("service pack") && !name.starts_with("microsoft .net");
     let release = !e.field(EvidenceField::ReleaseType).is_empty();
     kb || named || service_pack || release
@@ -189,7 +198,11 @@ fn every_commercial_product_in_the_dumps_is_recognised() {
         .collect();
     for (device, name, application) in COMMERCIAL {
         assert!(
-            found.contains(&(device.to_string(), name.to_string(), application.to_string())),
+            found.contains(&(
+                device.to_string(),
+                name.to_string(),
+                application.to_string()
+            )),
             "`{name}` on {device} is not recognised as {application}"
         );
     }
