@@ -21,7 +21,7 @@ use tally_runtime::db::{Database, RuleSource, Subject, Workspace};
 use tally_runtime::estate::{self, EstateFiles};
 use tally_runtime::position::Compliance;
 use tally_runtime::report::{self, Format};
-use tally_runtime::{pack_tests, sources};
+use tally_runtime::{overlaps, pack_tests, sources};
 
 #[derive(Parser)]
 #[command(
@@ -354,14 +354,17 @@ fn workspace(extra: &[PathBuf], rules: &RuleArgs, as_of: Date) -> Result<Workspa
     Ok(Workspace::new(Database::default(), sources, as_of))
 }
 
-/// Compiles; fails with the diagnostics on errors, and prints the warnings otherwise.
-fn compile(io: &mut Io, ws: &Workspace) -> Result<(), Failure> {
+/// Compiles; fails with the diagnostics on errors, and prints the warnings otherwise (with the
+/// recognition rules that can be shown to overlap). Returns the number of warnings.
+fn compile(io: &mut Io, ws: &Workspace) -> Result<usize, Failure> {
     let compiled = ws.compiled();
     if compiled.has_errors() {
         return Err(Failure::Input(compiled.diagnostics.clone()));
     }
-    io.diagnostics(&compiled.diagnostics);
-    Ok(())
+    let mut warnings = compiled.diagnostics.clone();
+    warnings.extend(overlaps::in_rules(compiled, ws.recognizer()));
+    io.diagnostics(&warnings);
+    Ok(warnings.len())
 }
 
 fn today() -> Date {
@@ -370,10 +373,8 @@ fn today() -> Date {
 
 fn check(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Result<(), Failure> {
     let ws = workspace(packs, rules, today())?;
-    compile(io, &ws)?;
-    let compiled = ws.compiled();
-    let pack = &compiled.pack;
-    let warnings = compiled.diagnostics.len();
+    let warnings = compile(io, &ws)?;
+    let pack = ws.pack();
     if format == Format::Table {
         io.print(&format!(
             "checked {} applications, {} rights and bundles, {} metrics, {} tables, {} SKUs, {} tests: 0 errors, {warnings} warnings\n",
@@ -410,7 +411,9 @@ fn test(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Res
     if format == Format::Table {
         let mut out = String::new();
         for r in &results {
-            if r.passed() {
+            if let Some(reason) = &r.skipped {
+                out.push_str(&format!("skip  {}  ({}): {reason}\n", r.name, r.location));
+            } else if r.passed() {
                 out.push_str(&format!("pass  {}  ({})\n", r.name, r.location));
             } else {
                 out.push_str(&format!("FAIL  {}  ({})\n", r.name, r.location));
@@ -446,7 +449,9 @@ fn load(io: &mut Io, args: &EstateArgs) -> Result<Workspace, Failure> {
 
 fn recognize(io: &mut Io, args: &EstateArgs) -> Result<(), Failure> {
     let ws = load(io, args)?;
-    let rows = report::recognition(&ws.recognition(), &ws.evidence());
+    let recognition = ws.recognition();
+    io.diagnostics(&overlaps::in_estate(ws.compiled(), &recognition));
+    let rows = report::recognition(&recognition, &ws.evidence());
     io.print(&rows.render(args.format.into()));
     Ok(())
 }
@@ -513,7 +518,8 @@ fn explain(io: &mut Io, args: &EstateArgs, subject: &SubjectArgs) -> Result<(), 
         .with_help(help);
         return Err(Failure::Input(vec![diagnostic]));
     };
-    io.print(&report::assessments(rows).render(args.format.into()));
+    let sources = report::declaration_sources(ws.pack());
+    io.print(&report::assessments(rows, &sources).render(args.format.into()));
     Ok(())
 }
 

@@ -5,6 +5,7 @@ pub mod db;
 pub mod estate;
 pub mod files;
 pub mod metric;
+pub mod overlaps;
 pub mod pack_tests;
 pub mod position;
 pub mod recognize;

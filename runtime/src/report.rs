@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use tally_compiler::Diagnostic;
+use tally_compiler::ir::CompiledPack;
 
 use crate::estate::{Device, Evidence};
 use crate::pack_tests::TestResult;
@@ -179,9 +180,21 @@ pub fn positions(positions: &[Position]) -> Rows {
 /// The assessment rows. When a row's license computes quantities from hardware, a
 /// `calculation` column shows the metric, the formula with the values it read, and the
 /// minimums and rounding that applied; JSON gives the inputs as fields.
-pub fn assessments<'a>(rows: impl IntoIterator<Item = &'a Assessment>) -> Rows {
+///
+/// `sources` says where the declaration in force of each application whose declaration another
+/// pack extends or overrides came from (see [`declaration_sources`]); a `source` column shows
+/// it when any row's application has one.
+pub fn assessments<'a>(
+    rows: impl IntoIterator<Item = &'a Assessment>,
+    sources: &BTreeMap<String, String>,
+) -> Rows {
     let rows: Vec<&Assessment> = rows.into_iter().collect();
     let calculated = rows.iter().any(|a| a.computation.is_some());
+    let layered = rows.iter().any(|a| {
+        a.application
+            .as_ref()
+            .is_some_and(|app| sources.contains_key(app))
+    });
     let mut header = vec![
         "license",
         "device",
@@ -194,6 +207,9 @@ pub fn assessments<'a>(rows: impl IntoIterator<Item = &'a Assessment>) -> Rows {
     ];
     if calculated {
         header.push("calculation");
+    }
+    if layered {
+        header.push("source");
     }
     let mut structured = Vec::new();
     let rows = rows
@@ -228,6 +244,15 @@ pub fn assessments<'a>(rows: impl IntoIterator<Item = &'a Assessment>) -> Rows {
                         }),
                 );
             }
+            if layered {
+                cells.push(
+                    a.application
+                        .as_ref()
+                        .and_then(|app| sources.get(app))
+                        .cloned()
+                        .unwrap_or_default(),
+                );
+            }
             structured.push(a.computation.as_ref().map(|(metric, c)| {
                 let inputs: serde_json::Map<String, Value> = c
                     .inputs
@@ -253,40 +278,80 @@ pub fn assessments<'a>(rows: impl IntoIterator<Item = &'a Assessment>) -> Rows {
     }
 }
 
-/// Recognition: one row per installation, then one per unrecognised or ignored evidence row.
+/// Where each application whose declaration is layered (overridden or extended by another
+/// pack) is declared: "mypack/visio.tally, overriding arl/microsoft/visio.tally", "arl/…,
+/// extended in mypack/visio.tally".
+pub fn declaration_sources(pack: &CompiledPack) -> BTreeMap<String, String> {
+    pack.applications
+        .values()
+        .filter(|a| a.origin.overrides.is_some() || !a.origin.extended_in.is_empty())
+        .map(|a| {
+            let mut text = a.origin.file.clone();
+            if let Some(replaced) = &a.origin.overrides {
+                text.push_str(&format!(", overriding {replaced}"));
+            }
+            if !a.origin.extended_in.is_empty() {
+                text.push_str(&format!(
+                    ", extended in {}",
+                    a.origin.extended_in.join(", ")
+                ));
+            }
+            (a.id.clone(), text)
+        })
+        .collect()
+}
+
+/// Recognition, per device: one row per installation (and per installation of an application
+/// classified `ignored`), then one per unrecognised, noise or ignored evidence row. Each row
+/// shows the evidence kind; `note` says what an installation absorbed or which `ignore`
+/// declaration a noise row matched.
 pub fn recognition(devices: &[(&Device, &DeviceRecognition)], evidence: &[&Evidence]) -> Rows {
     let by_line: BTreeMap<usize, &Evidence> = evidence.iter().map(|e| (e.line, *e)).collect();
     let mut rows = Vec::new();
+    let row = |status: &str, device: &str, application: &str, lines: &[usize], note: String| {
+        let first = lines.first().and_then(|l| by_line.get(l));
+        let text = |f: fn(&Evidence) -> &str| first.map(|e| f(e).to_string()).unwrap_or_default();
+        let lines: Vec<String> = lines.iter().map(usize::to_string).collect();
+        vec![
+            status.to_string(),
+            device.to_string(),
+            application.to_string(),
+            text(|e| e.kind.as_str()),
+            text(|e| &e.publisher),
+            text(|e| &e.name),
+            text(|e| &e.version),
+            lines.join(";"),
+            note,
+        ]
+    };
     for (device, found) in devices {
-        for inst in &found.installations {
-            let lines: Vec<String> = inst.evidence.iter().map(usize::to_string).collect();
-            let first = inst.evidence.first().and_then(|l| by_line.get(l));
-            rows.push(vec![
-                "installed".to_string(),
-                device.id.clone(),
-                inst.application.clone(),
-                first.map(|e| e.publisher.clone()).unwrap_or_default(),
-                first.map(|e| e.name.clone()).unwrap_or_default(),
-                first.map(|e| e.version.clone()).unwrap_or_default(),
-                lines.join(";"),
-            ]);
-        }
-        for (status, lines) in [
-            ("unrecognized", &found.unrecognized),
-            ("ignored", &found.ignored),
+        for (status, installs) in [
+            ("installed", &found.installations),
+            ("ignored_application", &found.ignored_applications),
         ] {
-            for line in lines {
-                let e = by_line.get(line);
-                rows.push(vec![
-                    status.to_string(),
-                    device.id.clone(),
-                    String::new(),
-                    e.map(|e| e.publisher.clone()).unwrap_or_default(),
-                    e.map(|e| e.name.clone()).unwrap_or_default(),
-                    e.map(|e| e.version.clone()).unwrap_or_default(),
-                    line.to_string(),
-                ]);
+            for inst in installs {
+                let note = match inst.absorbed.as_slice() {
+                    [] => String::new(),
+                    absorbed => format!("absorbs {}", absorbed.join(", ")),
+                };
+                rows.push(row(
+                    status,
+                    &device.id,
+                    &inst.application,
+                    &inst.evidence,
+                    note,
+                ));
             }
+        }
+        for line in &found.unrecognized {
+            rows.push(row("unrecognized", &device.id, "", &[*line], String::new()));
+        }
+        for noise in &found.noise {
+            let note = format!("{} ({})", noise.category.as_str(), noise.ignore);
+            rows.push(row("noise", &device.id, "", &[noise.line], note));
+        }
+        for line in &found.ignored {
+            rows.push(row("ignored", &device.id, "", &[*line], String::new()));
         }
     }
     Rows {
@@ -295,10 +360,12 @@ pub fn recognition(devices: &[(&Device, &DeviceRecognition)], evidence: &[&Evide
             "status",
             "device",
             "application",
+            "kind",
             "publisher",
             "name",
             "version",
             "evidence_lines",
+            "note",
         ],
         rows,
     }
@@ -347,11 +414,16 @@ pub fn tests(results: &[TestResult]) -> Rows {
         rows: results
             .iter()
             .map(|r| {
+                let (result, detail) = match (&r.skipped, r.passed()) {
+                    (Some(reason), _) => ("skip", reason.clone()),
+                    (None, true) => ("pass", String::new()),
+                    (None, false) => ("FAIL", r.failures.join("; ")),
+                };
                 vec![
-                    if r.passed() { "pass" } else { "FAIL" }.to_string(),
+                    result.to_string(),
                     r.name.clone(),
                     r.location.clone(),
-                    r.failures.join("; "),
+                    detail,
                 ]
             })
             .collect(),

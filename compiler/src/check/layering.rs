@@ -207,7 +207,8 @@ impl<'a> Checker<'a> {
                     }
                 }
                 DeclKind::Application => {
-                    let rules = self.lower_rules(site.source, &decl.fields, true);
+                    let first = pack.applications.get(id).map_or(0, |a| a.rules.len());
+                    let rules = self.lower_rules(site.source, &decl.fields, id, first, true);
                     let members = self.lower_members(site.source, decl);
                     if let Some(app) = pack.applications.get_mut(id) {
                         app.rules.extend(rules);
@@ -220,7 +221,8 @@ impl<'a> Checker<'a> {
                     }
                 }
                 DeclKind::Ignore => {
-                    let rules = self.lower_rules(site.source, &decl.fields, false);
+                    let first = pack.ignores.get(id).map_or(0, |i| i.rules.len());
+                    let rules = self.lower_rules(site.source, &decl.fields, id, first, false);
                     if let Some(ignore) = pack.ignores.get_mut(id) {
                         ignore.rules.extend(rules);
                     }

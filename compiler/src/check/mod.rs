@@ -26,6 +26,9 @@ pub struct Compiled {
     pub pack: CompiledPack,
     /// Syntax errors from parsing plus everything the checker found, sorted.
     pub diagnostics: Vec<Diagnostic>,
+    /// Where each recognition rule was written, by owner (application or `ignore`) and position
+    /// among the owner's rules. Kept out of the pack, so moving text changes no compiled value.
+    pub rule_sites: BTreeMap<(String, usize), (Arc<SourceFile>, Span)>,
 }
 
 impl Compiled {
@@ -43,6 +46,7 @@ pub fn compile(files: &[&ParsedFile]) -> Compiled {
         index: BTreeMap::new(),
         overridden: BTreeMap::new(),
         extends: Vec::new(),
+        rule_sites: BTreeMap::new(),
         scripts: files
             .iter()
             .filter(|f| !is_rule_file(&f.source.path))
@@ -76,7 +80,11 @@ pub fn compile(files: &[&ParsedFile]) -> Compiled {
     checker.skip_overridden_tests(&mut pack);
     let mut diagnostics = checker.diagnostics;
     diagnostics::sort(&mut diagnostics);
-    Compiled { pack, diagnostics }
+    Compiled {
+        pack,
+        diagnostics,
+        rule_sites: checker.rule_sites,
+    }
 }
 
 /// A covered name as written: target, optional edition, role.
@@ -99,6 +107,7 @@ struct Checker<'a> {
     overridden: BTreeMap<(DeclKind, &'a str), Site<'a>>,
     /// The `extend` declarations that apply to a declaration in force, in file order.
     extends: Vec<Site<'a>>,
+    rule_sites: BTreeMap<(String, usize), (Arc<SourceFile>, Span)>,
     /// Pack files that are not rule files (rhai scripts), by path.
     scripts: BTreeMap<&'a str, Arc<SourceFile>>,
 }

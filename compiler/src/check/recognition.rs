@@ -44,7 +44,7 @@ impl Checker<'_> {
             version: first_str(decl, "version").map(|s| s.value.clone()),
             edition: edition.map(|s| s.value.clone()),
             members: self.lower_members(source, decl),
-            rules: self.lower_rules(source, &decl.fields, true),
+            rules: self.lower_rules(source, &decl.fields, &id, 0, true),
             origin,
         };
         pack.applications.entry(id).or_insert(app);
@@ -58,9 +58,9 @@ impl Checker<'_> {
     ) {
         let category = first_word(decl, "category")
             .and_then(|w| self.word(source, w, "noise category", NoiseCategory::NAMES));
-        let rules = self.lower_rules(source, &decl.fields, false);
+        let id = decl.name.value.clone();
+        let rules = self.lower_rules(source, &decl.fields, &id, 0, false);
         if let Some(category) = category {
-            let id = decl.name.value.clone();
             pack.ignores.entry(id.clone()).or_insert(Ignore {
                 id,
                 category,
@@ -99,12 +99,15 @@ impl Checker<'_> {
         members
     }
 
-    /// Lowers the `recognize KIND { … }` fields among `fields`. With `of_product`, installer and
-    /// package rules without a publisher test match the product publisher's names.
+    /// Lowers the `recognize KIND { … }` fields among `fields`, the rules of `owner` from
+    /// position `first` on, and records where each was written. With `of_product`, installer
+    /// and package rules without a publisher test match the product publisher's names.
     pub(super) fn lower_rules(
         &mut self,
         source: &Arc<SourceFile>,
         fields: &[Field],
+        owner: &str,
+        first: usize,
         of_product: bool,
     ) -> Vec<EvidenceRule> {
         let mut rules = Vec::new();
@@ -118,6 +121,10 @@ impl Checker<'_> {
                 continue;
             };
             if let Some(rule) = self.lower_rule(source, field, kind, block, of_product) {
+                self.rule_sites.insert(
+                    (owner.to_string(), first + rules.len()),
+                    (Arc::clone(source), field.span),
+                );
                 rules.push(rule);
             }
         }
@@ -363,7 +370,7 @@ impl Checker<'_> {
 }
 
 /// For each product, the rights (and base application) whose upgrade or downgrade right
-/// reaches other versions of it.
+/// reaches other versions of it; only bases whose own version can be ordered.
 fn ordered_rights_by_product(pack: &CompiledPack) -> BTreeMap<&str, Vec<(&str, &str)>> {
     let mut out: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
     for rights in pack.rights.values() {
@@ -371,6 +378,14 @@ fn ordered_rights_by_product(pack: &CompiledPack) -> BTreeMap<&str, Vec<(&str, &
             if let CoverTarget::Application(base) = &member.target
                 && (member.upgrade || member.downgrade)
                 && let Some(app) = pack.applications.get(base)
+                && let Some(product) = pack.products.get(&app.product)
+                && product
+                    .compare_versions(app.version.as_deref(), app.version.as_deref())
+                    .is_some()
+                && app.version.as_deref().is_some_and(|v| {
+                    product.versions.is_empty() && crate::evidence::is_numeric_version(v)
+                        || product.versions.iter().any(|x| x.eq_ignore_ascii_case(v))
+                })
             {
                 out.entry(app.product.as_str())
                     .or_default()
