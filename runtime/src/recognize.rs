@@ -436,6 +436,20 @@ impl Recognizer {
             .collect()
     }
 
+    /// The `ignore` declaration that decides a row is noise, among the matched rules: the most
+    /// specific category wins (hotfix, update, service pack, language pack, driver, component,
+    /// other), then the first declaration by name, so the order files are read in never matters.
+    fn noise(&self, matched: &[usize]) -> Option<&IgnoreEntry> {
+        matched
+            .iter()
+            .filter_map(|id| match self.rules.get(*id)?.owner {
+                Owner::Ignore(i) => Some((i, self.ignores.get(i)?)),
+                Owner::Application(_) => None,
+            })
+            .min_by_key(|(i, entry)| (entry.category, *i))
+            .map(|(_, entry)| entry)
+    }
+
     fn rule_ref(&self, id: usize) -> Option<RuleRef> {
         let rule = self.rules.get(id)?;
         let owner = match rule.owner {
@@ -453,13 +467,7 @@ impl Recognizer {
     /// device: see [`recognize_device`].
     pub fn classify(&self, evidence: &Evidence) -> RowOutcome {
         let matched = self.matching_rules(&Row::new(evidence));
-        if let Some(ignore) = matched
-            .iter()
-            .find_map(|id| match self.rules.get(*id)?.owner {
-                Owner::Ignore(i) => self.ignores.get(i),
-                Owner::Application(_) => None,
-            })
-        {
+        if let Some(ignore) = self.noise(&matched) {
             return RowOutcome::Noise {
                 ignore: ignore.id.clone(),
                 category: ignore.category,
@@ -644,13 +652,7 @@ pub fn recognize_device(
             continue;
         }
         let rules = recognizer.matching_rules(&Row::new(e));
-        if let Some(ignore) = rules
-            .iter()
-            .find_map(|id| match recognizer.rules.get(*id)?.owner {
-                Owner::Ignore(i) => recognizer.ignores.get(i),
-                Owner::Application(_) => None,
-            })
-        {
+        if let Some(ignore) = recognizer.noise(&rules) {
             result.noise.push(Noise {
                 line: e.line,
                 ignore: ignore.id.clone(),
