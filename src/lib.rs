@@ -21,7 +21,7 @@ use tally_runtime::db::{Database, RuleSource, Subject, Workspace};
 use tally_runtime::estate::{self, EstateFiles};
 use tally_runtime::position::Compliance;
 use tally_runtime::report::{self, Format};
-use tally_runtime::{pack_tests, sources};
+use tally_runtime::{pack_tests, sources, triage};
 
 #[derive(Parser)]
 #[command(
@@ -83,7 +83,14 @@ enum Command {
         format: FormatArg,
     },
     /// List installations and unrecognised evidence.
-    Recognize(EstateArgs),
+    Recognize {
+        #[command(flatten)]
+        estate: EstateArgs,
+        /// Instead, group the unrecognised evidence by product and major version, most devices
+        /// first, each group with a suggested rule; noise is counted apart.
+        #[arg(long)]
+        unrecognized: bool,
+    },
     /// Print the effective license position.
     Reconcile {
         #[command(flatten)]
@@ -239,7 +246,10 @@ where
             rules,
             format,
         } => test(&mut io, &paths, &rules, format.into()),
-        Command::Recognize(args) => recognize(&mut io, &args),
+        Command::Recognize {
+            estate,
+            unrecognized,
+        } => recognize(&mut io, &estate, unrecognized),
         Command::Reconcile { estate, fail_on } => reconcile(&mut io, &estate, fail_on),
         Command::Explain { estate, subject } => explain(&mut io, &estate, &subject),
     };
@@ -258,7 +268,7 @@ impl Command {
     fn format(&self) -> Format {
         match self {
             Self::Check { format, .. } | Self::Test { format, .. } => (*format).into(),
-            Self::Recognize(args)
+            Self::Recognize { estate: args, .. }
             | Self::Reconcile { estate: args, .. }
             | Self::Explain { estate: args, .. } => args.format.into(),
         }
@@ -444,10 +454,16 @@ fn load(io: &mut Io, args: &EstateArgs) -> Result<Workspace, Failure> {
     Ok(ws)
 }
 
-fn recognize(io: &mut Io, args: &EstateArgs) -> Result<(), Failure> {
+fn recognize(io: &mut Io, args: &EstateArgs, unrecognized: bool) -> Result<(), Failure> {
     let ws = load(io, args)?;
-    let rows = report::recognition(&ws.recognition(), &ws.evidence());
-    io.print(&rows.render(args.format.into()));
+    let (recognition, evidence) = (ws.recognition(), ws.evidence());
+    let text = if unrecognized {
+        let (rows, noise) = triage::provisional_noise::split(&recognition, &evidence);
+        report::triage(&triage::triage(&rows, noise), args.format.into())
+    } else {
+        report::recognition(&recognition, &evidence).render(args.format.into())
+    };
+    io.print(&text);
     Ok(())
 }
 
