@@ -19,6 +19,7 @@ use jiff::civil::Date;
 use tally_compiler::diagnostics::{Diagnostic, SourceFile};
 use tally_runtime::db::{Database, RuleSource, Subject, Workspace};
 use tally_runtime::estate::{self, EstateFiles};
+use tally_runtime::pack_tests::TestFilter;
 use tally_runtime::position::Compliance;
 use tally_runtime::report::{self, Format};
 use tally_runtime::{pack_tests, sources, triage};
@@ -71,13 +72,15 @@ enum Command {
         #[arg(long, value_enum, default_value_t = FormatArg::Table)]
         format: FormatArg,
     },
-    /// Run the `test` blocks of the rule packs.
+    /// Run the `test` blocks of the rule packs; as a table, list the failures only.
     Test {
         /// Rule packs (files or folders) to test with the standard packs.
         #[arg(value_name = "PACK")]
         paths: Vec<PathBuf>,
         #[command(flatten)]
         rules: RuleArgs,
+        #[command(flatten)]
+        selection: TestSelection,
         /// The output format.
         #[arg(long, value_enum, default_value_t = FormatArg::Table)]
         format: FormatArg,
@@ -106,6 +109,16 @@ enum Command {
         #[command(flatten)]
         subject: SubjectArgs,
     },
+}
+
+#[derive(Args)]
+struct TestSelection {
+    /// Run only the tests whose name contains this text, ignoring case.
+    #[arg(long, value_name = "TEXT")]
+    filter: Option<String>,
+    /// List every test run, passed or not, and not only the failures.
+    #[arg(long)]
+    verbose: bool,
 }
 
 #[derive(Args)]
@@ -244,8 +257,9 @@ where
         Command::Test {
             paths,
             rules,
+            selection,
             format,
-        } => test(&mut io, &paths, &rules, format.into()),
+        } => test(&mut io, &paths, &rules, &selection, format.into()),
         Command::Recognize {
             estate,
             unrecognized,
@@ -410,16 +424,24 @@ fn check(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Re
     Ok(())
 }
 
-fn test(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Result<(), Failure> {
+fn test(
+    io: &mut Io,
+    packs: &[PathBuf],
+    rules: &RuleArgs,
+    selection: &TestSelection,
+    format: Format,
+) -> Result<(), Failure> {
     let ws = workspace(packs, rules, today())?;
     compile(io, &ws)?;
     let pack = ws.pack();
-    let results = pack_tests::run(pack, ws.recognizer());
+    let filter = TestFilter::new(selection.filter.as_deref());
+    let results = pack_tests::run(pack, ws.recognizer(), &filter);
     let failed = results.iter().filter(|r| !r.passed()).count();
     let passed = results.len() - failed;
+    let filtered_out = pack.tests.len() - results.len();
     if format == Format::Table {
         let mut out = String::new();
-        for r in &results {
+        for r in results.iter().filter(|r| selection.verbose || !r.passed()) {
             if r.passed() {
                 out.push_str(&format!("pass  {}  ({})\n", r.name, r.location));
             } else {
@@ -429,7 +451,12 @@ fn test(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Res
                 }
             }
         }
-        out.push_str(&format!("\n{passed} passed, {failed} failed\n"));
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "{passed} passed, {failed} failed, {filtered_out} filtered out\n"
+        ));
         io.print(&out);
     } else {
         io.print(&report::tests(&results).render(format));

@@ -20,10 +20,33 @@ impl TestResult {
     }
 }
 
-/// Runs every test of the pack, in order.
-pub fn run(pack: &CompiledPack, recognizer: &Recognizer) -> Vec<TestResult> {
+/// Which tests a run takes: those whose name contains the filter's text, ignoring case; every
+/// test when there is no text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TestFilter {
+    /// Lowercased.
+    text: Option<String>,
+}
+
+impl TestFilter {
+    pub fn new(text: Option<&str>) -> Self {
+        Self {
+            text: text.map(str::to_lowercase),
+        }
+    }
+
+    pub fn selects(&self, name: &str) -> bool {
+        self.text
+            .as_ref()
+            .is_none_or(|text| name.to_lowercase().contains(text.as_str()))
+    }
+}
+
+/// Runs the tests of the pack that the filter selects, in order.
+pub fn run(pack: &CompiledPack, recognizer: &Recognizer, filter: &TestFilter) -> Vec<TestResult> {
     pack.tests
         .iter()
+        .filter(|test| filter.selects(&test.name))
         .map(|test| {
             let mut recognized: Vec<&str> = Vec::new();
             let mut application = None;
@@ -81,4 +104,19 @@ pub fn run(pack: &CompiledPack, recognizer: &Recognizer) -> Vec<TestResult> {
             TestResult { name: test.name.clone(), location: test.location.clone(), failures }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TestFilter;
+
+    #[test]
+    fn a_filter_selects_names_containing_its_text_in_any_case() {
+        let filter = TestFilter::new(Some("EDITOR 2024"));
+        assert!(filter.selects("Editor 2024 is recognised"));
+        assert!(filter.selects("the editor 2024 with a 25.x build"));
+        assert!(!filter.selects("Editor 2023"));
+        assert!(TestFilter::new(None).selects("anything"));
+        assert!(TestFilter::default().selects(""));
+    }
 }
