@@ -8,6 +8,7 @@
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 }
+mod packs;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -48,6 +49,10 @@ mod codes {
     pub const USAGE: Code = Code("T0301");
     /// `explain` names a device, license or user the estate does not have.
     pub const UNKNOWN_SUBJECT: Code = Code("T0302");
+    /// `packs export` would overwrite a file, and `--force` was not given.
+    pub const EXPORT_WOULD_OVERWRITE: Code = Code("T0303");
+    /// `packs export` could not write a file.
+    pub const EXPORT_FAILED: Code = Code("T0304");
 
     #[cfg(test)]
     pub const ALL: &[(Code, &str)] = &[
@@ -56,6 +61,11 @@ mod codes {
             UNKNOWN_SUBJECT,
             "`explain` names something the estate does not have",
         ),
+        (
+            EXPORT_WOULD_OVERWRITE,
+            "`packs export` would overwrite a file",
+        ),
+        (EXPORT_FAILED, "`packs export` could not write a file"),
     ];
 }
 
@@ -108,6 +118,32 @@ enum Command {
         estate: EstateArgs,
         #[command(flatten)]
         subject: SubjectArgs,
+    },
+    /// List or export the standard rule packs compiled into tally.
+    Packs {
+        #[command(subcommand)]
+        command: PacksCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PacksCommand {
+    /// The standard packs' files, with how many declarations of each kind they hold.
+    List {
+        /// The output format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
+    },
+    /// Write the standard packs' files under a folder, with their relative paths.
+    Export {
+        /// The folder to write into; created when missing.
+        dir: PathBuf,
+        /// Overwrite files that are already there.
+        #[arg(long)]
+        force: bool,
+        /// The output format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
     },
 }
 
@@ -266,6 +302,7 @@ where
         } => recognize(&mut io, &estate, unrecognized),
         Command::Reconcile { estate, fail_on } => reconcile(&mut io, &estate, fail_on),
         Command::Explain { estate, subject } => explain(&mut io, &estate, &subject),
+        Command::Packs { command } => packs::run(&mut io, &command),
     };
     match result {
         Ok(()) => 0,
@@ -281,7 +318,11 @@ impl Command {
     /// The format the command writes in, which its diagnostics follow.
     fn format(&self) -> Format {
         match self {
-            Self::Check { format, .. } | Self::Test { format, .. } => (*format).into(),
+            Self::Check { format, .. }
+            | Self::Test { format, .. }
+            | Self::Packs {
+                command: PacksCommand::List { format } | PacksCommand::Export { format, .. },
+            } => (*format).into(),
             Self::Recognize { estate: args, .. }
             | Self::Reconcile { estate: args, .. }
             | Self::Explain { estate: args, .. } => args.format.into(),

@@ -8,6 +8,8 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use tally_compiler::Diagnostic;
+use tally_compiler::syntax::ParsedFile;
+use tally_compiler::syntax::ast::DeclKind;
 
 use crate::estate::{Device, Evidence};
 use crate::pack_tests::TestResult;
@@ -339,6 +341,39 @@ pub fn counts(counts: &[(&'static str, usize)]) -> Rows {
         header: counts.iter().map(|(name, _)| *name).collect(),
         rows: vec![counts.iter().map(|(_, n)| n.to_string()).collect()],
     }
+}
+
+/// Rule files with their declarations counted by kind, then a `total` row.
+pub fn declaration_counts(files: &[ParsedFile]) -> Rows {
+    let mut total = vec![0; DeclKind::ALL.len()];
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for file in files {
+        let counts: Vec<usize> = DeclKind::ALL
+            .iter()
+            .map(|kind| file.decls.iter().filter(|d| d.kind == *kind).count())
+            .collect();
+        for (sum, count) in total.iter_mut().zip(&counts) {
+            *sum += count;
+        }
+        rows.push(count_row(&file.source.path, &counts));
+    }
+    rows.push(count_row("total", &total));
+    let mut header = vec!["file"];
+    header.extend(DeclKind::ALL.iter().map(|kind| kind.keyword()));
+    header.push("total");
+    Rows {
+        header,
+        rows,
+        structured: Vec::new(),
+    }
+}
+
+/// A name, its counts and their sum.
+fn count_row(name: &str, counts: &[usize]) -> Vec<String> {
+    let mut row = vec![name.to_owned()];
+    row.extend(counts.iter().map(usize::to_string));
+    row.push(counts.iter().sum::<usize>().to_string());
+    row
 }
 
 /// Pack test results.
