@@ -8,6 +8,7 @@
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 }
+mod packs;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -19,9 +20,10 @@ use jiff::civil::Date;
 use tally_compiler::diagnostics::{Diagnostic, SourceFile};
 use tally_runtime::db::{Database, RuleSource, Subject, Workspace};
 use tally_runtime::estate::{self, EstateFiles};
+use tally_runtime::pack_tests::TestFilter;
 use tally_runtime::position::Compliance;
 use tally_runtime::report::{self, Format};
-use tally_runtime::{inventory, overlaps, pack_tests, sources};
+use tally_runtime::{inventory, overlaps, pack_tests, sources, triage};
 
 #[derive(Parser)]
 #[command(
@@ -47,6 +49,10 @@ mod codes {
     pub const USAGE: Code = Code("T0301");
     /// `explain` names a device, license or user the estate does not have.
     pub const UNKNOWN_SUBJECT: Code = Code("T0302");
+    /// `packs export` would overwrite a file, and `--force` was not given.
+    pub const EXPORT_WOULD_OVERWRITE: Code = Code("T0303");
+    /// `packs export` could not write a file.
+    pub const EXPORT_FAILED: Code = Code("T0304");
 
     #[cfg(test)]
     pub const ALL: &[(Code, &str)] = &[
@@ -55,6 +61,11 @@ mod codes {
             UNKNOWN_SUBJECT,
             "`explain` names something the estate does not have",
         ),
+        (
+            EXPORT_WOULD_OVERWRITE,
+            "`packs export` would overwrite a file",
+        ),
+        (EXPORT_FAILED, "`packs export` could not write a file"),
     ];
 }
 
@@ -71,19 +82,28 @@ enum Command {
         #[arg(long, value_enum, default_value_t = FormatArg::Table)]
         format: FormatArg,
     },
-    /// Run the `test` blocks of the rule packs.
+    /// Run the `test` blocks of the rule packs; as a table, list the failures only.
     Test {
         /// Rule packs (files or folders) to test with the standard packs.
         #[arg(value_name = "PACK")]
         paths: Vec<PathBuf>,
         #[command(flatten)]
         rules: RuleArgs,
+        #[command(flatten)]
+        selection: TestSelection,
         /// The output format.
         #[arg(long, value_enum, default_value_t = FormatArg::Table)]
         format: FormatArg,
     },
     /// List installations and unrecognised evidence.
-    Recognize(EstateArgs),
+    Recognize {
+        #[command(flatten)]
+        estate: EstateArgs,
+        /// Instead, group the unrecognised evidence by product and major version, most devices
+        /// first, each group with a suggested rule; noise is counted apart.
+        #[arg(long)]
+        unrecognized: bool,
+    },
     /// Print the effective license position.
     Reconcile {
         #[command(flatten)]
@@ -115,6 +135,11 @@ enum Command {
         /// must have the device, instead of printing them.
         #[arg(long, value_name = "ESTATE_DIR")]
         into: Option<PathBuf>,
+    },
+    /// List or export the standard rule packs compiled into tally.
+    Packs {
+        #[command(subcommand)]
+        command: PacksCommand,
     },
 }
 
@@ -151,6 +176,37 @@ fn parse_device(text: &str) -> Result<String, String> {
         return Err("expected a device id, such as WS-0012".to_owned());
     }
     Ok(id.to_owned())
+}
+
+#[derive(Subcommand)]
+enum PacksCommand {
+    /// The standard packs' files, with how many declarations of each kind they hold.
+    List {
+        /// The output format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
+    },
+    /// Write the standard packs' files under a folder, with their relative paths.
+    Export {
+        /// The folder to write into; created when missing.
+        dir: PathBuf,
+        /// Overwrite files that are already there.
+        #[arg(long)]
+        force: bool,
+        /// The output format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
+    },
+}
+
+#[derive(Args)]
+struct TestSelection {
+    /// Run only the tests whose name contains this text, ignoring case.
+    #[arg(long, value_name = "TEXT")]
+    filter: Option<String>,
+    /// List every test run, passed or not, and not only the failures.
+    #[arg(long)]
+    verbose: bool,
 }
 
 #[derive(Args)]
@@ -289,9 +345,13 @@ where
         Command::Test {
             paths,
             rules,
+            selection,
             format,
-        } => test(&mut io, &paths, &rules, format.into()),
-        Command::Recognize(args) => recognize(&mut io, &args),
+        } => test(&mut io, &paths, &rules, &selection, format.into()),
+        Command::Recognize {
+            estate,
+            unrecognized,
+        } => recognize(&mut io, &estate, unrecognized),
         Command::Reconcile { estate, fail_on } => reconcile(&mut io, &estate, fail_on),
         Command::Explain { estate, subject } => explain(&mut io, &estate, &subject),
         Command::Import {
@@ -300,6 +360,7 @@ where
             device,
             into,
         } => import(&mut io, format.into(), &inputs, &device, into.as_deref()),
+        Command::Packs { command } => packs::run(&mut io, &command),
     };
     match result {
         Ok(()) => 0,
@@ -315,8 +376,12 @@ impl Command {
     /// The format the command writes in, which its diagnostics follow.
     fn format(&self) -> Format {
         match self {
-            Self::Check { format, .. } | Self::Test { format, .. } => (*format).into(),
-            Self::Recognize(args)
+            Self::Check { format, .. }
+            | Self::Test { format, .. }
+            | Self::Packs {
+                command: PacksCommand::List { format } | PacksCommand::Export { format, .. },
+            } => (*format).into(),
+            Self::Recognize { estate: args, .. }
             | Self::Reconcile { estate: args, .. }
             | Self::Explain { estate: args, .. } => args.format.into(),
             Self::Import { .. } => Format::Table,
@@ -460,16 +525,27 @@ fn check(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Re
     Ok(())
 }
 
-fn test(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Result<(), Failure> {
+fn test(
+    io: &mut Io,
+    packs: &[PathBuf],
+    rules: &RuleArgs,
+    selection: &TestSelection,
+    format: Format,
+) -> Result<(), Failure> {
     let ws = workspace(packs, rules, today())?;
     compile(io, &ws)?;
     let pack = ws.pack();
-    let results = pack_tests::run(pack, ws.recognizer());
+    let filter = TestFilter::new(selection.filter.as_deref());
+    let results = pack_tests::run(pack, ws.recognizer(), &filter);
     let failed = results.iter().filter(|r| !r.passed()).count();
     let passed = results.len() - failed;
+    let filtered_out = pack.tests.len() - results.len();
     if format == Format::Table {
         let mut out = String::new();
-        for r in &results {
+        for r in results
+            .iter()
+            .filter(|r| selection.verbose || !r.passed() || r.skipped.is_some())
+        {
             if let Some(reason) = &r.skipped {
                 out.push_str(&format!("skip  {}  ({}): {reason}\n", r.name, r.location));
             } else if r.passed() {
@@ -481,7 +557,12 @@ fn test(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Res
                 }
             }
         }
-        out.push_str(&format!("\n{passed} passed, {failed} failed\n"));
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "{passed} passed, {failed} failed, {filtered_out} filtered out\n"
+        ));
         io.print(&out);
     } else {
         io.print(&report::tests(&results).render(format));
@@ -506,12 +587,17 @@ fn load(io: &mut Io, args: &EstateArgs) -> Result<Workspace, Failure> {
     Ok(ws)
 }
 
-fn recognize(io: &mut Io, args: &EstateArgs) -> Result<(), Failure> {
+fn recognize(io: &mut Io, args: &EstateArgs, unrecognized: bool) -> Result<(), Failure> {
     let ws = load(io, args)?;
-    let recognition = ws.recognition();
+    let (recognition, evidence) = (ws.recognition(), ws.evidence());
     io.diagnostics(&overlaps::in_estate(ws.compiled(), &recognition));
-    let rows = report::recognition(&recognition, &ws.evidence());
-    io.print(&rows.render(args.format.into()));
+    let text = if unrecognized {
+        let (rows, noise) = triage::split(&recognition, &evidence);
+        report::triage(&triage::triage(&rows, noise), args.format.into())
+    } else {
+        report::recognition(&recognition, &evidence).render(args.format.into())
+    };
+    io.print(&text);
     Ok(())
 }
 

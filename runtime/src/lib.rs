@@ -1,5 +1,5 @@
-//! The Tally runtime: estate import, recognition, reconciliation, positions, assessments and
-//! reports, computed incrementally over a salsa database.
+//! The Tally runtime: estate import, recognition and triage of the unrecognised, reconciliation,
+//! positions, assessments and reports, computed incrementally over a salsa database.
 
 pub mod db;
 pub mod estate;
@@ -13,3 +13,4 @@ pub mod recognize;
 pub mod reconcile;
 pub mod report;
 pub mod sources;
+pub mod triage;

@@ -23,11 +23,35 @@ impl TestResult {
     }
 }
 
-/// Runs every test of the pack, in order. A test the compiler marked as skipped (it names a
-/// declaration another pack overrides) passes with its reason and checks nothing.
-pub fn run(pack: &CompiledPack, recognizer: &Recognizer) -> Vec<TestResult> {
+/// Which tests a run takes: those whose name contains the filter's text, ignoring case; every
+/// test when there is no text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TestFilter {
+    /// Lowercased.
+    text: Option<String>,
+}
+
+impl TestFilter {
+    pub fn new(text: Option<&str>) -> Self {
+        Self {
+            text: text.map(str::to_lowercase),
+        }
+    }
+
+    pub fn selects(&self, name: &str) -> bool {
+        self.text
+            .as_ref()
+            .is_none_or(|text| name.to_lowercase().contains(text.as_str()))
+    }
+}
+
+/// Runs the tests of the pack that the filter selects, in order. A test the compiler marked as
+/// skipped (it names a declaration another pack overrides) passes with its reason and checks
+/// nothing.
+pub fn run(pack: &CompiledPack, recognizer: &Recognizer, filter: &TestFilter) -> Vec<TestResult> {
     pack.tests
         .iter()
+        .filter(|test| filter.selects(&test.name))
         .map(|test| {
             let failures = match &test.skipped {
                 Some(_) => Vec::new(),
@@ -166,5 +190,20 @@ fn noise_note(noise: usize) -> String {
     match noise {
         0 => String::new(),
         n => format!(", and {n} rows are noise"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TestFilter;
+
+    #[test]
+    fn a_filter_selects_names_containing_its_text_in_any_case() {
+        let filter = TestFilter::new(Some("EDITOR 2024"));
+        assert!(filter.selects("Editor 2024 is recognised"));
+        assert!(filter.selects("the editor 2024 with a 25.x build"));
+        assert!(!filter.selects("Editor 2023"));
+        assert!(TestFilter::new(None).selects("anything"));
+        assert!(TestFilter::default().selects(""));
     }
 }

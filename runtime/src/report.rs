@@ -1,5 +1,6 @@
-//! Reports: positions, assessments and recognition results rendered as an aligned table, JSON
-//! or CSV. Decimals are written as strings; output is byte-identical for identical inputs.
+//! Reports: positions, assessments, recognition results and the triage of the unrecognised
+//! rendered as an aligned table, JSON or CSV. Decimals are written as strings; output is
+//! byte-identical for identical inputs.
 
 use std::collections::BTreeMap;
 
@@ -8,12 +9,15 @@ use serde_json::Value;
 
 use tally_compiler::Diagnostic;
 use tally_compiler::ir::CompiledPack;
+use tally_compiler::syntax::ParsedFile;
+use tally_compiler::syntax::ast::DeclKind;
 
 use crate::estate::{Device, Evidence, EvidenceField, EvidenceKind};
 use crate::pack_tests::TestResult;
 use crate::position::Position;
 use crate::recognize::DeviceRecognition;
 use crate::reconcile::Assessment;
+use crate::triage::{Group, NoiseCount, Triage};
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -422,6 +426,39 @@ pub fn counts(counts: &[(&'static str, usize)]) -> Rows {
     }
 }
 
+/// Rule files with their declarations counted by kind, then a `total` row.
+pub fn declaration_counts(files: &[ParsedFile]) -> Rows {
+    let mut total = vec![0; DeclKind::ALL.len()];
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for file in files {
+        let counts: Vec<usize> = DeclKind::ALL
+            .iter()
+            .map(|kind| file.decls.iter().filter(|d| d.kind == *kind).count())
+            .collect();
+        for (sum, count) in total.iter_mut().zip(&counts) {
+            *sum += count;
+        }
+        rows.push(count_row(&file.source.path, &counts));
+    }
+    rows.push(count_row("total", &total));
+    let mut header = vec!["file"];
+    header.extend(DeclKind::ALL.iter().map(|kind| kind.keyword()));
+    header.push("total");
+    Rows {
+        header,
+        rows,
+        structured: Vec::new(),
+    }
+}
+
+/// A name, its counts and their sum.
+fn count_row(name: &str, counts: &[usize]) -> Vec<String> {
+    let mut row = vec![name.to_owned()];
+    row.extend(counts.iter().map(usize::to_string));
+    row.push(counts.iter().sum::<usize>().to_string());
+    row
+}
+
 /// Pack test results.
 pub fn tests(results: &[TestResult]) -> Rows {
     Rows {
@@ -446,9 +483,236 @@ pub fn tests(results: &[TestResult]) -> Rows {
     }
 }
 
+/// The triage of the unrecognised evidence. JSON and CSV have one row per group, then one per
+/// noise category: `category` is `unrecognized` for a group and the noise's category otherwise.
+/// The table is a block per group, every line within [`TEXT_WIDTH`] columns.
+pub fn triage(triage: &Triage, format: Format) -> String {
+    if format == Format::Table {
+        return triage_text(triage);
+    }
+    let count = |n: usize| n.to_string();
+    let mut rows: Vec<Vec<String>> = triage
+        .groups
+        .iter()
+        .map(|g| {
+            vec![
+                "unrecognized".to_owned(),
+                count(g.devices),
+                count(g.rows),
+                g.kind.as_str().to_owned(),
+                g.publisher.clone(),
+                g.product.clone(),
+                g.version_family.clone(),
+                g.sample_devices.join(";"),
+                g.application.clone(),
+                g.rule.to_string(),
+            ]
+        })
+        .collect();
+    rows.extend(triage.noise.iter().map(|n| {
+        let mut row = vec![n.category.clone(), count(n.devices), count(n.rows)];
+        row.resize(10, String::new());
+        row
+    }));
+    Rows {
+        structured: Vec::new(),
+        header: vec![
+            "category",
+            "devices",
+            "rows",
+            "kind",
+            "publisher",
+            "product",
+            "version_family",
+            "sample_devices",
+            "suggested_application",
+            "suggested_rule",
+        ],
+        rows,
+    }
+    .render(format)
+}
+
+/// The width the triage table keeps to.
+pub const TEXT_WIDTH: usize = 80;
+
+fn triage_text(triage: &Triage) -> String {
+    let mut out = String::new();
+    let summary = if triage.groups.is_empty() {
+        "No unrecognised evidence.".to_owned()
+    } else {
+        format!(
+            "{} on {} in {}, most devices first.",
+            plural(triage.rows, "unrecognised row"),
+            plural(triage.devices, "device"),
+            plural(triage.groups.len(), "group")
+        )
+    };
+    out.push_str(&wrap(&summary));
+    if !triage.noise.is_empty() {
+        let noise: Vec<String> = triage.noise.iter().map(noise_text).collect();
+        out.push_str(&wrap(&format!(
+            "Noise, counted apart: {}.",
+            noise.join("; ")
+        )));
+    }
+    let rank_width = triage.groups.len().to_string().len();
+    for (i, group) in triage.groups.iter().enumerate() {
+        out.push('\n');
+        group_text(&mut out, group, i + 1, rank_width);
+    }
+    out
+}
+
+fn noise_text(noise: &NoiseCount) -> String {
+    format!(
+        "{} {} on {}",
+        noise.category,
+        plural(noise.rows, "row"),
+        plural(noise.devices, "device")
+    )
+}
+
+/// One group: a heading with its counts, then publisher, sample devices, application id and
+/// rule, indented under the heading.
+fn group_text(out: &mut String, group: &Group, rank: usize, rank_width: usize) {
+    let counts = format!(
+        "{}, {}",
+        plural(group.devices, "device"),
+        plural(group.rows, "row")
+    );
+    let mut title = group.product.clone();
+    if !group.version_family.is_empty() {
+        title.push_str(&format!(" ({}.x)", group.version_family));
+    }
+    let rank = format!("{rank:>rank_width$}. ");
+    let room = TEXT_WIDTH.saturating_sub(rank.chars().count() + counts.chars().count() + 2);
+    let title = fit(&title, room);
+    let gap = room + 2 - title.chars().count();
+    out.push_str(&format!("{rank}{title}{}{counts}\n", " ".repeat(gap)));
+    let indent = " ".repeat(rank.chars().count());
+    let publisher = if group.publisher.is_empty() {
+        "(none)"
+    } else {
+        &group.publisher
+    };
+    let mut seen_on = group.sample_devices.join(", ");
+    if group.devices > group.sample_devices.len() {
+        seen_on.push_str(", …");
+    }
+    for (label, value) in [
+        ("publisher", publisher),
+        ("seen on", &seen_on),
+        ("application", &group.application),
+    ] {
+        out.push_str(&fit(&format!("{indent}{label:<13}{value}"), TEXT_WIDTH));
+        out.push('\n');
+    }
+    let rule = group.rule.to_string();
+    let lines = if indent.len() + rule.chars().count() <= TEXT_WIDTH {
+        vec![rule]
+    } else {
+        group.rule.lines()
+    };
+    for line in lines {
+        out.push_str(&fit(&format!("{indent}{line}"), TEXT_WIDTH));
+        out.push('\n');
+    }
+}
+
+/// `1 row`, `2 rows`.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// Text cut to `width` characters, ending with `…` when it was cut.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// Text wrapped at spaces to lines of at most [`TEXT_WIDTH`] characters (a longer word keeps
+/// a line of its own), each ending with a newline.
+fn wrap(text: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > TEXT_WIDTH {
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_triage_table_keeps_within_its_width() {
+        use crate::triage::SuggestedRule;
+        use tally_compiler::evidence::EvidenceKind;
+
+        let long = "A Very Long Product Name ".repeat(5);
+        let group = Group {
+            kind: EvidenceKind::Wmi,
+            publisher: "An Even Longer Publisher Name ".repeat(4),
+            product: long.trim().to_owned(),
+            version_family: "2024".into(),
+            devices: 1234,
+            rows: 5678,
+            sample_devices: vec!["DEVICE-".repeat(12), "D2".into(), "D3".into()],
+            application: "acme.tool_2024".into(),
+            rule: SuggestedRule {
+                kind: EvidenceKind::Wmi,
+                fields: vec![format!("class \"{}\"", "C".repeat(90))],
+            },
+        };
+        let noise = (0..8)
+            .map(|i| NoiseCount {
+                category: format!("category_{i}"),
+                rows: 10,
+                devices: 2,
+            })
+            .collect();
+        let text = triage(
+            &Triage {
+                groups: vec![group],
+                noise,
+                rows: 5678,
+                devices: 1234,
+            },
+            Format::Table,
+        );
+        assert!(
+            text.lines().all(|l| l.chars().count() <= TEXT_WIDTH),
+            "{text}"
+        );
+        let heading = text
+            .lines()
+            .find(|l| l.starts_with("1. "))
+            .unwrap_or_default();
+        assert!(heading.ends_with("…  1234 devices, 5678 rows"), "{heading}");
+        assert!(text.contains("\n   seen on      DEVICE-DEVICE-"), "{text}");
+    }
 
     #[test]
     fn renders_three_formats() {

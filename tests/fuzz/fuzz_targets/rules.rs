@@ -22,6 +22,10 @@ fuzz_target!(|data: &[u8]| {
     let compiled = tally_compiler::compile_sources(&sources);
     check_diagnostics(&compiled.diagnostics);
     if !compiled.has_errors() {
-        let _ = pack_tests::run(&compiled.pack, &Recognizer::new(&compiled.pack));
+        let _ = pack_tests::run(
+            &compiled.pack,
+            &Recognizer::new(&compiled.pack),
+            &pack_tests::TestFilter::default(),
+        );
     }
 });

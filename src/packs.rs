@@ -1,0 +1,136 @@
+//! `tally packs`: the standard rule packs compiled into tally, listed with what they declare or
+//! exported as files to read, copy and start a pack of one's own from.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use tally_compiler::diagnostics::{Diagnostic, SourceFile};
+use tally_compiler::parse_file;
+use tally_runtime::report::{self, Format, Rows};
+
+use super::{Failure, Io, PacksCommand, codes, embedded};
+
+pub(super) fn run(io: &mut Io, command: &PacksCommand) -> Result<(), Failure> {
+    match command {
+        PacksCommand::List { format } => {
+            list(io, (*format).into());
+            Ok(())
+        }
+        PacksCommand::Export { dir, force, format } => export(io, dir, *force, (*format).into()),
+    }
+}
+
+/// Prints each standard pack file with its declarations counted by kind, and a total.
+fn list(io: &mut Io, format: Format) {
+    let parsed: Vec<_> = embedded::STANDARD_PACKS
+        .iter()
+        .map(|(path, text)| parse_file(SourceFile::new(*path, *text)))
+        .collect();
+    io.print(&report::declaration_counts(&parsed).render(format));
+}
+
+/// Writes every standard pack file under `dir` at its relative path. Without `force`, nothing
+/// is written when any of the files is already there.
+fn export(io: &mut Io, dir: &Path, force: bool, format: Format) -> Result<(), Failure> {
+    let targets: Vec<(&str, &str, PathBuf)> = embedded::STANDARD_PACKS
+        .iter()
+        .map(|(file, text)| (*file, *text, dir.join(file)))
+        .collect();
+    if !force {
+        let existing: Vec<&str> = targets
+            .iter()
+            // A link, even a broken one, is there too.
+            .filter(|(_, _, path)| path.symlink_metadata().is_ok())
+            .map(|(file, _, _)| *file)
+            .collect();
+        if let Some(first) = existing.first() {
+            let files = if existing.len() == 1 {
+                "1 file".to_owned()
+            } else {
+                format!("{} files", existing.len())
+            };
+            let diagnostic = Diagnostic::error(
+                codes::EXPORT_WOULD_OVERWRITE,
+                &SourceFile::new(dir.display().to_string(), ""),
+                None,
+                format!(
+                    "`packs export` would overwrite {files} already in `{}`, such as `{first}`",
+                    dir.display()
+                ),
+            )
+            .with_help("export into an empty folder, or pass `--force` to overwrite them");
+            return Err(Failure::Input(vec![diagnostic]));
+        }
+    }
+    let failures: Vec<Diagnostic> = targets
+        .iter()
+        .filter_map(|(_, text, path)| {
+            let error = write_by_rename(path, text).err()?;
+            Some(
+                Diagnostic::error(
+                    codes::EXPORT_FAILED,
+                    &SourceFile::new(path.display().to_string(), ""),
+                    None,
+                    format!("`{}` could not be written: {error}", path.display()),
+                )
+                .with_help(
+                    "check that the folder can be written to and that no folder is in the file's place",
+                ),
+            )
+        })
+        .collect();
+    if !failures.is_empty() {
+        return Err(Failure::Input(failures));
+    }
+    if format == Format::Table {
+        io.print(&format!(
+            "exported {} files to {}\n",
+            targets.len(),
+            dir.display()
+        ));
+    } else {
+        let rows = Rows {
+            header: vec!["file", "path"],
+            rows: targets
+                .iter()
+                .map(|(file, _, path)| vec![(*file).to_owned(), path.display().to_string()])
+                .collect(),
+            structured: Vec::new(),
+        };
+        io.print(&rows.render(format));
+    }
+    Ok(())
+}
+
+/// Writes a file in full beside its place, then renames it into place, so that the file is
+/// never seen half written. The temporary file must be new: an existing one, or a link in its
+/// place, is an error rather than something written through.
+fn write_by_rename(path: &Path, text: &str) -> std::io::Result<()> {
+    let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(std::io::Error::other("not a file path"));
+    };
+    fs::create_dir_all(folder)?;
+    let temporary = folder.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)
+        .and_then(|mut file| {
+            file.write_all(text.as_bytes())?;
+            file.sync_all()
+        });
+    if let Err(error) = written {
+        if error.kind() != std::io::ErrorKind::AlreadyExists {
+            let _ = fs::remove_file(&temporary);
+        }
+        return Err(error);
+    }
+    fs::rename(&temporary, path).inspect_err(|_| {
+        let _ = fs::remove_file(&temporary);
+    })
+}
