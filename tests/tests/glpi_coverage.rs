@@ -310,3 +310,12 @@ fn recognised_applications_and_coverage() {
     }
     insta::assert_snapshot!(out);
 }
+
+/// The triage of what the standard packs leave unrecognised in the dumps: what a team would
+/// write rules for next.
+#[test]
+fn triage_of_the_dumps() {
+    let (code, out, err) = tally(&["recognize", ESTATE, "--unrecognized", "--as-of", "2026-11-01"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    insta::assert_snapshot!(out);
+}
