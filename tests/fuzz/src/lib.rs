@@ -211,6 +211,7 @@ pub fn run_in(ws: &mut Workspace, estate: estate::Estate) {
     }
     let recognition = ws.recognition();
     let _ = report::recognition(&recognition, &ws.evidence()).render(Format::Table);
+    let sources = report::declaration_sources(ws.pack());
     let subjects = devices
         .iter()
         .map(|d| Subject::Device(d))
@@ -220,7 +221,7 @@ pub fn run_in(ws: &mut Workspace, estate: estate::Estate) {
         let rows = ws.explain(subject);
         assert!(rows.is_some(), "{subject:?} is in the estate");
         let rows = rows.unwrap_or_default();
-        let _ = report::assessments(rows.iter().copied()).render(Format::Json);
+        let _ = report::assessments(rows.iter().copied(), &sources).render(Format::Json);
     }
-    let _ = report::assessments(ws.assessments()).render(Format::Table);
+    let _ = report::assessments(ws.assessments(), &sources).render(Format::Table);
 }
