@@ -6,6 +6,19 @@
 
 use std::cmp::Ordering;
 
+/// How a value of a closed set is spelt, from its table of spellings.
+pub fn spelling<T: Copy + PartialEq>(names: &[(&'static str, T)], value: T) -> &'static str {
+    names
+        .iter()
+        .find(|(_, v)| *v == value)
+        .map_or("", |(n, _)| n)
+}
+
+/// The value a spelling names, from its table of spellings.
+pub fn named<T: Copy>(names: &[(&str, T)], name: &str) -> Option<T> {
+    names.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+}
+
 /// Where a piece of raw evidence comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EvidenceKind {
@@ -32,17 +45,11 @@ impl EvidenceKind {
     ];
 
     pub fn as_str(self) -> &'static str {
-        Self::NAMES
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map_or("", |(n, _)| n)
+        spelling(Self::NAMES, self)
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::NAMES
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, k)| *k)
+        named(Self::NAMES, name)
     }
 
     /// The fields a row of this kind carries, each with its name in a `recognize` block.
@@ -162,10 +169,7 @@ impl EvidenceField {
 
     /// The field's column in `evidence.csv`.
     pub fn column(self) -> &'static str {
-        Self::COLUMNS
-            .iter()
-            .find(|(_, f)| *f == self)
-            .map_or("", |(n, _)| n)
+        spelling(Self::COLUMNS, self)
     }
 
     /// Whether the field holds `true` or `false` (matched by a flag in a rule).

@@ -4,6 +4,7 @@
 use std::cmp::Ordering;
 
 pub use crate::evidence::{EvidenceField, EvidenceKind, compare_versions, is_numeric_version};
+use crate::evidence::{named, spelling};
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
@@ -55,10 +56,7 @@ impl Classification {
     ];
 
     pub fn as_str(self) -> &'static str {
-        Self::NAMES
-            .iter()
-            .find(|(_, c)| *c == self)
-            .map_or("", |(n, _)| n)
+        spelling(Self::NAMES, self)
     }
 }
 
@@ -231,10 +229,7 @@ impl NoiseCategory {
     ];
 
     pub fn as_str(self) -> &'static str {
-        Self::NAMES
-            .iter()
-            .find(|(_, c)| *c == self)
-            .map_or("", |(n, _)| n)
+        spelling(Self::NAMES, self)
     }
 }
 
@@ -341,10 +336,7 @@ impl Counts {
     ];
 
     pub fn as_str(self) -> &'static str {
-        Self::NAMES
-            .iter()
-            .find(|(_, c)| *c == self)
-            .map_or("", |(n, _)| n)
+        spelling(Self::NAMES, self)
     }
 }
 
@@ -375,17 +367,11 @@ impl Hardware {
     ];
 
     pub fn as_str(self) -> &'static str {
-        Self::NAMES
-            .iter()
-            .find(|(_, h)| *h == self)
-            .map_or("", |(n, _)| n)
+        spelling(Self::NAMES, self)
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::NAMES
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, h)| *h)
+        named(Self::NAMES, name)
     }
 }
 
@@ -500,10 +486,7 @@ impl Function {
     ];
 
     pub fn as_str(self) -> &'static str {
-        Self::NAMES
-            .iter()
-            .find(|(_, f)| *f == self)
-            .map_or("", |(n, _)| n)
+        spelling(Self::NAMES, self)
     }
 }
 
@@ -525,10 +508,7 @@ impl Aggregation {
     ];
 
     pub fn as_str(self) -> &'static str {
-        Self::NAMES
-            .iter()
-            .find(|(_, a)| *a == self)
-            .map_or("", |(n, _)| n)
+        spelling(Self::NAMES, self)
     }
 }
 

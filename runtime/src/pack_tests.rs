@@ -3,7 +3,7 @@
 
 use tally_compiler::ir::{CompiledPack, Expect, Given, TestCase};
 
-use crate::estate::{Evidence, EvidenceField};
+use crate::estate::Evidence;
 use crate::recognize::{Recognizer, recognize_device};
 
 /// The outcome of one `test` block.
@@ -72,39 +72,17 @@ fn evidence(test: &TestCase) -> Vec<Evidence> {
     test.givens
         .iter()
         .filter_map(|g| match g {
-            Given::Evidence { kind, fields } => Some((kind, fields)),
+            Given::Evidence { kind, fields } => Some(Evidence::from_fields(
+                *kind,
+                fields.iter().map(|(f, v)| (*f, v.as_str())),
+            )),
             Given::Application(_) => None,
         })
         .enumerate()
-        .map(|(i, (kind, fields))| {
-            let get = |f: EvidenceField| {
-                fields
-                    .iter()
-                    .find(|(k, _)| *k == f)
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default()
-            };
-            Evidence {
-                line: i + 1,
-                device: "test".to_string(),
-                kind: *kind,
-                publisher: get(EvidenceField::Publisher),
-                name: get(EvidenceField::Name),
-                version: get(EvidenceField::Version),
-                details: fields
-                    .iter()
-                    .filter(|(f, _)| {
-                        !matches!(
-                            f,
-                            EvidenceField::Publisher | EvidenceField::Name | EvidenceField::Version
-                        )
-                    })
-                    .cloned()
-                    .collect(),
-                last_used: None,
-                source: None,
-                ignored: false,
-            }
+        .map(|(i, mut e)| {
+            e.line = i + 1;
+            e.device = "test".to_string();
+            e
         })
         .collect()
 }

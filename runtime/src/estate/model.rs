@@ -201,6 +201,40 @@ pub struct Evidence {
 }
 
 impl Evidence {
+    /// A row of `kind` with the given fields, each trimmed; empty ones are left out. The line,
+    /// device and source are left for the caller.
+    pub fn from_fields<'a>(
+        kind: EvidenceKind,
+        fields: impl IntoIterator<Item = (EvidenceField, &'a str)>,
+    ) -> Self {
+        let mut evidence = Self {
+            line: 0,
+            device: String::new(),
+            kind,
+            publisher: String::new(),
+            name: String::new(),
+            version: String::new(),
+            details: Vec::new(),
+            last_used: None,
+            source: None,
+            ignored: false,
+        };
+        for (field, value) in fields {
+            let value = value.trim();
+            if value.is_empty() {
+                continue;
+            }
+            match field {
+                EvidenceField::Publisher => evidence.publisher = value.to_owned(),
+                EvidenceField::Name => evidence.name = value.to_owned(),
+                EvidenceField::Version => evidence.version = value.to_owned(),
+                _ => evidence.details.push((field, value.to_owned())),
+            }
+        }
+        evidence.details.sort_by_key(|(field, _)| *field);
+        evidence
+    }
+
     /// The text of one field; empty when the row does not fill it.
     pub fn field(&self, field: EvidenceField) -> &str {
         match field {

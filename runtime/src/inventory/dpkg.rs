@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use tally_compiler::diagnostics::{Diagnostic, SourceFile};
 
-use super::{package_lines, row};
+use super::package_lines;
 use crate::estate::{Evidence, EvidenceField, EvidenceKind};
 
 const COLUMNS: [&str; 3] = ["package", "architecture", "version"];
@@ -32,9 +32,9 @@ pub fn parse(source: &Arc<SourceFile>) -> Result<Vec<Evidence>, Vec<Diagnostic>>
         })
         .map(|(_, fields)| {
             let field = |i: usize| fields.get(i).copied().unwrap_or_default();
-            row(
+            Evidence::from_fields(
                 EvidenceKind::Package,
-                &[
+                [
                     (EvidenceField::Name, field(0)),
                     (EvidenceField::Architecture, field(1)),
                     (EvidenceField::Version, field(2)),

@@ -26,8 +26,8 @@ use std::sync::Arc;
 
 use tally_compiler::diagnostics::{self, Diagnostic, SourceFile, Span};
 
+use crate::estate::Evidence;
 use crate::estate::codes;
-use crate::estate::{Evidence, EvidenceField, EvidenceKind};
 use crate::files::{self, ReadError};
 
 /// A native inventory format that `tally import` reads.
@@ -51,10 +51,7 @@ impl Format {
     ];
 
     pub fn as_str(self) -> &'static str {
-        Self::NAMES
-            .iter()
-            .find(|(_, f)| *f == self)
-            .map_or("", |(n, _)| n)
+        tally_compiler::evidence::spelling(Self::NAMES, self)
     }
 
     fn parse(self, source: &Arc<SourceFile>) -> Result<Vec<Evidence>, Vec<Diagnostic>> {
@@ -213,37 +210,6 @@ pub(crate) fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     })
 }
 
-/// An evidence row of `kind` with the given fields, each trimmed; empty ones are left out.
-/// The device and source are filled in by [`import`].
-pub(crate) fn row(kind: EvidenceKind, fields: &[(EvidenceField, &str)]) -> Evidence {
-    let mut evidence = Evidence {
-        line: 0,
-        device: String::new(),
-        kind,
-        publisher: String::new(),
-        name: String::new(),
-        version: String::new(),
-        details: Vec::new(),
-        last_used: None,
-        source: None,
-        ignored: false,
-    };
-    for &(field, value) in fields {
-        let value = value.trim();
-        if value.is_empty() {
-            continue;
-        }
-        match field {
-            EvidenceField::Publisher => evidence.publisher = value.to_owned(),
-            EvidenceField::Name => evidence.name = value.to_owned(),
-            EvidenceField::Version => evidence.version = value.to_owned(),
-            _ => evidence.details.push((field, value.to_owned())),
-        }
-    }
-    evidence.details.sort_by_key(|(field, _)| *field);
-    evidence
-}
-
 /// The tab-separated fields of each line of a package listing that starts with a package
 /// name, with the line's span. Blank lines and lines that start with a space (continued
 /// descriptions) are skipped. A line with fewer than `columns.len()` fields, or an empty
@@ -287,6 +253,7 @@ pub(crate) fn package_lines<'t>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::estate::{EvidenceField, EvidenceKind};
 
     #[test]
     fn text_is_decoded_from_utf8_or_utf16_by_its_mark() {
@@ -323,9 +290,9 @@ mod tests {
 
     #[test]
     fn rows_keep_only_filled_fields_trimmed_and_sorted() {
-        let evidence = row(
+        let evidence = Evidence::from_fields(
             EvidenceKind::Package,
-            &[
+            [
                 (EvidenceField::Architecture, " x86_64 "),
                 (EvidenceField::Name, "bash"),
                 (EvidenceField::Publisher, ""),

@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use tally_compiler::diagnostics::{Diagnostic, SourceFile, Span};
 
-use super::{malformed, row};
+use super::malformed;
 use crate::estate::{Evidence, EvidenceField, EvidenceKind};
 
 /// The first line of a registry export: version 5 (Unicode) or 4 (ANSI, read as UTF-8).
@@ -47,10 +47,10 @@ fn installer_row(key: &Key) -> Option<Evidence> {
     } else {
         ""
     };
-    Some(row(
+    Some(Evidence::from_fields(
         EvidenceKind::Installer,
-        &[
-            (EvidenceField::Name, &name),
+        [
+            (EvidenceField::Name, name.as_str()),
             (EvidenceField::Publisher, &text("Publisher")),
             (EvidenceField::Version, &text("DisplayVersion")),
             (EvidenceField::ProductCode, product_code),

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use roxmltree::{Document, Node, ParsingOptions};
 use tally_compiler::diagnostics::{Diagnostic, SourceFile, Span};
 
-use super::{malformed, row};
+use super::malformed;
 use crate::estate::{Evidence, EvidenceField, EvidenceKind, codes};
 use crate::files;
 
@@ -75,10 +75,10 @@ pub fn parse(source: &Arc<SourceFile>) -> Result<Vec<Evidence>, Vec<Diagnostic>>
             HELP,
         )]);
     }
-    Ok(vec![row(
+    Ok(vec![Evidence::from_fields(
         EvidenceKind::Swid,
-        &[
-            (EvidenceField::Name, &tag.name),
+        [
+            (EvidenceField::Name, tag.name.as_str()),
             (EvidenceField::TagId, &tag.tag_id),
             (EvidenceField::Version, &tag.version),
             (EvidenceField::Publisher, &tag.creator),

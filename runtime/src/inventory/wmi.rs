@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use tally_compiler::diagnostics::{Diagnostic, SourceFile, Span};
 
-use super::{lines, malformed, row};
+use super::{lines, malformed};
 use crate::estate::{Evidence, EvidenceField, EvidenceKind, codes};
 
 /// Reads a `wmic /format:list` dump into one `wmi` row per property with a value.
@@ -31,10 +31,10 @@ pub fn parse(source: &Arc<SourceFile>) -> Result<Vec<Evidence>, Vec<Diagnostic>>
         let property = line.split_once('=').map(|(p, v)| (p.trim(), v.trim()));
         match property {
             Some((property, value)) if is_identifier(property) => {
-                rows.push(row(
+                rows.push(Evidence::from_fields(
                     EvidenceKind::Wmi,
-                    &[
-                        (EvidenceField::Class, &class),
+                    [
+                        (EvidenceField::Class, class.as_str()),
                         (EvidenceField::Property, property),
                         (EvidenceField::Value, value),
                     ],
