@@ -318,7 +318,13 @@ fn recognised_applications_and_coverage() {
 /// write rules for next.
 #[test]
 fn triage_of_the_dumps() {
-    let (code, out, err) = tally(&["recognize", ESTATE, "--unrecognized", "--as-of", "2026-11-01"]);
+    let (code, out, err) = tally(&[
+        "recognize",
+        ESTATE,
+        "--unrecognized",
+        "--as-of",
+        "2026-11-01",
+    ]);
     assert_eq!((code, err.as_str()), (0, ""));
     insta::assert_snapshot!(out);
 }
