@@ -48,7 +48,13 @@ impl<'a> Checker<'a> {
                     self.layering_error(
                         site,
                         modifier.span,
-                        format!("a test cannot be {}d", modifier.value.keyword()),
+                        format!(
+                            "a test cannot be {}",
+                            match modifier.value {
+                                Modifier::Extend => "extended",
+                                Modifier::Override => "overridden",
+                            }
+                        ),
                         "give the test its own name instead".to_string(),
                     );
                     continue;

@@ -146,13 +146,15 @@ impl<'a> Checker<'a> {
                         )
                         .with_label("second declaration")
                         .with_help(if first.decl.kind == decl.kind {
-                            let layering = if schema::extendable(decl.kind).is_empty() {
-                                format!("write `override {kind} {name}` to replace it")
+                            let layering = if decl.kind == DeclKind::Test {
+                                "give one of them another name".to_string()
+                            } else if schema::extendable(decl.kind).is_empty() {
+                                format!("rename one of them, or write `override {kind} {name}` to replace it")
                             } else {
-                                format!("write `extend {kind} {name}` to add to it or `override {kind} {name}` to replace it")
+                                format!("rename one of them, or write `extend {kind} {name}` to add to it or `override {kind} {name}` to replace it")
                             };
                             format!(
-                                "the first is at {}:{line}:{col}; rename one of them, or {layering}",
+                                "the first is at {}:{line}:{col}; {layering}",
                                 first.source.path
                             )
                         } else {
