@@ -478,15 +478,19 @@ fn workspace(extra: &[PathBuf], rules: &RuleArgs, as_of: Date) -> Result<Workspa
     Ok(Workspace::new(Database::default(), sources, as_of))
 }
 
-/// Compiles; fails with the diagnostics on errors, and prints the warnings otherwise (with the
-/// recognition rules that can be shown to overlap). Returns the number of warnings.
-fn compile(io: &mut Io, ws: &Workspace) -> Result<usize, Failure> {
+/// Compiles; fails with the diagnostics on errors, and prints the warnings otherwise. With
+/// `overlaps`, the recognition rules that can be shown to overlap are warnings too (T0119; the
+/// search costs a match per rule, so only `check` asks for it). Returns the number of
+/// warnings.
+fn compile(io: &mut Io, ws: &Workspace, overlaps: bool) -> Result<usize, Failure> {
     let compiled = ws.compiled();
     if compiled.has_errors() {
         return Err(Failure::Input(compiled.diagnostics.clone()));
     }
     let mut warnings = compiled.diagnostics.clone();
-    warnings.extend(overlaps::in_rules(compiled, ws.recognizer()));
+    if overlaps {
+        warnings.extend(overlaps::in_rules(compiled, ws.recognizer()));
+    }
     io.diagnostics(&warnings);
     Ok(warnings.len())
 }
@@ -497,7 +501,7 @@ fn today() -> Date {
 
 fn check(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Result<(), Failure> {
     let ws = workspace(packs, rules, today())?;
-    let warnings = compile(io, &ws)?;
+    let warnings = compile(io, &ws, true)?;
     let pack = ws.pack();
     if format == Format::Table {
         io.print(&format!(
@@ -533,7 +537,7 @@ fn test(
     format: Format,
 ) -> Result<(), Failure> {
     let ws = workspace(packs, rules, today())?;
-    compile(io, &ws)?;
+    compile(io, &ws, false)?;
     let pack = ws.pack();
     let filter = TestFilter::new(selection.filter.as_deref());
     let results = pack_tests::run(pack, ws.recognizer(), &filter);
@@ -577,7 +581,7 @@ fn test(
 /// Loads rules and the estate (given, or the bundled sample), failing with diagnostics.
 fn load(io: &mut Io, args: &EstateArgs) -> Result<Workspace, Failure> {
     let mut ws = workspace(&[], &args.rules, args.as_of.unwrap_or_else(today))?;
-    compile(io, &ws)?;
+    compile(io, &ws, false)?;
     let files = match &args.estate {
         Some(dir) => EstateFiles::read_dir(dir).map_err(Failure::Input)?,
         None => EstateFiles::from_texts(embedded::SAMPLE_ESTATE_DIR, embedded::SAMPLE_ESTATE),
