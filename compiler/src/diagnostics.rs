@@ -201,6 +201,8 @@ pub mod codes {
     pub const UNKNOWN_VERSION: Code = Code("T0121");
     /// A `recognize` block tests no field, or a field it cannot test.
     pub const INVALID_RULE: Code = Code("T0122");
+    /// A date in a rule file is not a real day written `YYYY-MM-DD`.
+    pub const INVALID_DATE: Code = Code("T0123");
 
     /// Every code with its one-line summary, in code order.
     pub const ALL: &[(Code, &str)] = &[
@@ -263,6 +265,10 @@ pub mod codes {
             "an application's version is not one its product lists",
         ),
         (INVALID_RULE, "a `recognize` block tests nothing"),
+        (
+            INVALID_DATE,
+            "a date is not a real day written `YYYY-MM-DD`",
+        ),
     ];
 }
 

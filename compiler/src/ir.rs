@@ -104,6 +104,9 @@ pub struct Application {
     /// Marketing version, ordered within the product (see [`Product::compare_versions`]).
     pub version: Option<String>,
     pub edition: Option<String>,
+    /// The day this version was released, `YYYY-MM-DD` (checked, so days compare as text):
+    /// an upgrade right that ends with maintenance covers only versions released by then.
+    pub released: Option<String>,
     /// The applications this suite stands in for: recognised with it, they fold into it.
     pub members: Vec<String>,
     pub rules: Vec<EvidenceRule>,

@@ -285,6 +285,26 @@ pub fn license_terms(
         },
         (counts, _) => counts,
     };
+    // An upgrade right ends with maintenance: a version released after it (or whose release
+    // day is unknown) is not covered.
+    let upgrade_ended = license
+        .maintenance_end
+        .map(|end| end.to_string())
+        .map(|end| {
+            covers
+                .iter()
+                .filter(|(_, c)| c.via == tally_compiler::ir::CoveredVia::Upgrade)
+                .filter_map(|(app, _)| {
+                    let released = pack.applications.get(app)?.released.clone();
+                    // Days are checked `YYYY-MM-DD`, so they compare as text.
+                    released
+                        .as_ref()
+                        .is_none_or(|r| *r > end)
+                        .then(|| (app.clone(), released))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Some(LicenseTerms {
         license: license.clone(),
         metric: metric.clone(),
@@ -292,6 +312,9 @@ pub fn license_terms(
         kind: rights.kind,
         entitled,
         covers,
+        out_of_term: license.out_of_term(estate.as_of(db)),
+        upgrade_ended,
+        required_on: BTreeSet::new(),
     })
 }
 
@@ -374,6 +397,24 @@ pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, index: usize)
         .collect();
     licenses.sort_by(|a, b| a.license.id.cmp(&b.license.id));
     let index = installations_by_application(db, estate);
+    // A license that needs another product on the same device (an Oracle option and its
+    // database) reads where that product is installed, whichever family it belongs to.
+    let pack_ref = pack(db, estate.rules(db));
+    for terms in &mut licenses {
+        if let Some(needed) = &terms.license.restrictions.requires_installed {
+            terms.required_on = index
+                .iter()
+                .filter(|(app, _)| {
+                    *app == needed
+                        || pack_ref
+                            .applications
+                            .get(*app)
+                            .is_some_and(|a| a.product == *needed)
+                })
+                .flat_map(|(_, installs)| installs.iter().map(|x| x.device.clone()))
+                .collect();
+        }
+    }
     let mut installations: Vec<Installation> = family
         .applications
         .iter()
@@ -385,8 +426,14 @@ pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, index: usize)
     let all_devices = devices(db, estate);
     let mut wanted: BTreeSet<&str> = installations.iter().map(|i| i.device.as_str()).collect();
     for terms in &licenses {
-        for allocation in &terms.license.allocations {
-            match &allocation.target {
+        let targets = terms
+            .license
+            .allocations
+            .iter()
+            .map(|a| &a.target)
+            .chain(terms.license.exemptions.iter().map(|e| &e.target));
+        for target in targets {
+            match target {
                 AllocationTarget::Device(d) => {
                     wanted.insert(d);
                 }
@@ -428,8 +475,14 @@ pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, index: usize)
     let all_users = users(db, estate);
     let allocated = licenses
         .iter()
-        .flat_map(|t| &t.license.allocations)
-        .filter_map(|a| match &a.target {
+        .flat_map(|t| {
+            t.license
+                .allocations
+                .iter()
+                .map(|a| &a.target)
+                .chain(t.license.exemptions.iter().map(|e| &e.target))
+        })
+        .filter_map(|target| match target {
             AllocationTarget::User(u) => Some(u.as_str()),
             AllocationTarget::Device(_) => None,
         });

@@ -86,7 +86,11 @@ pub fn position(
     as_of: Date,
 ) -> Position {
     let bought = purchased(purchases, as_of);
-    let entitled = bought.and_then(|b| b.checked_add(license.extra_entitlements));
+    // A subscription or time-limited license out of its term on the day entitles nothing.
+    let entitled = match license.out_of_term(as_of) {
+        Some(_) => bought.map(|_| Decimal::ZERO),
+        None => bought.and_then(|b| b.checked_add(license.extra_entitlements)),
+    };
     let latest = purchases
         .iter()
         .filter(|p| !p.disabled && p.unit_price.is_some())

@@ -3,19 +3,27 @@
 //!
 //! A *family* is a connected group of licenses and the applications they cover; families are
 //! independent of one another, so each is reconciled on its own. The order follows FlexNet
-//! Manager Suite's documented behaviour:
+//! Manager Suite's documented behaviour (`docs/reconciliation.md` has the details):
 //!
-//! 1. **Allocations.** An installation on an allocated device (or a device of an allocated
-//!    user) binds to that license and no other. A permanent allocation consumes even with
-//!    nothing installed.
+//! 0. Retired licenses, and licenses out of their term on the as-of day, take no part.
+//! 1. **Allocations and manual exemptions.** An installation on an allocated (or exempted)
+//!    device, or a device of an allocated user, binds to that license and no other. A
+//!    permanent allocation, or any allocation of a license whose allocations consume,
+//!    consumes even with nothing installed; an exemption consumes nothing.
 //! 2. **Bundles.** Multi-product licenses, most members first: on a device with a primary
 //!    member installed, every member installed there binds for one unit. A supplementary member
 //!    without its primary is rejected by that license.
-//! 3. **Priority.** Each remaining installation first reuses a unit its device or user already
+//! 3. **Group assignments.** A device in a group a candidate assigns entitlements to consumes
+//!    those first, deepest group first.
+//! 4. **Priority.** Each remaining installation first reuses a unit its device or user already
 //!    holds on a candidate; otherwise it takes the first candidate (unlimited first, then by
 //!    priority, then by id) with entitlements left. When all are exhausted it consumes from a
 //!    true-up candidate if there is one, else from the highest-priority candidate, which then
-//!    goes at risk.
+//!    goes at risk. Laptops that may be a second use are walked last.
+//!
+//! Restrictions (version past the upgrade right's end, OS type, group, hardware, a product
+//! needed on the same device) reject and never raise priority; device roles a license exempts
+//! consume nothing.
 //!
 //! Every sort ends on a stable id, so the same inputs give the same rows in the same order.
 
@@ -25,8 +33,8 @@ use rust_decimal::Decimal;
 use tally_compiler::ir::{Counts, Covered, Hardware, Metric, Quantity, RightsKind, Role, Table};
 
 use crate::estate::{
-    AllocationKind, AllocationTarget, Device, EntitlementLimit, License, LicenseStatus, Partition,
-    User, UserStatus,
+    AllocationKind, AllocationTarget, Chassis, Device, EntitlementLimit, Exemption, License,
+    LicenseStatus, Partition, User, UserStatus,
 };
 use crate::metric::{self, Computation, EvalError, Holder, LicenseFacts, Machine};
 use crate::recognize::Installation;
@@ -94,6 +102,29 @@ pub enum Reason {
     NotAllocated,
     /// The license's metric could not compute a quantity (no table row, a failing script).
     MetricFailed,
+    /// The license's allocations consume without an installation (a license option).
+    AllocationConsumes,
+    /// Consumed from entitlements assigned to an enterprise group the device belongs to.
+    GroupAssignment,
+    /// A manual exemption of the device or user: bound here, consuming nothing.
+    Exempt,
+    /// The device's role is one the license's use rights exempt: consumes nothing.
+    RoleExempt,
+    /// A laptop-class second device of the user of a device holding the entitlement.
+    SecondUse,
+    /// The license's subscription or time limit ended before the as-of day.
+    LicenseExpired,
+    /// The license's subscription starts after the as-of day.
+    LicenseNotStarted,
+    /// The version is reached only by an upgrade right, and was released after maintenance
+    /// ended (or its release day is unknown).
+    UpgradeAfterMaintenance,
+    /// The license needs another product (an Oracle option, the database) installed on the
+    /// same device, and it is not.
+    RequiredInstallationMissing,
+    /// Reserved for access-counted licenses (Microsoft CALs): access to the application is
+    /// counted as consumption. Tally reads no access records yet, so no row has it.
+    AccessCounted,
 }
 
 impl Reason {
@@ -138,6 +169,16 @@ impl Reason {
             },
             Self::NotAllocated => "not_allocated",
             Self::MetricFailed => "metric_failed",
+            Self::AllocationConsumes => "allocation_consumes",
+            Self::GroupAssignment => "group_assignment",
+            Self::Exempt => "exempt",
+            Self::RoleExempt => "role_exempt",
+            Self::SecondUse => "second_use",
+            Self::LicenseExpired => "license_expired",
+            Self::LicenseNotStarted => "license_not_started",
+            Self::UpgradeAfterMaintenance => "upgrade_after_maintenance",
+            Self::RequiredInstallationMissing => "required_installation_missing",
+            Self::AccessCounted => "access_counted",
         }
     }
 
@@ -151,7 +192,13 @@ impl Reason {
             | Self::BundlePrimary
             | Self::BundleSupplementary
             | Self::OverConsumed
-            | Self::TrueUp => Outcome::Consumed,
+            | Self::TrueUp
+            | Self::AllocationConsumes
+            | Self::GroupAssignment
+            | Self::Exempt
+            | Self::RoleExempt
+            | Self::SecondUse
+            | Self::AccessCounted => Outcome::Consumed,
             Self::NoEntitlementsLeft
             | Self::SupplementaryWithoutPrimary
             | Self::OsRestriction
@@ -161,7 +208,11 @@ impl Reason {
             | Self::AboveLimit(_)
             | Self::BelowLimit(_)
             | Self::NotAllocated
-            | Self::MetricFailed => Outcome::Rejected,
+            | Self::MetricFailed
+            | Self::LicenseExpired
+            | Self::LicenseNotStarted
+            | Self::UpgradeAfterMaintenance
+            | Self::RequiredInstallationMissing => Outcome::Rejected,
             Self::ConsumedElsewhere | Self::AllocatedElsewhere | Self::AwaitingInstallation => {
                 Outcome::NotAssessed
             }
@@ -169,7 +220,7 @@ impl Reason {
     }
 
     /// Every reason, for documentation and tests.
-    pub const ALL: [Reason; 32] = [
+    pub const ALL: [Reason; 42] = [
         Self::Consumed,
         Self::SharedEntitlement,
         Self::Allocation,
@@ -202,6 +253,16 @@ impl Reason {
         Self::BelowLimit(Hardware::Sockets),
         Self::NotAllocated,
         Self::MetricFailed,
+        Self::AllocationConsumes,
+        Self::GroupAssignment,
+        Self::Exempt,
+        Self::RoleExempt,
+        Self::SecondUse,
+        Self::LicenseExpired,
+        Self::LicenseNotStarted,
+        Self::UpgradeAfterMaintenance,
+        Self::RequiredInstallationMissing,
+        Self::AccessCounted,
     ];
 }
 
@@ -219,6 +280,9 @@ pub struct Assessment {
     pub message: String,
     /// The units this row added to the license's consumption (0 when it shares a unit).
     pub units: Decimal,
+    /// Why the device or user is exempt from consuming (seed 003's *Exemption reason*): a
+    /// manual reason, `role: test`, `second use`; `None` when it is not exempt.
+    pub exemption: Option<String>,
     /// For a metric that computes a quantity: the metric and how the holder's quantity came
     /// out, after this row joined the holder.
     pub computation: Option<(String, Computation)>,
@@ -249,6 +313,14 @@ pub struct LicenseTerms {
     pub entitled: Decimal,
     /// The applications the license covers, and how.
     pub covers: BTreeMap<String, Covered>,
+    /// Whether the as-of day is before the license's start (`Less`) or after its expiry
+    /// (`Greater`), with that day; `None` while the license is in its term.
+    pub out_of_term: Option<(std::cmp::Ordering, jiff::civil::Date)>,
+    /// Applications covered only through an upgrade right and released after maintenance
+    /// ended: application to its release day (`None` when unknown).
+    pub upgrade_ended: BTreeMap<String, Option<String>>,
+    /// With `restrictions.requires_installed`: the devices it is installed on.
+    pub required_on: BTreeSet<String>,
 }
 
 /// Everything one family's reconciliation reads.
@@ -314,6 +386,10 @@ struct State<'a> {
     /// Each application's candidate licenses, in consumption order: unlimited first, then by
     /// priority (none last), then by id.
     candidates: HashMap<&'a str, Vec<usize>>,
+    /// Units consumed from each (license, assignment) pair's assigned entitlements.
+    assigned_used: BTreeMap<(usize, usize), Decimal>,
+    /// Per (license, device holding the entitlement), the laptop its second use went to.
+    second_use: BTreeMap<(usize, String), String>,
 }
 
 /// Reconciles one family.
@@ -367,10 +443,13 @@ pub fn reconcile_family(input: &FamilyInput) -> FamilyOutcome {
         settled: BTreeSet::new(),
         rows: Vec::new(),
         candidates,
+        assigned_used: BTreeMap::new(),
+        second_use: BTreeMap::new(),
     };
-    state.retired();
+    state.inactive();
     state.allocations();
     state.bundles();
+    state.group_assignments();
     state.priority();
     let mut assessments = state.rows;
     assessments.sort_by(Assessment::report_order);
@@ -386,9 +465,32 @@ impl State<'_> {
         self.input.installations.get(i)
     }
 
+    /// Whether license `l` takes part: not retired, and in its term on the as-of day.
     fn active(&self, l: usize) -> bool {
-        self.terms(l)
-            .is_some_and(|t| t.license.status != LicenseStatus::Retired)
+        self.inactive_reason(l).is_none()
+    }
+
+    /// Why license `l` takes no part in reconciliation, if it does not.
+    fn inactive_reason(&self, l: usize) -> Option<Rejection> {
+        let terms = self.terms(l)?;
+        if terms.license.status == LicenseStatus::Retired {
+            return Some((
+                Reason::LicenseRetired,
+                "the license is retired, so reconciliation ignores it".to_string(),
+            ));
+        }
+        let duration = terms.license.duration.name().replace('_', "-");
+        match terms.out_of_term {
+            Some((std::cmp::Ordering::Less, start)) => Some((
+                Reason::LicenseNotStarted,
+                format!("the {duration} license starts on {start}, after the as-of day"),
+            )),
+            Some((_, expiry)) => Some((
+                Reason::LicenseExpired,
+                format!("the {duration} license expired on {expiry}, so it covers nothing"),
+            )),
+            None => None,
+        }
     }
 
     /// The unit an installation on `device` takes on license `l`, the user it counts (for a
@@ -802,6 +904,7 @@ impl State<'_> {
             reason,
             message,
             units,
+            exemption: None,
             computation: None,
         });
     }
@@ -820,22 +923,60 @@ impl State<'_> {
         self.terms(l)?.covers.get(app).map(|c| c.role)
     }
 
-    fn retired(&mut self) {
+    /// Rejects every installation for the licenses that take no part: retired, expired or
+    /// not yet started.
+    fn inactive(&mut self) {
         for i in 0..self.input.installations.len() {
             for l in self.candidates(i) {
-                if !self.active(l) {
+                if let Some((reason, message)) = self.inactive_reason(l) {
                     self.settled.insert((i, l));
-                    self.row(
-                        l,
-                        Some(i),
-                        None,
-                        Reason::LicenseRetired,
-                        "the license is retired, so reconciliation ignores it".to_string(),
-                        Decimal::ZERO,
-                    );
+                    self.row(l, Some(i), None, reason, message, Decimal::ZERO);
                 }
             }
         }
+    }
+
+    /// The group of type `kind` that `device` belongs to: the device's own, else its user's.
+    fn group_of(&self, device: &str, kind: &str) -> Option<&str> {
+        let dev = self.input.devices.get(device)?;
+        dev.groups
+            .get(kind)
+            .or_else(|| {
+                let user = self.input.users.get(dev.primary_user()?)?;
+                user.groups.get(kind)
+            })
+            .map(String::as_str)
+    }
+
+    /// Whether `device` is in the group `kind=path` or one of its sub-groups.
+    fn in_group(&self, device: &str, (kind, path): &(String, String)) -> bool {
+        self.group_of(device, kind).is_some_and(|have| {
+            have == path
+                || have
+                    .strip_prefix(path.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+    }
+
+    /// Why the device role of installation `i` exempts it from license `l`: the role, when the
+    /// license's use rights exempt it and the license is not counted per user.
+    fn role_exemption(&self, l: usize, i: usize) -> Option<String> {
+        let terms = self.terms(l)?;
+        if terms.counts == Counts::User {
+            return None;
+        }
+        let role = self
+            .input
+            .devices
+            .get(&self.install(i)?.device)?
+            .role
+            .as_deref()?;
+        terms
+            .license
+            .exempt_roles
+            .iter()
+            .find(|r| r.name() == role)
+            .map(|r| r.name().to_string())
     }
 
     /// Binds installation `i` to license `l`, taking its units. When the license's metric
@@ -846,6 +987,15 @@ impl State<'_> {
         };
         let (_, _, note) = self.unit(l, &device);
         self.settled.insert((i, l));
+        if !matches!(reason, Reason::Exempt | Reason::SecondUse)
+            && let Some(role) = self.role_exemption(l, i)
+        {
+            let message = format!(
+                "the device's role is `{role}`, which this license's use rights exempt, so it consumes nothing"
+            );
+            self.bind_exempt(i, l, Reason::RoleExempt, message, format!("role: {role}"));
+            return true;
+        }
         let allocated = matches!(reason, Reason::Allocation | Reason::PermanentAllocation);
         let rejection = self.metric_rejection(l, i, allocated).map(Err);
         match rejection.unwrap_or_else(|| self.take(l, i)) {
@@ -865,50 +1015,102 @@ impl State<'_> {
         }
     }
 
+    /// Binds installation `i` to license `l` for no units: an exemption of some kind.
+    fn bind_exempt(&mut self, i: usize, l: usize, reason: Reason, message: String, why: String) {
+        self.settled.insert((i, l));
+        self.bound.insert(i, l);
+        self.row(l, Some(i), None, reason, message, Decimal::ZERO);
+        if let Some(last) = self.rows.last_mut() {
+            last.exemption = Some(why);
+        }
+    }
+
+    /// Allocations and manual exemptions, license by license (by id), each in target order.
+    /// A manual exemption implies an allocation; when a license both allocates and exempts a
+    /// target, the exemption governs.
     fn allocations(&mut self) {
         for l in 0..self.input.licenses.len() {
             if !self.active(l) {
                 continue;
             }
-            let allocations = self
-                .terms(l)
-                .map(|t| t.license.allocations.clone())
-                .unwrap_or_default();
-            for allocation in allocations {
-                let devices: Vec<String> = match &allocation.target {
-                    AllocationTarget::Device(d) => vec![d.clone()],
-                    AllocationTarget::User(u) => self
-                        .input
-                        .devices
-                        .values()
-                        .filter(|d| d.primary_user() == Some(u.as_str()))
-                        .map(|d| d.id.clone())
-                        .collect(),
-                };
-                let target = match &allocation.target {
-                    AllocationTarget::Device(d) => format!("device `{d}`"),
-                    AllocationTarget::User(u) => format!("user `{u}`"),
-                };
-                let installs: Vec<usize> = (0..self.input.installations.len())
-                    .filter(|i| {
-                        !self.bound.contains_key(i)
-                            && self
-                                .install(*i)
-                                .is_some_and(|x| devices.contains(&x.device))
-                            && self.role(l, *i).is_some()
+            let Some(license) = self.terms(l).map(|t| t.license.clone()) else {
+                continue;
+            };
+            let mut bindings: Vec<(AllocationTarget, Binding)> = license
+                .exemptions
+                .iter()
+                .map(|e| (e.target.clone(), Binding::Exempt(e.clone())))
+                .collect();
+            for a in &license.allocations {
+                if !bindings.iter().any(|(t, _)| *t == a.target) {
+                    bindings.push((a.target.clone(), Binding::Allocation(a.kind)));
+                }
+            }
+            bindings.sort_by(|a, b| a.0.cmp(&b.0));
+            for (target_id, binding) in bindings {
+                self.allocate(l, &license, &target_id, &binding);
+            }
+        }
+    }
+
+    /// Binds the covered installations of one allocated or exempted device or user to `l`.
+    fn allocate(
+        &mut self,
+        l: usize,
+        license: &License,
+        target_id: &AllocationTarget,
+        binding: &Binding,
+    ) {
+        let devices: Vec<String> = match target_id {
+            AllocationTarget::Device(d) => vec![d.clone()],
+            AllocationTarget::User(u) => self
+                .input
+                .devices
+                .values()
+                .filter(|d| d.primary_user() == Some(u.as_str()))
+                .map(|d| d.id.clone())
+                .collect(),
+        };
+        let target = match target_id {
+            AllocationTarget::Device(d) => format!("device `{d}`"),
+            AllocationTarget::User(u) => format!("user `{u}`"),
+        };
+        let terms = self.terms(l);
+        let installs: Vec<usize> = (0..self.input.installations.len())
+            .filter(|i| {
+                !self.bound.contains_key(i)
+                    && self
+                        .install(*i)
+                        .is_some_and(|x| devices.contains(&x.device))
+                    && self.role(l, *i).is_some()
+                    // A version past the upgrade right's end is not covered by the license.
+                    && !self.install(*i).is_some_and(|x| {
+                        terms.is_some_and(|t| t.upgrade_ended.contains_key(&x.application))
                     })
-                    .collect();
-                let permanent = allocation.kind == AllocationKind::Permanent;
-                let reason = if permanent {
-                    Reason::PermanentAllocation
-                } else {
-                    Reason::Allocation
-                };
-                for &i in &installs {
-                    let how = if permanent {
-                        "a permanent allocation"
-                    } else {
-                        "an allocation"
+            })
+            .collect();
+        for &i in &installs {
+            match binding {
+                Binding::Exempt(e) => {
+                    let why = exemption_text(e);
+                    self.bind_exempt(
+                        i,
+                        l,
+                        Reason::Exempt,
+                        format!("{target} is exempt from this license ({why}): bound here, consuming nothing"),
+                        why,
+                    );
+                }
+                Binding::Allocation(kind) => {
+                    let (reason, how) = match kind {
+                        AllocationKind::Permanent => {
+                            (Reason::PermanentAllocation, "a permanent allocation")
+                        }
+                        AllocationKind::AwaitingInventory => (
+                            Reason::Allocation,
+                            "an allocation awaiting inventory, now Allocated since a covered installation has arrived,",
+                        ),
+                        AllocationKind::Allocated => (Reason::Allocation, "an allocation"),
                     };
                     self.bind(
                         i,
@@ -916,40 +1118,35 @@ impl State<'_> {
                         reason,
                         format!("{how} of this license to {target} binds the installation here"),
                     );
-                    for other in self.candidates(i) {
-                        if other != l && self.settled.insert((i, other)) {
-                            let id = self.license_id(l);
-                            self.row(
-                                other,
-                                Some(i),
-                                None,
-                                Reason::AllocatedElsewhere,
-                                format!("not assessed: {target} is allocated to license `{id}`"),
-                                Decimal::ZERO,
-                            );
-                        }
-                    }
                 }
-                if installs.is_empty() {
-                    self.allocation_without_installation(
-                        l,
-                        &allocation.target,
-                        permanent,
-                        &target,
-                        &devices,
+            }
+            for other in self.candidates(i) {
+                if other != l && self.settled.insert((i, other)) {
+                    let id = self.license_id(l);
+                    self.row(
+                        other,
+                        Some(i),
+                        None,
+                        Reason::AllocatedElsewhere,
+                        format!("not assessed: {target} is allocated to license `{id}`"),
+                        Decimal::ZERO,
                     );
                 }
             }
         }
+        if installs.is_empty() {
+            self.allocation_without_installation(l, license, target_id, binding, &target, &devices);
+        }
     }
 
-    /// Records an allocation that has no unbound covered installation to bind: a permanent one
-    /// consumes anyway, any other waits.
+    /// Records an allocation that has no unbound covered installation to bind: a permanent one,
+    /// or one of a license whose allocations consume, consumes anyway; any other waits.
     fn allocation_without_installation(
         &mut self,
         l: usize,
+        license: &License,
         allocation: &AllocationTarget,
-        permanent: bool,
+        binding: &Binding,
         target: &str,
         devices: &[String],
     ) {
@@ -968,76 +1165,157 @@ impl State<'_> {
             }
             None => "no covered application is installed".to_string(),
         };
-        let (reason, message, units) = if permanent {
-            let units = self.take_one(l, unit);
-            (
+        let (reason, message, units, exemption) = match binding {
+            Binding::Allocation(AllocationKind::Permanent) => (
                 Reason::PermanentAllocation,
                 format!("a permanent allocation to {target} consumes, although {situation}"),
-                units,
-            )
-        } else {
-            (
-                Reason::AwaitingInstallation,
-                format!("allocated to {target}, but {situation}, so nothing is consumed"),
-                Decimal::ZERO,
-            )
+                self.take_one(l, unit),
+                None,
+            ),
+            Binding::Allocation(_) if license.allocations_consume => (
+                Reason::AllocationConsumes,
+                format!(
+                    "allocation of a license entitlement to {target} triggers consumption: the license's allocations consume, although {situation}"
+                ),
+                self.take_one(l, unit),
+                None,
+            ),
+            Binding::Allocation(kind) => {
+                let waiting = if *kind == AllocationKind::AwaitingInventory {
+                    "awaiting inventory for"
+                } else {
+                    "allocated to"
+                };
+                (
+                    Reason::AwaitingInstallation,
+                    format!("{waiting} {target}, but {situation}, so nothing is consumed"),
+                    Decimal::ZERO,
+                    None,
+                )
+            }
+            Binding::Exempt(e) => {
+                let why = exemption_text(e);
+                (
+                    Reason::AwaitingInstallation,
+                    format!("{target} is exempt from this license ({why}), but {situation}"),
+                    Decimal::ZERO,
+                    Some(why),
+                )
+            }
         };
         self.row(l, None, device, reason, message, units);
         if let Some(last) = self.rows.last_mut() {
             last.user = user.or(last.user.take());
+            last.exemption = exemption;
         }
     }
 
-    fn restriction_failure(&self, l: usize, device: &str) -> Option<(Reason, String)> {
-        let restrictions = &self.terms(l)?.license.restrictions;
+    /// Why license `l`'s restrictions (or the end of its upgrade right) reject installation
+    /// `i`: its version, operating-system type, enterprise group, hardware, or a product it
+    /// needs on the same device. Restrictions reject; they never raise priority.
+    fn restriction_failure(&self, l: usize, i: usize) -> Option<Rejection> {
+        let terms = self.terms(l)?;
+        let install = self.install(i)?;
+        let device = install.device.as_str();
+        if let Some(released) = terms.upgrade_ended.get(&install.application) {
+            let end = terms
+                .license
+                .maintenance_end
+                .map(|d| d.to_string())
+                .unwrap_or_default();
+            let when = released.as_ref().map_or_else(
+                || "its release day is unknown".to_string(),
+                |r| format!("it was released on {r}"),
+            );
+            return Some((
+                Reason::UpgradeAfterMaintenance,
+                format!(
+                    "`{}` is covered only by the upgrade right, which ended with maintenance on {end}, and {when}",
+                    install.application
+                ),
+            ));
+        }
+        let restrictions = &terms.license.restrictions;
         let dev = self.input.devices.get(device);
         if let Some(wanted) = restrictions.os_type {
             let have = dev.and_then(|d| d.os_type);
             if have != Some(wanted) {
-                let have = have.map_or("unknown", |h| {
-                    if h == crate::estate::OsType::Server {
+                let name = |t: crate::estate::OsType| {
+                    if t == crate::estate::OsType::Server {
                         "server"
                     } else {
                         "desktop"
                     }
-                });
-                let wanted = if wanted == crate::estate::OsType::Server {
-                    "server"
-                } else {
-                    "desktop"
                 };
                 return Some((
                     Reason::OsRestriction,
                     format!(
-                        "the license is restricted to {wanted} operating systems, and the device's is {have}"
+                        "the operating system on the device ({}) does not match the license's OS restriction ({})",
+                        have.map_or("unknown", name),
+                        name(wanted)
                     ),
                 ));
             }
         }
-        if !restrictions.groups.is_empty() {
-            let groups = dev.map(|d| &d.groups);
-            let inside = restrictions.groups.iter().any(|(kind, path)| {
-                groups.and_then(|g| g.get(kind)).is_some_and(|have| {
-                    have == path
-                        || have
-                            .strip_prefix(path.as_str())
-                            .is_some_and(|rest| rest.starts_with('/'))
-                })
+        if !restrictions.groups.is_empty()
+            && !restrictions.groups.iter().any(|g| self.in_group(device, g))
+        {
+            let wanted: Vec<String> = restrictions
+                .groups
+                .iter()
+                .map(|(k, p)| format!("`{k}={p}`"))
+                .collect();
+            return Some((
+                Reason::OutsideGroup,
+                format!(
+                    "the installation is outside the license's restricted enterprise group {}",
+                    wanted.join(" or ")
+                ),
+            ));
+        }
+        for (hardware, range) in [
+            (Hardware::Cores, restrictions.cores),
+            (Hardware::Processors, restrictions.processors),
+            (Hardware::Sockets, restrictions.sockets),
+        ] {
+            if range.is_open() {
+                continue;
+            }
+            let value = dev.and_then(|d| match hardware {
+                Hardware::Processors => d.processors,
+                Hardware::Sockets => d.sockets,
+                _ => d.cores,
             });
-            if !inside {
-                let wanted: Vec<String> = restrictions
-                    .groups
-                    .iter()
-                    .map(|(k, p)| format!("`{k}={p}`"))
-                    .collect();
+            let Some(value) = value else {
+                return Some(missing(hardware, device));
+            };
+            let what = hardware.as_str();
+            if let Some(max) = range.max.filter(|m| value > *m) {
                 return Some((
-                    Reason::OutsideGroup,
+                    Reason::AboveLimit(hardware),
                     format!(
-                        "the device is outside the license's restricted group {}",
-                        wanted.join(" or ")
+                        "device `{device}` has {value} {what}, more than the {max} this license allows"
                     ),
                 ));
             }
+            if let Some(min) = range.min.filter(|m| value < *m) {
+                return Some((
+                    Reason::BelowLimit(hardware),
+                    format!(
+                        "device `{device}` has {value} {what}, fewer than the {min} this license needs"
+                    ),
+                ));
+            }
+        }
+        if let Some(needed) = &restrictions.requires_installed
+            && !terms.required_on.contains(device)
+        {
+            return Some((
+                Reason::RequiredInstallationMissing,
+                format!(
+                    "no licensable installation of `{needed}` is known for device `{device}`, and this license needs one on the same device"
+                ),
+            ));
         }
         None
     }
@@ -1045,20 +1323,19 @@ impl State<'_> {
     /// Rejects every candidate whose restrictions or metric exclude the installation; returns
     /// the others with the units each would need.
     fn reject_restricted(&mut self, i: usize, candidates: &[usize]) -> Vec<(usize, Decimal)> {
-        let Some(device) = self.install(i).map(|x| x.device.clone()) else {
-            return Vec::new();
-        };
         let mut open = Vec::new();
         for &l in candidates {
             if self.settled.contains(&(i, l)) {
                 continue;
             }
-            let verdict = match self
-                .restriction_failure(l, &device)
-                .or_else(|| self.metric_rejection(l, i, false))
-            {
+            let verdict = match self.restriction_failure(l, i) {
                 Some(rejection) => Err(rejection),
-                None => self.needed(l, i).map(|(units, _)| units),
+                // An exempt device needs no units, whatever its hardware.
+                None if self.role_exemption(l, i).is_some() => Ok(Decimal::ZERO),
+                None => match self.metric_rejection(l, i, false) {
+                    Some(rejection) => Err(rejection),
+                    None => self.needed(l, i).map(|(units, _)| units),
+                },
             };
             match verdict {
                 Ok(units) => open.push((l, units)),
@@ -1102,6 +1379,20 @@ impl State<'_> {
                 }
             }
             for (device, installs) in by_device {
+                let mut kept = Vec::new();
+                for i in installs {
+                    match self.restriction_failure(l, i) {
+                        Some((reason, message)) => {
+                            self.settled.insert((i, l));
+                            self.row(l, Some(i), None, reason, message, Decimal::ZERO);
+                        }
+                        None => kept.push(i),
+                    }
+                }
+                let installs = kept;
+                if installs.is_empty() {
+                    continue;
+                }
                 let primary = installs
                     .iter()
                     .copied()
@@ -1114,13 +1405,6 @@ impl State<'_> {
                     }
                     continue;
                 };
-                if let Some((reason, message)) = self.restriction_failure(l, &device) {
-                    for i in installs {
-                        self.settled.insert((i, l));
-                        self.row(l, Some(i), None, reason, message.clone(), Decimal::ZERO);
-                    }
-                    continue;
-                }
                 let (unit, _, _) = self.unit(l, &device);
                 let limit = self.terms(l).map(|t| t.license.limit);
                 let free = self.held.get(l).is_some_and(|h| h.contains_key(&unit));
@@ -1158,6 +1442,191 @@ impl State<'_> {
         }
     }
 
+    /// Group assignments, second in the order: each remaining installation, in device then
+    /// application order, on a device in a group some candidate license assigns entitlements
+    /// to, consumes from those entitlements while they last. Deeper groups come first, then
+    /// the candidates' consumption order, then the group's path. What finds no assigned
+    /// entitlement goes on to priority.
+    fn group_assignments(&mut self) {
+        for i in 0..self.input.installations.len() {
+            if self.bound.contains_key(&i) {
+                continue;
+            }
+            let Some(device) = self.install(i).map(|x| x.device.clone()) else {
+                continue;
+            };
+            let mut offers: Vec<(std::cmp::Reverse<usize>, usize, usize, usize)> = Vec::new();
+            for (pos, l) in self.candidates(i).into_iter().enumerate() {
+                if self.settled.contains(&(i, l)) || !self.active(l) {
+                    continue;
+                }
+                let assignments = self.terms(l).map(|t| &t.license.assignments);
+                for (a, assignment) in assignments.into_iter().flatten().enumerate() {
+                    if self.in_group(&device, &assignment.group) {
+                        let depth = assignment.group.1.split('/').count();
+                        offers.push((std::cmp::Reverse(depth), pos, a, l));
+                    }
+                }
+            }
+            offers.sort();
+            for (_, _, a, l) in offers {
+                if self.restriction_failure(l, i).is_some() {
+                    continue;
+                }
+                let needed = if self.role_exemption(l, i).is_some() {
+                    Decimal::ZERO
+                } else if self.metric_rejection(l, i, false).is_some() {
+                    continue;
+                } else {
+                    match self.needed(l, i) {
+                        Ok((units, _)) => units,
+                        Err(_) => continue,
+                    }
+                };
+                let Some(assignment) = self
+                    .terms(l)
+                    .and_then(|t| t.license.assignments.get(a))
+                    .cloned()
+                else {
+                    continue;
+                };
+                let used = self.assigned_used.get(&(l, a)).copied().unwrap_or_default();
+                let left = assignment.quantity.saturating_sub(used);
+                if needed > left || !self.has_capacity(l, needed) {
+                    continue;
+                }
+                let (kind, path) = &assignment.group;
+                let message = format!(
+                    "consumed from the {} entitlements of this license assigned to group `{kind}={path}` ({left} left before), which the device belongs to",
+                    assignment.quantity
+                );
+                let before = self.consumed.get(l).copied().unwrap_or_default();
+                if self.bind(i, l, Reason::GroupAssignment, message) {
+                    let after = self.consumed.get(l).copied().unwrap_or_default();
+                    let entry = self.assigned_used.entry((l, a)).or_default();
+                    *entry = entry.saturating_add(after.saturating_sub(before));
+                    self.mark_others(i, l);
+                }
+                break;
+            }
+        }
+    }
+
+    /// Whether installation `i` is on a laptop-class device (laptop or tablet, not a VM) of a
+    /// known user who has another device, not a VM, with an installation that a license
+    /// granting second use on a work laptop covers: such installations are walked last, so
+    /// that the other device takes the entitlement first.
+    fn may_be_second_use(&self, i: usize) -> bool {
+        let Some(install) = self.install(i) else {
+            return false;
+        };
+        let Some(user) = self
+            .known_user(&install.device)
+            .filter(|_| self.laptop(&install.device))
+        else {
+            return false;
+        };
+        self.candidates(i).into_iter().any(|l| {
+            self.terms(l).is_some_and(|t| {
+                t.license.second_use.work_laptop
+                    && t.counts == Counts::Device
+                    && self.input.installations.iter().any(|x| {
+                        x.device != install.device
+                            && t.covers.contains_key(&x.application)
+                            && self.physical(&x.device)
+                            && self.known_user(&x.device) == Some(user)
+                    })
+            })
+        })
+    }
+
+    /// The active (or pending) user of a device.
+    fn known_user(&self, device: &str) -> Option<&str> {
+        let user = self
+            .input
+            .users
+            .get(self.input.devices.get(device)?.primary_user()?)?;
+        matches!(user.status, UserStatus::Active | UserStatus::Pending).then_some(user.id.as_str())
+    }
+
+    /// Whether a device is a machine of its own, not a virtual machine.
+    fn physical(&self, device: &str) -> bool {
+        self.input.devices.get(device).is_some_and(|d| {
+            d.chassis != Some(Chassis::Vm)
+                && matches!(d.partition, Partition::Physical | Partition::HardPartition)
+        })
+    }
+
+    /// Whether a device is a portable work computer (laptop or tablet) and not a VM.
+    fn laptop(&self, device: &str) -> bool {
+        self.physical(device)
+            && self
+                .input
+                .devices
+                .get(device)
+                .is_some_and(|d| matches!(d.chassis, Some(Chassis::Laptop | Chassis::Tablet)))
+    }
+
+    /// Covers installation `i` by a right of second use on one of the `open` candidates, when
+    /// another physical device of the same user holds that license's entitlement and has not
+    /// given its second use to another laptop. Returns whether it did.
+    fn second_use(&mut self, i: usize, open: &[(usize, Decimal)]) -> bool {
+        let Some(device) = self.install(i).map(|x| x.device.clone()) else {
+            return false;
+        };
+        if !self.laptop(&device) {
+            return false;
+        }
+        let Some(user) = self.known_user(&device).map(str::to_string) else {
+            return false;
+        };
+        for &(l, _) in open {
+            let grants = self
+                .terms(l)
+                .is_some_and(|t| t.license.second_use.work_laptop && t.counts == Counts::Device);
+            let holds = self
+                .held
+                .get(l)
+                .is_some_and(|h| h.contains_key(&Unit::Device(device.clone())));
+            if !grants || holds {
+                continue;
+            }
+            let holder = self.held.get(l).and_then(|held| {
+                held.iter().find_map(|(unit, h)| match unit {
+                    Unit::Device(d)
+                        if *d != device
+                            && h.quantity > Decimal::ZERO
+                            && self.physical(d)
+                            && self.known_user(d) == Some(user.as_str())
+                            && self
+                                .second_use
+                                .get(&(l, d.clone()))
+                                .is_none_or(|laptop| *laptop == device) =>
+                    {
+                        Some(d.clone())
+                    }
+                    _ => None,
+                })
+            });
+            let Some(holder) = holder else {
+                continue;
+            };
+            self.second_use.insert((l, holder.clone()), device.clone());
+            self.bind_exempt(
+                i,
+                l,
+                Reason::SecondUse,
+                format!(
+                    "covered by the right of second use: user `{user}`'s device `{holder}` holds the entitlement, and this laptop consumes nothing"
+                ),
+                "second use".to_string(),
+            );
+            self.mark_others(i, l);
+            return true;
+        }
+        false
+    }
+
     /// Records "not assessed" for every other open candidate of a bound installation.
     fn mark_others(&mut self, i: usize, winner: usize) {
         let id = self.license_id(winner);
@@ -1176,12 +1645,19 @@ impl State<'_> {
     }
 
     fn priority(&mut self) {
-        for i in 0..self.input.installations.len() {
+        // Installations that may be a second use go last, each group in device order.
+        let (mut walk, deferred): (Vec<usize>, Vec<usize>) =
+            (0..self.input.installations.len()).partition(|i| !self.may_be_second_use(*i));
+        walk.extend(deferred);
+        for i in walk {
             if self.bound.contains_key(&i) {
                 continue;
             }
             let candidates = self.candidates(i);
             let open = self.reject_restricted(i, &candidates);
+            if self.second_use(i, &open) {
+                continue;
+            }
             let Some(device) = self.install(i).map(|x| x.device.clone()) else {
                 continue;
             };
@@ -1294,6 +1770,22 @@ impl State<'_> {
     }
 }
 
+/// What binds a device or user to a license before priority: an allocation or a manual
+/// exemption.
+enum Binding {
+    Allocation(AllocationKind),
+    Exempt(Exemption),
+}
+
+/// How an exemption reason is shown: the standard reason's code, or `custom: text`.
+fn exemption_text(e: &Exemption) -> String {
+    if e.custom {
+        format!("custom: {}", e.reason)
+    } else {
+        e.reason.clone()
+    }
+}
+
 /// How messages name a holder: "device `D1`", "host `H1`", "the license".
 fn holder_name(unit: &Unit) -> String {
     match unit {
@@ -1361,6 +1853,9 @@ mod tests {
             kind: RightsKind::Rights,
             entitled: Decimal::from(entitled),
             covers,
+            out_of_term: None,
+            upgrade_ended: BTreeMap::new(),
+            required_on: BTreeSet::new(),
         }
     }
 

@@ -43,11 +43,28 @@ impl Checker<'_> {
             product,
             version: first_str(decl, "version").map(|s| s.value.clone()),
             edition: edition.map(|s| s.value.clone()),
+            released: first_str(decl, "released").and_then(|d| self.day(source, d)),
             members: self.lower_members(source, decl),
             rules: self.lower_rules(source, &decl.fields, &id, 0, true),
             origin,
         };
         pack.applications.entry(id).or_insert(app);
+    }
+
+    /// A day written `YYYY-MM-DD`; T0123 for anything else, a 30 February included.
+    fn day(&mut self, source: &Arc<SourceFile>, text: &Spanned<String>) -> Option<String> {
+        if is_day(&text.value) {
+            return Some(text.value.clone());
+        }
+        self.push(
+            codes::INVALID_DATE,
+            source,
+            text.span,
+            format!("`{}` is not a day written `YYYY-MM-DD`", text.value),
+            "not a date",
+            "write a real day as `YYYY-MM-DD`, such as `released \"2024-03-01\"`".to_string(),
+        );
+        None
     }
 
     pub(super) fn lower_ignore(
@@ -395,4 +412,42 @@ fn ordered_rights_by_product(pack: &CompiledPack) -> BTreeMap<&str, Vec<(&str, &
         }
     }
     out
+}
+
+/// Whether `text` is a real day written `YYYY-MM-DD` (the Gregorian calendar, years 1 to 9999).
+fn is_day(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = bytes.get(range)?;
+        part.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| part.iter().fold(0, |n, b| n * 10 + u32::from(b - b'0')))
+    };
+    if bytes.len() != 10 || bytes.get(4) != Some(&b'-') || bytes.get(7) != Some(&b'-') {
+        return false;
+    }
+    let (Some(year), Some(month), Some(day)) = (digits(0..4), digits(5..7), digits(8..10)) else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    year >= 1 && (1..=days).contains(&day)
+}
+
+#[cfg(test)]
+mod day_tests {
+    #[test]
+    fn only_real_days_are_days() {
+        assert!(super::is_day("2024-02-29"));
+        assert!(!super::is_day("2023-02-29"));
+        assert!(!super::is_day("2024-13-01"));
+        assert!(!super::is_day("24-03-01"));
+        assert!(!super::is_day("2024-3-01"));
+    }
 }

@@ -348,6 +348,11 @@ const APPLICATION: &[FieldSpec] = &[
     ),
     field("edition", Shape::Str, "one of the product's editions"),
     field(
+        "released",
+        Shape::Str,
+        "the day the version was released, `YYYY-MM-DD`; upgrade rights end with maintenance",
+    ),
+    field(
         "members",
         Shape::RefList,
         "the applications this suite stands in for",

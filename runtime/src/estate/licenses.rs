@@ -11,11 +11,15 @@ use tally_compiler::ir::CompiledPack;
 use super::codes;
 use super::import::{EXPIRY, Ids, Imported, OS_TYPE, OS_TYPES, References, Target, UNIT_PRICE};
 use super::model::{
-    Allocation, AllocationKind, AllocationTarget, EntitlementLimit, License, LicenseStatus,
-    Restrictions, VirtualCount, Virtualization,
+    Allocation, AllocationKind, AllocationTarget, Assignment, DeviceRole, Duration,
+    EXEMPTION_REASONS, EntitlementLimit, Exemption, License, LicenseStatus, Range, Restrictions,
+    SecondUse, VirtualCount, Virtualization,
 };
 use super::values::{self, Checker, Field, What, did_you_mean_prefix};
-use super::yaml::{Document, Node, RawAllocation, RawLicense, RawRestrictions, RawVirtualization};
+use super::yaml::{
+    Document, Node, RawAllocation, RawAssignment, RawExemption, RawLicense, RawRestrictions,
+    RawSecondUse, RawVirtualization, Scalar,
+};
 
 const LICENSE_ID: What = What::required("license id", "the license's id", "L-VISIO-2016");
 const PRIORITY: What = What::optional("priority", "the priority", "1");
@@ -37,6 +41,45 @@ const VIRTUAL_COUNT: What = What::derived(
 );
 const CAPACITY: What = What::defaulted("virtualization capacity", "the capacity", "sub", "full");
 const METRIC_VALUE: What = What::optional("metric value", "the metric value", "2.2");
+const DURATION: What = What::derived(
+    "license duration",
+    "the duration",
+    "subscription",
+    "`subscription` when `expiry` is given, else `perpetual`",
+);
+const START: What = What::optional("start date", "the start date", "2026-01-01");
+const MAINTENANCE_END: What = What::optional(
+    "maintenance end date",
+    "the maintenance end date",
+    "2025-06-30",
+);
+const ALLOCATIONS_CONSUME: What = What::defaulted(
+    "allocations-consume flag",
+    "whether allocations consume without an installation",
+    "true",
+    "false",
+);
+const GROUP: What = What::required("group", "the group", "location=Asia/India");
+const QUANTITY: What = What::required("assigned quantity", "the quantity", "2");
+const ROLE: What = What::required("device role", "a device role", "test");
+const WORK_LAPTOP: What = What::defaulted(
+    "work-laptop second use flag",
+    "whether a second copy on a work laptop is free",
+    "true",
+    "false",
+);
+const HOME: What = What::defaulted(
+    "home second use flag",
+    "whether a second copy at home is allowed",
+    "true",
+    "false",
+);
+const MIN_CORES: What = What::optional("minimum cores", "the fewest cores", "2");
+const MAX_CORES: What = What::optional("maximum cores", "the most cores", "16");
+const MIN_PROCESSORS: What = What::optional("minimum processors", "the fewest processors", "1");
+const MAX_PROCESSORS: What = What::optional("maximum processors", "the most processors", "4");
+const MIN_SOCKETS: What = What::optional("minimum sockets", "the fewest sockets", "1");
+const MAX_SOCKETS: What = What::optional("maximum sockets", "the most sockets", "2");
 
 /// `capacity` in `virtualization`: whether the license is counted at sub-capacity.
 const CAPACITIES: &[(&str, bool)] = &[("full", false), ("sub", true)];
@@ -131,6 +174,25 @@ fn license(
     }
     let id = id.map(|f| f.text.clone()).unwrap_or_default();
     let name = node.field("name", raw.name.as_ref());
+    let expiry_field = node.field("expiry", raw.expiry.as_ref());
+    let expiry = check.date(expiry_field.as_ref(), &EXPIRY);
+    let duration = check.choice(
+        node.field("duration", raw.duration.as_ref()).as_ref(),
+        &DURATION,
+        Duration::NAMES,
+    );
+    let start = check.date(node.field("start", raw.start.as_ref()).as_ref(), &START);
+    if let (Some(start), Some(expiry), Some(field)) = (start, expiry, expiry_field.as_ref())
+        && expiry < start
+    {
+        check.report(
+            codes::ESTATE_VALUE,
+            Some(field.span),
+            format!("license expires on {expiry}, before it starts on {start}"),
+            "expiry before start",
+            "write an expiry on or after the start date",
+        );
+    }
     License {
         name: values::text(name.as_ref())
             .or_else(|| template.map(|(_, t)| t.license_name.clone()))
@@ -175,9 +237,21 @@ fn license(
             &UNIT_PRICE,
         ),
         currency: check.currency(node.field("currency", raw.currency.as_ref()).as_ref()),
-        expiry: check.date(node.field("expiry", raw.expiry.as_ref()).as_ref(), &EXPIRY),
+        expiry,
+        duration: duration.unwrap_or(if expiry.is_some() {
+            Duration::Subscription
+        } else {
+            Duration::Perpetual
+        }),
+        start,
+        maintenance_end: check.date(
+            node.field("maintenance_end", raw.maintenance_end.as_ref())
+                .as_ref(),
+            &MAINTENANCE_END,
+        ),
         restrictions: restrictions(
             check,
+            pack,
             &node.child("restrictions"),
             raw.restrictions.as_ref(),
         ),
@@ -187,6 +261,41 @@ fn license(
             &node.child("allocations"),
             raw.allocations.as_deref().unwrap_or_default(),
         ),
+        allocations_consume: check
+            .flag(
+                node.field("allocations_consume", raw.allocations_consume.as_ref())
+                    .as_ref(),
+                &ALLOCATIONS_CONSUME,
+            )
+            .unwrap_or(false),
+        assignments: assignments(
+            check,
+            &node.child("assignments"),
+            raw.assignments.as_deref().unwrap_or_default(),
+        ),
+        exemptions: exemptions(
+            check,
+            references,
+            &node.child("exemptions"),
+            raw.exemptions.as_deref().unwrap_or_default(),
+        ),
+        exempt_roles: {
+            let roles = node.child("exempt_roles");
+            let mut list: Vec<DeviceRole> = raw
+                .exempt_roles
+                .iter()
+                .flatten()
+                .enumerate()
+                .filter_map(|(i, role)| {
+                    let field = roles.item(i).scalar(role.as_ref()?);
+                    check.choice(Some(&field), &ROLE, DeviceRole::NAMES)
+                })
+                .collect();
+            list.sort();
+            list.dedup();
+            list
+        },
+        second_use: second_use(check, &node.child("second_use"), raw.second_use.as_ref()),
         virtualization: virtualization(
             check,
             &node.child("virtualization"),
@@ -252,6 +361,7 @@ fn declared<'p, V>(
 
 fn restrictions(
     check: &mut Checker,
+    pack: &CompiledPack,
     node: &Node<'_>,
     raw: Option<&RawRestrictions>,
 ) -> Restrictions {
@@ -259,7 +369,72 @@ fn restrictions(
         return Restrictions::default();
     };
     let groups = node.child("groups");
+    let mut range = |min: (&str, Option<&Scalar>, &What), max: (&str, Option<&Scalar>, &What)| {
+        let min_field = node.field(min.0, min.1);
+        let max_field = node.field(max.0, max.1);
+        let range = Range {
+            min: check.whole(min_field.as_ref(), min.2, 0),
+            max: check.whole(max_field.as_ref(), max.2, 0),
+        };
+        if let (Some(lo), Some(hi), Some(field)) = (range.min, range.max, max_field.as_ref())
+            && hi < lo
+        {
+            check.report(
+                codes::ESTATE_VALUE,
+                Some(field.span),
+                format!("`{}` {hi} is below `{}` {lo}", max.0, min.0),
+                "empty range",
+                format!("write a `{}` of at least {lo}", max.0),
+            );
+        }
+        range
+    };
+    let cores = range(
+        ("min_cores", raw.min_cores.as_ref(), &MIN_CORES),
+        ("max_cores", raw.max_cores.as_ref(), &MAX_CORES),
+    );
+    let processors = range(
+        (
+            "min_processors",
+            raw.min_processors.as_ref(),
+            &MIN_PROCESSORS,
+        ),
+        (
+            "max_processors",
+            raw.max_processors.as_ref(),
+            &MAX_PROCESSORS,
+        ),
+    );
+    let sockets = range(
+        ("min_sockets", raw.min_sockets.as_ref(), &MIN_SOCKETS),
+        ("max_sockets", raw.max_sockets.as_ref(), &MAX_SOCKETS),
+    );
+    let requires = node.field("requires_installed", raw.requires_installed.as_ref());
+    let requires_installed = requires.as_ref().and_then(|field| {
+        let name = field.value()?;
+        if pack.products.contains_key(name) || pack.applications.contains_key(name) {
+            return Some(name.to_owned());
+        }
+        check.report(
+            codes::ESTATE_UNKNOWN_REFERENCE,
+            Some(field.span),
+            format!("unknown product or application `{name}`"),
+            "not declared in the loaded rule packs",
+            format!(
+                "{}name a product or application declared in a loaded rule pack, such as the database an option needs",
+                did_you_mean_prefix(
+                    name,
+                    pack.products.keys().chain(pack.applications.keys()).map(String::as_str)
+                )
+            ),
+        );
+        None
+    });
     Restrictions {
+        cores,
+        processors,
+        sockets,
+        requires_installed,
         os_type: check.choice(
             node.field("os_type", raw.os_type.as_ref()).as_ref(),
             &OS_TYPE,
@@ -296,34 +471,14 @@ fn allocations(
                 ALLOCATION_KINDS,
             )
             .unwrap_or(AllocationKind::Allocated);
-        let given = |field: Option<Field>| field.filter(|f| f.value().is_some());
-        let device = given(item.field("device", raw.device.as_ref()));
-        let user = given(item.field("user", raw.user.as_ref()));
-        let (target, make, field): (Target, fn(String) -> AllocationTarget, Field) = match (
-            device, user,
-        ) {
-            (Some(device), None) => (Target::Device, AllocationTarget::Device, device),
-            (None, Some(user)) => (Target::User, AllocationTarget::User, user),
-            (Some(_), Some(user)) => {
-                check.report(
-                    codes::ESTATE_VALUE,
-                    Some(user.span),
-                    "allocation names both a device and a user",
-                    "second target",
-                    "split it into two allocations, one with `device:` and one with `user:`",
-                );
-                continue;
-            }
-            (None, None) => {
-                check.report(
-                    codes::ESTATE_VALUE,
-                    Some(item.span()),
-                    "allocation names no device or user",
-                    "no `device` or `user`",
-                    "write `device:` with a device id from `devices.csv`, or `user:` with a user id from `users.csv`",
-                );
-                continue;
-            }
+        let Some((target, make, field)) = target_of(
+            check,
+            &item,
+            item.field("device", raw.device.as_ref()),
+            item.field("user", raw.user.as_ref()),
+            "allocation",
+        ) else {
+            continue;
         };
         let Some(id) = references.add(target, check.source(), Some(&field)) else {
             continue;
@@ -346,4 +501,212 @@ fn allocations(
     }
     allocations.sort();
     allocations
+}
+
+/// A license's group assignments: each names one group, all of one group type (T0203
+/// otherwise), each at most once; sorted deepest group first, then by path.
+fn assignments(check: &mut Checker, node: &Node<'_>, raw: &[RawAssignment]) -> Vec<Assignment> {
+    let mut out: Vec<Assignment> = Vec::new();
+    let mut first_kind: Option<String> = None;
+    for (index, raw) in raw.iter().enumerate() {
+        let item = node.item(index);
+        let group_field = item.field("group", raw.group.as_ref());
+        let group = check
+            .required(group_field.as_ref(), item.span(), &GROUP)
+            .and_then(|f| check.group(f).map(|g| (g, f.span)));
+        let quantity_field = item.field("quantity", raw.quantity.as_ref());
+        let quantity = check
+            .required(quantity_field.as_ref(), item.span(), &QUANTITY)
+            .and_then(|f| check.amount(Some(f), &QUANTITY));
+        let (Some((group, span)), Some(quantity)) = (group, quantity) else {
+            continue;
+        };
+        match &first_kind {
+            Some(kind) if *kind != group.0 => {
+                check.report(
+                    codes::ESTATE_VALUE,
+                    Some(span),
+                    format!(
+                        "a license's group assignments are all of one group type: `{kind}` first, then `{}`",
+                        group.0
+                    ),
+                    "another group type",
+                    format!("assign this license's entitlements to `{kind}` groups only, or split the license"),
+                );
+                continue;
+            }
+            _ => first_kind = Some(group.0.clone()),
+        }
+        if out.iter().any(|a| a.group == group) {
+            check.report(
+                codes::ESTATE_DUPLICATE_ID,
+                Some(span),
+                format!("group `{}={}` is assigned twice", group.0, group.1),
+                "second assignment",
+                "add the quantities into one assignment",
+            );
+            continue;
+        }
+        out.push(Assignment { group, quantity });
+    }
+    out.sort_by(|a, b| {
+        let depth = |x: &Assignment| x.group.1.split('/').count();
+        depth(b).cmp(&depth(a)).then_with(|| a.group.cmp(&b.group))
+    });
+    out
+}
+
+/// A license's manual exemptions, sorted; each names one device or one user, once, with a
+/// standard `reason` or a `custom` one.
+fn exemptions(
+    check: &mut Checker,
+    references: &mut References,
+    node: &Node<'_>,
+    raw: &[RawExemption],
+) -> Vec<Exemption> {
+    let mut out: Vec<Exemption> = Vec::new();
+    for (index, raw) in raw.iter().enumerate() {
+        let item = node.item(index);
+        let Some((target, make, field)) = target_of(
+            check,
+            &item,
+            item.field("device", raw.device.as_ref()),
+            item.field("user", raw.user.as_ref()),
+            "exemption",
+        ) else {
+            continue;
+        };
+        let reason_field = item
+            .field("reason", raw.reason.as_ref())
+            .filter(|f| f.value().is_some());
+        let custom_field = item
+            .field("custom", raw.custom.as_ref())
+            .filter(|f| f.value().is_some());
+        let (reason, custom) = match (reason_field, custom_field) {
+            (Some(r), None) => {
+                let text = r.text.to_ascii_lowercase();
+                if !EXEMPTION_REASONS.contains(&text.as_str()) {
+                    check.report(
+                        codes::ESTATE_VALUE,
+                        Some(r.span),
+                        format!("unknown exemption reason `{}`", r.text),
+                        "not a standard reason",
+                        format!(
+                            "{}write one of {}, or give your own text as `custom:` instead of `reason:`",
+                            did_you_mean_prefix(&text, EXEMPTION_REASONS.iter().copied()),
+                            values::backticked(EXEMPTION_REASONS.iter().copied())
+                        ),
+                    );
+                    continue;
+                }
+                (text, false)
+            }
+            (None, Some(c)) => (c.text.clone(), true),
+            (Some(_), Some(c)) => {
+                check.report(
+                    codes::ESTATE_VALUE,
+                    Some(c.span),
+                    "exemption gives both a standard and a custom reason",
+                    "second reason",
+                    "keep `reason:` (a standard reason) or `custom:` (your own text), not both",
+                );
+                continue;
+            }
+            (None, None) => {
+                check.report(
+                    codes::ESTATE_VALUE,
+                    Some(item.span()),
+                    "exemption gives no reason",
+                    "no `reason` or `custom`",
+                    format!(
+                        "write `reason:` with one of {}, or `custom:` with your own text",
+                        values::backticked(EXEMPTION_REASONS.iter().copied())
+                    ),
+                );
+                continue;
+            }
+        };
+        let Some(id) = references.add(target, check.source(), Some(&field)) else {
+            continue;
+        };
+        let noun = target.noun();
+        let target = make(id);
+        if out.iter().any(|e| e.target == target) {
+            check.report(
+                codes::ESTATE_DUPLICATE_ID,
+                Some(field.span),
+                format!(
+                    "{noun} `{}` is exempted from this license twice",
+                    field.text
+                ),
+                "second exemption",
+                "remove one of the two exemptions",
+            );
+            continue;
+        }
+        out.push(Exemption {
+            target,
+            reason,
+            custom,
+        });
+    }
+    out.sort();
+    out
+}
+
+fn second_use(check: &mut Checker, node: &Node<'_>, raw: Option<&RawSecondUse>) -> SecondUse {
+    let Some(raw) = raw else {
+        return SecondUse::default();
+    };
+    SecondUse {
+        work_laptop: check
+            .flag(
+                node.field("work_laptop", raw.work_laptop.as_ref()).as_ref(),
+                &WORK_LAPTOP,
+            )
+            .unwrap_or(false),
+        home: check
+            .flag(node.field("home", raw.home.as_ref()).as_ref(), &HOME)
+            .unwrap_or(false),
+    }
+}
+
+/// What an allocation or exemption names: the kind of record, how to make its target, and the
+/// field that names it.
+type Named = (Target, fn(String) -> AllocationTarget, Field);
+
+/// The one device or user an allocation or exemption names; reports a record that names
+/// both or neither.
+fn target_of(
+    check: &mut Checker,
+    item: &Node<'_>,
+    device: Option<Field>,
+    user: Option<Field>,
+    noun: &str,
+) -> Option<Named> {
+    let given = |field: Option<Field>| field.filter(|f| f.value().is_some());
+    match (given(device), given(user)) {
+        (Some(device), None) => Some((Target::Device, AllocationTarget::Device, device)),
+        (None, Some(user)) => Some((Target::User, AllocationTarget::User, user)),
+        (Some(_), Some(user)) => {
+            check.report(
+                codes::ESTATE_VALUE,
+                Some(user.span),
+                format!("{noun} names both a device and a user"),
+                "second target",
+                format!("split it into two {noun}s, one with `device:` and one with `user:`"),
+            );
+            None
+        }
+        (None, None) => {
+            check.report(
+                codes::ESTATE_VALUE,
+                Some(item.span()),
+                format!("{noun} names no device or user"),
+                "no `device` or `user`",
+                "write `device:` with a device id from `devices.csv`, or `user:` with a user id from `users.csv`",
+            );
+            None
+        }
+    }
 }

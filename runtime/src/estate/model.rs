@@ -340,6 +340,116 @@ pub struct Restrictions {
     /// The device must belong to one of these groups (type to path; a path also admits its
     /// sub-groups: `location=Europe` admits `location=Europe/Berlin`).
     pub groups: Vec<(String, String)>,
+    /// The range of cores the device may have (`min_cores`, `max_cores`).
+    pub cores: Range,
+    /// The range of processors the device may have.
+    pub processors: Range,
+    /// The range of sockets the device may have.
+    pub sockets: Range,
+    /// A product or application id that must be installed on the same device, such as the
+    /// Oracle Database an Oracle option needs.
+    pub requires_installed: Option<String>,
+}
+
+/// An inclusive range of a hardware count; either end may be open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Range {
+    pub min: Option<u32>,
+    pub max: Option<u32>,
+}
+
+impl Range {
+    /// Whether the range bounds anything.
+    pub fn is_open(&self) -> bool {
+        self.min.is_none() && self.max.is_none()
+    }
+}
+
+/// Whether a license is perpetual or ends (seed 002's *Duration*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum Duration {
+    /// Not time-limited: an `expiry` is ignored.
+    #[default]
+    Perpetual,
+    /// Renewed by regular payments; counts from `start` to `expiry`.
+    Subscription,
+    /// Ends at `expiry` and is typically not renewed (an evaluation).
+    TimeLimited,
+}
+
+impl Duration {
+    /// Each duration's spelling in `licenses.yaml` and in reports.
+    pub const NAMES: &[(&str, Self)] = &[
+        ("perpetual", Self::Perpetual),
+        ("subscription", Self::Subscription),
+        ("time_limited", Self::TimeLimited),
+    ];
+
+    pub fn name(self) -> &'static str {
+        name_of(Self::NAMES, self)
+    }
+}
+
+/// A device's role, which a license may exempt from consumption.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DeviceRole {
+    Production,
+    Test,
+    Development,
+    DisasterRecovery,
+}
+
+impl DeviceRole {
+    /// Each role's spelling in `licenses.yaml` and in the `role` column of `devices.csv`.
+    pub const NAMES: &[(&str, Self)] = &[
+        ("production", Self::Production),
+        ("test", Self::Test),
+        ("development", Self::Development),
+        ("disaster_recovery", Self::DisasterRecovery),
+    ];
+
+    pub fn name(self) -> &'static str {
+        name_of(Self::NAMES, self)
+    }
+}
+
+/// Entitlements of a license assigned to an enterprise group: the group's members consume
+/// them before priority is looked at.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Assignment {
+    /// Group type and path, such as (`location`, `Asia/India`).
+    pub group: (String, String),
+    pub quantity: Decimal,
+}
+
+/// The standard exemption reasons; any other reason is written as `custom`.
+pub const EXEMPTION_REASONS: &[&str] = &[
+    "backup",
+    "development",
+    "disaster_recovery",
+    "inactive",
+    "test",
+    "training",
+];
+
+/// A manual exemption: the device or user is bound to the license (as by an allocation) and
+/// consumes nothing from it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Exemption {
+    pub target: AllocationTarget,
+    /// A standard reason from [`EXEMPTION_REASONS`], or the text of a custom one.
+    pub reason: String,
+    /// Whether `reason` is a custom text.
+    pub custom: bool,
+}
+
+/// The right of second use (seed 002: `SecondUsageWorkLaptop`, `SecondUsageAtHome`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct SecondUse {
+    /// A user's second copy on a portable work computer (not a VM) consumes nothing.
+    pub work_laptop: bool,
+    /// A second copy at home: recorded only, since home computers are never inventoried.
+    pub home: bool,
 }
 
 /// The machine a license counts on a virtualised estate, overriding its metric's holder.
@@ -394,10 +504,29 @@ pub struct License {
     pub extra_entitlements: Decimal,
     pub unit_price: Option<Decimal>,
     pub currency: Option<String>,
+    /// When a subscription or time-limited license ends (ignored for a perpetual one).
     pub expiry: Option<Date>,
+    /// Perpetual, subscription or time-limited; `subscription` when `expiry` is given and the
+    /// record says nothing, else perpetual.
+    pub duration: Duration,
+    /// When a subscription or time-limited license starts counting.
+    pub start: Option<Date>,
+    /// When maintenance (software assurance) ends: upgrade rights cover only versions
+    /// released on or before this day.
+    pub maintenance_end: Option<Date>,
     pub restrictions: Restrictions,
     /// Sorted.
     pub allocations: Vec<Allocation>,
+    /// Whether allocations consume without an installation (seed 003: "Allocations consume
+    /// license entitlements").
+    pub allocations_consume: bool,
+    /// Entitlements assigned to enterprise groups, all of one group type, deepest group first.
+    pub assignments: Vec<Assignment>,
+    /// Manual exemptions, sorted.
+    pub exemptions: Vec<Exemption>,
+    /// Device roles the license's use rights exempt from consumption, sorted.
+    pub exempt_roles: Vec<DeviceRole>,
+    pub second_use: SecondUse,
     pub virtualization: Virtualization,
     /// A number typed in on the record for resource-based metrics, such as IBM RVUs.
     pub metric_value: Option<Decimal>,
@@ -429,6 +558,23 @@ pub struct Purchase {
     pub effective: Option<Date>,
     pub expiry: Option<Date>,
     pub disabled: bool,
+}
+
+impl License {
+    /// Whether the license's term has not begun, or has ended, on the given day: `Some` with
+    /// the start (`Ordering::Less`) or the expiry (`Ordering::Greater`) outside of which the day
+    /// falls. A perpetual license is always current.
+    pub fn out_of_term(&self, as_of: Date) -> Option<(std::cmp::Ordering, Date)> {
+        if self.duration == Duration::Perpetual {
+            return None;
+        }
+        if let Some(start) = self.start.filter(|s| as_of < *s) {
+            return Some((std::cmp::Ordering::Less, start));
+        }
+        self.expiry
+            .filter(|e| *e < as_of)
+            .map(|e| (std::cmp::Ordering::Greater, e))
+    }
 }
 
 impl Purchase {

@@ -86,10 +86,45 @@ pub(super) struct RawLicense {
     pub unit_price: Option<Scalar>,
     pub currency: Option<Scalar>,
     pub expiry: Option<Scalar>,
+    pub duration: Option<Scalar>,
+    pub start: Option<Scalar>,
+    pub maintenance_end: Option<Scalar>,
     pub restrictions: Option<RawRestrictions>,
     pub allocations: Option<Vec<RawAllocation>>,
+    pub allocations_consume: Option<Scalar>,
+    pub assignments: Option<Vec<RawAssignment>>,
+    pub exemptions: Option<Vec<RawExemption>>,
+    /// An empty item (`[ ~ ]`) is `None`, as an empty field is.
+    pub exempt_roles: Option<Vec<Option<Scalar>>>,
+    pub second_use: Option<RawSecondUse>,
     pub virtualization: Option<RawVirtualization>,
     pub metric_value: Option<Scalar>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a group assignment (a mapping of fields)"
+)]
+pub(super) struct RawAssignment {
+    pub group: Option<Scalar>,
+    pub quantity: Option<Scalar>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an exemption (a mapping of fields)")]
+pub(super) struct RawExemption {
+    pub device: Option<Scalar>,
+    pub user: Option<Scalar>,
+    pub reason: Option<Scalar>,
+    pub custom: Option<Scalar>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "second use (a mapping of fields)")]
+pub(super) struct RawSecondUse {
+    pub work_laptop: Option<Scalar>,
+    pub home: Option<Scalar>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,6 +133,13 @@ pub(super) struct RawRestrictions {
     pub os_type: Option<Scalar>,
     /// An empty item (`[ ~ ]`) is `None`, as an empty field is.
     pub groups: Option<Vec<Option<Scalar>>>,
+    pub min_cores: Option<Scalar>,
+    pub max_cores: Option<Scalar>,
+    pub min_processors: Option<Scalar>,
+    pub max_processors: Option<Scalar>,
+    pub min_sockets: Option<Scalar>,
+    pub max_sockets: Option<Scalar>,
+    pub requires_installed: Option<Scalar>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -260,9 +260,12 @@ fn a_valid_estate_round_trips() -> Result<(), Vec<Diagnostic>> {
                 unit_price: None,
                 currency: None,
                 expiry: Some(date(2026, 12, 31)),
+                // An expiry and no duration: a subscription.
+                duration: crate::estate::Duration::Subscription,
                 restrictions: Restrictions {
                     os_type: Some(OsType::Desktop),
                     groups: vec![("location".to_owned(), "Europe".to_owned())],
+                    ..Restrictions::default()
                 },
                 allocations: vec![
                     Allocation {
@@ -276,6 +279,7 @@ fn a_valid_estate_round_trips() -> Result<(), Vec<Diagnostic>> {
                 ],
                 virtualization: Virtualization::default(),
                 metric_value: None,
+                ..License::default()
             },
             License {
                 id: "L-VISIO-2016".to_owned(),
@@ -297,6 +301,7 @@ fn a_valid_estate_round_trips() -> Result<(), Vec<Diagnostic>> {
                 }],
                 virtualization: Virtualization::default(),
                 metric_value: None,
+                ..License::default()
             },
         ]
     );
