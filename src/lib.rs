@@ -2,8 +2,10 @@
 //! to the given streams and returns the exit code, so tests drive it in-process.
 //!
 //! Exit codes: 0 success, 1 findings (failing tests, or non-compliance with `--fail-on`),
-//! 2 usage or input errors (bad rules, bad estate files). Exit code 2 always comes with at
-//! least one coded diagnostic on stderr and nothing on stdout.
+//! 2 usage or input errors (bad rules, bad estate files), 3 the output could not be written
+//! (T0305). Exit code 2 always comes with at least one coded diagnostic on stderr and nothing
+//! on stdout. A reader that closes the pipe early (`tally … | head`, a pager that quits) ends
+//! the command quietly with the exit code it would have had.
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
@@ -22,7 +24,8 @@ use tally_runtime::db::{Database, RuleSource, Subject, Workspace};
 use tally_runtime::estate::{self, EstateFiles};
 use tally_runtime::pack_tests::TestFilter;
 use tally_runtime::position::Compliance;
-use tally_runtime::report::{self, Format};
+use tally_runtime::report::{self, Format, Layout, Rows};
+use tally_runtime::reports::{self, By};
 use tally_runtime::{inventory, overlaps, pack_tests, sources, triage};
 
 #[derive(Parser)]
@@ -38,6 +41,10 @@ struct Cli {
     /// always carry every diagnostic.
     #[arg(long, global = true, value_name = "N", default_value_t = 50)]
     max_diagnostics: usize,
+    /// Show tables with every column at full width, rather than the essential columns cut
+    /// to fit 80 columns.
+    #[arg(long, global = true)]
+    wide: bool,
 }
 
 /// The codes of command-line errors, which concern no file. Like every code, each has a
@@ -53,6 +60,8 @@ mod codes {
     pub const EXPORT_WOULD_OVERWRITE: Code = Code("T0303");
     /// `packs export` could not write a file.
     pub const EXPORT_FAILED: Code = Code("T0304");
+    /// The command's output could not be written (a full disk, a closed stream).
+    pub const WRITE_FAILED: Code = Code("T0305");
 
     #[cfg(test)]
     pub const ALL: &[(Code, &str)] = &[
@@ -66,6 +75,7 @@ mod codes {
             "`packs export` would overwrite a file",
         ),
         (EXPORT_FAILED, "`packs export` could not write a file"),
+        (WRITE_FAILED, "the output could not be written"),
     ];
 }
 
@@ -104,13 +114,28 @@ enum Command {
         #[arg(long)]
         unrecognized: bool,
     },
-    /// Print the effective license position.
+    /// Print the effective license position; retired licenses are listed apart.
     Reconcile {
         #[command(flatten)]
         estate: EstateArgs,
         /// Exit with code 1 when any license has this status or worse.
         #[arg(long, value_enum)]
         fail_on: Option<FailOn>,
+        /// Instead, roll the position up by product or publisher, with money totals per
+        /// currency.
+        #[arg(long, value_enum, value_name = "GROUP")]
+        by: Option<ByArg>,
+    },
+    /// Print one of the reports a SAM team works from (see `docs/reconciliation.md#reports`).
+    Report {
+        /// The report.
+        #[arg(value_enum)]
+        name: ReportName,
+        #[command(flatten)]
+        estate: EstateArgs,
+        /// For `expiring`: how many days after the as-of date to look ahead.
+        #[arg(long, value_name = "DAYS", default_value_t = 90)]
+        within: u32,
     },
     /// Print the assessment rows behind a device's, license's or user's consumption.
     Explain {
@@ -141,6 +166,33 @@ enum Command {
         #[command(subcommand)]
         command: PacksCommand,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ByArg {
+    Product,
+    Publisher,
+}
+
+impl From<ByArg> for By {
+    fn from(by: ByArg) -> Self {
+        match by {
+            ByArg::Product => Self::Product,
+            ByArg::Publisher => Self::Publisher,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportName {
+    /// Installations of commercial software that consume from no license, costliest first.
+    Unlicensed,
+    /// Licenses with entitlements left over, with the value of what is unused.
+    UnderConsumed,
+    /// Licenses and subscription purchases expiring within `--within` days of the as-of date.
+    Expiring,
+    /// The licenses at risk, with shortfall × unit price.
+    CostAtRisk,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -221,8 +273,11 @@ struct RuleArgs {
 
 #[derive(Args)]
 struct EstateArgs {
-    /// The estate folder; the bundled sample estate when omitted.
+    /// The estate folder; the bundled sample estate when omitted (a note on stderr says so).
     estate: Option<PathBuf>,
+    /// Run on the bundled sample estate, without the note that says so.
+    #[arg(long, conflicts_with = "estate")]
+    sample: bool,
     #[command(flatten)]
     rules: RuleArgs,
     /// The day purchases are judged current on (YYYY-MM-DD); today when omitted.
@@ -335,6 +390,12 @@ where
         err,
         format: cli.command.format(),
         max_per_file: cli.max_diagnostics,
+        layout: if cli.wide {
+            Layout::Wide
+        } else {
+            Layout::Narrow
+        },
+        write_error: None,
     };
     let result = match cli.command {
         Command::Check {
@@ -352,7 +413,16 @@ where
             estate,
             unrecognized,
         } => recognize(&mut io, &estate, unrecognized),
-        Command::Reconcile { estate, fail_on } => reconcile(&mut io, &estate, fail_on),
+        Command::Reconcile {
+            estate,
+            fail_on,
+            by,
+        } => reconcile(&mut io, &estate, fail_on, by),
+        Command::Report {
+            name,
+            estate,
+            within,
+        } => report_named(&mut io, &estate, name, within),
         Command::Explain { estate, subject } => explain(&mut io, &estate, &subject),
         Command::Import {
             format,
@@ -362,14 +432,15 @@ where
         } => import(&mut io, format.into(), &inputs, &device, into.as_deref()),
         Command::Packs { command } => packs::run(&mut io, &command),
     };
-    match result {
+    let code = match result {
         Ok(()) => 0,
         Err(Failure::Findings) => 1,
         Err(Failure::Input(diagnostics)) => {
             io.diagnostics(&diagnostics);
             2
         }
-    }
+    };
+    io.finish(code)
 }
 
 impl Command {
@@ -383,6 +454,7 @@ impl Command {
             } => (*format).into(),
             Self::Recognize { estate: args, .. }
             | Self::Reconcile { estate: args, .. }
+            | Self::Report { estate: args, .. }
             | Self::Explain { estate: args, .. } => args.format.into(),
             Self::Import { .. } => Format::Table,
         }
@@ -394,8 +466,9 @@ fn err_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
-/// The streams a command writes to. Write errors (such as a closed pipe) are not worth
-/// reporting, so they are ignored.
+/// The streams a command writes to. The first error writing the output is kept, and nothing
+/// more is written after it; [`Io::finish`] decides what it means. Errors writing to stderr
+/// cannot be reported anywhere, so they are ignored.
 struct Io<'a> {
     out: &'a mut dyn Write,
     err: &'a mut dyn Write,
@@ -403,11 +476,56 @@ struct Io<'a> {
     format: Format,
     /// How many diagnostics per file are rendered as text; 0 for all.
     max_per_file: usize,
+    /// How tables are laid out (`--wide`).
+    layout: Layout,
+    write_error: Option<std::io::Error>,
 }
+
+/// The note written to stderr when a command runs on the bundled sample estate without
+/// `--sample`: one line, worded the same in every release.
+pub const SAMPLE_NOTE: &str =
+    "note: no estate folder given: running on the bundled sample estate (`--sample` to say so)\n";
 
 impl Io<'_> {
     fn print(&mut self, text: &str) {
-        let _ = self.out.write_all(text.as_bytes());
+        if self.write_error.is_none()
+            && let Err(e) = self.out.write_all(text.as_bytes())
+        {
+            self.write_error = Some(e);
+        }
+    }
+
+    /// Prints rows in the command's format and layout.
+    fn rows(&mut self, rows: &Rows) {
+        let text = rows.render_as(self.format, self.layout);
+        self.print(&text);
+    }
+
+    /// Flushes the output and returns the exit code. A reader that closed the pipe (a broken
+    /// pipe: `| head`, a pager that quit) has what it wanted, so the command ends quietly with
+    /// `code`. Any other write error (a full disk, a closed or failing stream) is reported as
+    /// T0305 and exits with 3.
+    fn finish(&mut self, code: u8) -> u8 {
+        if self.write_error.is_none()
+            && let Err(e) = self.out.flush()
+        {
+            self.write_error = Some(e);
+        }
+        let Some(error) = self.write_error.take() else {
+            return code;
+        };
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            return code;
+        }
+        let diagnostic = Diagnostic::error(
+            codes::WRITE_FAILED,
+            &SourceFile::new("<stdout>", ""),
+            None,
+            format!("the output could not be written: {error}"),
+        )
+        .with_help("check that the disk has room and that the output's file or pipe is still open");
+        self.diagnostics(&[diagnostic]);
+        3
     }
 
     fn error(&mut self, text: &str) {
@@ -524,7 +642,7 @@ fn check(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Re
             ("errors", 0),
             ("warnings", warnings),
         ];
-        io.print(&report::counts(&counts).render(format));
+        io.rows(&report::counts(&counts));
     }
     Ok(())
 }
@@ -569,7 +687,7 @@ fn test(
         ));
         io.print(&out);
     } else {
-        io.print(&report::tests(&results).render(format));
+        io.rows(&report::tests(&results));
     }
     if failed > 0 {
         Err(Failure::Findings)
@@ -584,7 +702,12 @@ fn load(io: &mut Io, args: &EstateArgs) -> Result<Workspace, Failure> {
     compile(io, &ws, false)?;
     let files = match &args.estate {
         Some(dir) => EstateFiles::read_dir(dir).map_err(Failure::Input)?,
-        None => EstateFiles::from_texts(embedded::SAMPLE_ESTATE_DIR, embedded::SAMPLE_ESTATE),
+        None => {
+            if !args.sample {
+                io.error(SAMPLE_NOTE);
+            }
+            EstateFiles::from_texts(embedded::SAMPLE_ESTATE_DIR, embedded::SAMPLE_ESTATE)
+        }
     };
     let estate = estate::import(&files, ws.pack()).map_err(Failure::Input)?;
     ws.load(estate);
@@ -599,28 +722,43 @@ fn recognize(io: &mut Io, args: &EstateArgs, unrecognized: bool) -> Result<(), F
         let (rows, noise) = triage::split(&recognition, &evidence);
         report::triage(&triage::triage(&rows, noise), args.format.into())
     } else {
-        report::recognition(&recognition, &evidence).render(args.format.into())
+        report::recognition(&recognition, &evidence).render_as(args.format.into(), io.layout)
     };
     io.print(&text);
     Ok(())
 }
 
-fn reconcile(io: &mut Io, args: &EstateArgs, fail_on: Option<FailOn>) -> Result<(), Failure> {
+fn reconcile(
+    io: &mut Io,
+    args: &EstateArgs,
+    fail_on: Option<FailOn>,
+    by: Option<ByArg>,
+) -> Result<(), Failure> {
     let ws = load(io, args)?;
     let positions = ws.positions();
-    let format: Format = args.format.into();
-    let mut out = report::positions(positions).render(format);
-    if format == Format::Table {
-        let count = |s: Compliance| positions.iter().filter(|p| p.status == s).count();
-        out.push_str(&format!(
-            "\n{} licenses: {} compliant, {} at risk, {} unknown\n",
+    if let Some(by) = by {
+        let by = by.into();
+        io.rows(&reports::rollup_rows(&reports::rollup(positions, by), by));
+    } else if io.format == Format::Table {
+        let (retired, current): (Vec<_>, Vec<_>) =
+            positions.iter().cloned().partition(|p| p.retired());
+        io.rows(&report::positions(&current));
+        if !retired.is_empty() {
+            io.print("\nRetired licenses, never available:\n");
+            io.rows(&report::positions(&retired));
+        }
+        let count = |s: Compliance| current.iter().filter(|p| p.status == s).count();
+        io.print(&format!(
+            "\n{} licenses: {} compliant, {} at risk, {} unknown, {} retired\n",
             positions.len(),
             count(Compliance::Compliant),
             count(Compliance::AtRisk),
-            count(Compliance::Unknown)
+            count(Compliance::Unknown),
+            retired.len()
         ));
+    } else {
+        io.rows(&report::positions(positions));
     }
-    io.print(&out);
     let failing = positions.iter().any(|p| match fail_on {
         Some(FailOn::AtRisk) => p.status == Compliance::AtRisk,
         Some(FailOn::Unknown) => p.status != Compliance::Compliant,
@@ -631,6 +769,72 @@ fn reconcile(io: &mut Io, args: &EstateArgs, fail_on: Option<FailOn>) -> Result<
     } else {
         Ok(())
     }
+}
+
+/// `tally report NAME`: the rows, and as a table a closing line with the money totals per
+/// currency.
+fn report_named(
+    io: &mut Io,
+    args: &EstateArgs,
+    name: ReportName,
+    within: u32,
+) -> Result<(), Failure> {
+    let ws = load(io, args)?;
+    let positions = ws.positions();
+    let (rows, summary) = match name {
+        ReportName::Unlicensed => {
+            let items = reports::unlicensed(&ws);
+            let amounts: Vec<_> = items.iter().filter_map(|u| u.estimate.as_ref()).collect();
+            let unknown = items.len() - amounts.len();
+            let mut summary = report::plural(items.len(), "unlicensed installation");
+            if unknown > 0 {
+                summary.push_str(&format!(", {unknown} with no price to estimate from"));
+            }
+            summary.push('\n');
+            summary.push_str(&reports::totals_line("estimated cost", &amounts));
+            (reports::unlicensed_rows(&items), summary)
+        }
+        ReportName::UnderConsumed => {
+            let items = reports::under_consumed(positions);
+            let amounts: Vec<_> = items
+                .iter()
+                .filter_map(|u| u.unused_value.as_ref())
+                .collect();
+            let summary = format!(
+                "{}\n{}",
+                report::plural(items.len(), "under-consumed license"),
+                reports::totals_line("unused value", &amounts)
+            );
+            (reports::under_consumed_rows(&items), summary)
+        }
+        ReportName::Expiring => {
+            let as_of = ws.estate.as_of(&ws.db);
+            let items = reports::expiring(&ws, as_of, i64::from(within));
+            let amounts: Vec<_> = items.iter().filter_map(|e| e.value.as_ref()).collect();
+            let summary = format!(
+                "{} expiring within {within} days of {as_of}\n{}",
+                items.len(),
+                reports::totals_line("value", &amounts)
+            );
+            (reports::expiring_rows(&items), summary)
+        }
+        ReportName::CostAtRisk => {
+            let items = reports::at_risk(positions);
+            let money = reports::cost_at_risk_money(&items);
+            let amounts: Vec<_> = money.iter().collect();
+            let summary = format!(
+                "{} at risk\n{}",
+                report::plural(items.len(), "license"),
+                reports::totals_line("cost at risk", &amounts)
+            );
+            (reports::cost_at_risk_rows(&items), summary)
+        }
+    };
+    io.rows(&rows);
+    if io.format == Format::Table {
+        io.print(&format!("\n{summary}"));
+    }
+    Ok(())
 }
 
 fn explain(io: &mut Io, args: &EstateArgs, subject: &SubjectArgs) -> Result<(), Failure> {
@@ -668,7 +872,7 @@ fn explain(io: &mut Io, args: &EstateArgs, subject: &SubjectArgs) -> Result<(), 
         return Err(Failure::Input(vec![diagnostic]));
     };
     let sources = report::declaration_sources(ws.pack());
-    io.print(&report::assessments(rows, &sources).render(args.format.into()));
+    io.rows(&report::assessments(rows, &sources));
     Ok(())
 }
 

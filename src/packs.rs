@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 
 use tally_compiler::diagnostics::{Diagnostic, SourceFile};
 use tally_compiler::parse_file;
-use tally_runtime::report::{self, Format, Rows};
+use tally_runtime::report::{self, Column, Format, Rows};
 
 use super::{Failure, Io, PacksCommand, codes, embedded};
 
 pub(super) fn run(io: &mut Io, command: &PacksCommand) -> Result<(), Failure> {
     match command {
-        PacksCommand::List { format } => {
-            list(io, (*format).into());
+        PacksCommand::List { .. } => {
+            list(io);
             Ok(())
         }
         PacksCommand::Export { dir, force, format } => export(io, dir, *force, (*format).into()),
@@ -22,12 +22,12 @@ pub(super) fn run(io: &mut Io, command: &PacksCommand) -> Result<(), Failure> {
 }
 
 /// Prints each standard pack file with its declarations counted by kind, and a total.
-fn list(io: &mut Io, format: Format) {
+fn list(io: &mut Io) {
     let parsed: Vec<_> = embedded::STANDARD_PACKS
         .iter()
         .map(|(path, text)| parse_file(SourceFile::new(*path, *text)))
         .collect();
-    io.print(&report::declaration_counts(&parsed).render(format));
+    io.rows(&report::declaration_counts(&parsed));
 }
 
 /// Writes every standard pack file under `dir` at its relative path. Without `force`, nothing
@@ -90,15 +90,14 @@ fn export(io: &mut Io, dir: &Path, force: bool, format: Format) -> Result<(), Fa
             dir.display()
         ));
     } else {
-        let rows = Rows {
-            header: vec!["file", "path"],
-            rows: targets
+        let rows = Rows::new(
+            vec![Column::text("file"), Column::text("path")],
+            targets
                 .iter()
                 .map(|(file, _, path)| vec![(*file).to_owned(), path.display().to_string()])
                 .collect(),
-            structured: Vec::new(),
-        };
-        io.print(&rows.render(format));
+        );
+        io.rows(&rows);
     }
     Ok(())
 }

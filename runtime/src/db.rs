@@ -608,6 +608,7 @@ pub fn positions(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Position>
         }
     }
     let purchases = purchases_by_license(db, estate);
+    let pack = pack(db, estate.rules(db));
     let mut out: Vec<Position> = estate
         .licenses(db)
         .iter()
@@ -618,7 +619,15 @@ pub fn positions(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Position>
                 .get(license.id.as_str())
                 .copied()
                 .unwrap_or(Some(Decimal::ZERO));
-            position::position(license, &license.metric, &own, used, estate.as_of(db))
+            let terms = position::terms(license, pack);
+            position::position(
+                license,
+                &license.metric,
+                &terms,
+                &own,
+                used,
+                estate.as_of(db),
+            )
         })
         .collect();
     out.sort_by(|a, b| a.license.cmp(&b.license));

@@ -12,5 +12,6 @@ pub mod position;
 pub mod recognize;
 pub mod reconcile;
 pub mod report;
+pub mod reports;
 pub mod sources;
 pub mod triage;

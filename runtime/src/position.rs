@@ -1,8 +1,11 @@
 //! License positions: entitled, consumed, available, status, unit price and cost at risk for
-//! each license, computed from its purchases and its assessment rows.
+//! each license, computed from its purchases and its assessment rows, with the license
+//! attributes of FlexNet Manager Suite's software license dimension that the model has
+//! (duration, expiry, use rights, life-cycle status, entitlement limit).
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
+use tally_compiler::ir::{CompiledPack, CoverTarget, Duration, Role};
 
 use crate::estate::{EntitlementLimit, License, LicenseStatus, Purchase};
 
@@ -38,6 +41,19 @@ pub struct Position {
     pub metric: String,
     pub limit: EntitlementLimit,
     pub lifecycle: LicenseStatus,
+    /// The publisher and product of the license's first primary member (see [`Terms`]).
+    pub publisher: String,
+    pub product: String,
+    pub duration: Duration,
+    /// When the license ends: `None` for a perpetual license (see [`position`]).
+    pub expiry: Option<Date>,
+    /// Whether the rights declaration grants downgrade (earlier versions) or upgrade (later
+    /// versions) rights on any member.
+    pub downgrade: bool,
+    pub upgrade: bool,
+    /// Whether the license has terms of its own for virtual machines and hosts
+    /// (`virtualization` in `licenses.yaml`).
+    pub virtualization: bool,
     /// Quantity of the current, enabled purchases; `None` when too large to add up.
     pub purchased: Option<Decimal>,
     pub extra: Decimal,
@@ -46,7 +62,8 @@ pub struct Position {
     /// The sum of the units of the license's assessment rows; `None` when too large.
     pub consumed: Option<Decimal>,
     /// `entitled − consumed`: positive is a surplus, negative a shortfall. `None` for
-    /// unlimited licenses, which report no shortfall, and when either figure is unknown.
+    /// unlimited licenses, which report no shortfall, for retired licenses, whose entitlements
+    /// are not available to anyone, and when either figure is unknown.
     pub available: Option<Decimal>,
     pub status: Compliance,
     /// The override price, else the latest purchase's.
@@ -57,6 +74,69 @@ pub struct Position {
     pub cost_at_risk: Option<Decimal>,
     /// Why a figure is missing because it is too large to compute with.
     pub note: Option<String>,
+}
+
+impl Position {
+    /// Whether the license is retired: reported apart, never available, never spare money.
+    pub fn retired(&self) -> bool {
+        self.lifecycle == LicenseStatus::Retired
+    }
+
+    /// The spelling of the duration in reports.
+    pub fn duration_name(&self) -> &'static str {
+        match self.duration {
+            Duration::Perpetual => "perpetual",
+            Duration::Subscription => "subscription",
+        }
+    }
+}
+
+/// What a license's rules say about it, for its position.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Terms {
+    /// The name of the publisher of the license's first primary member's product; empty when
+    /// the packs do not say.
+    pub publisher: String,
+    /// The name of that product; empty when the packs do not say.
+    pub product: String,
+    /// The duration its SKU declares, if it has one.
+    pub duration: Option<Duration>,
+    pub downgrade: bool,
+    pub upgrade: bool,
+}
+
+/// A license's [`Terms`] as the compiled packs give them. The product is that of the rights
+/// declaration's first primary member in declaration order (else its first member), so that a
+/// bundle counts under one product in roll-ups.
+pub fn terms(license: &License, pack: &CompiledPack) -> Terms {
+    let members = pack
+        .rights
+        .get(&license.rights)
+        .map_or(&[][..], |r| r.members.as_slice());
+    let first = members
+        .iter()
+        .find(|m| m.role == Role::Primary)
+        .or(members.first());
+    let product = first
+        .and_then(|m| match &m.target {
+            CoverTarget::Product(p) => Some(p.as_str()),
+            CoverTarget::Application(a) => pack.applications.get(a).map(|a| a.product.as_str()),
+        })
+        .and_then(|p| pack.products.get(p));
+    Terms {
+        publisher: product
+            .and_then(|p| pack.publishers.get(&p.publisher))
+            .map(|p| p.name.clone())
+            .unwrap_or_default(),
+        product: product.map(|p| p.name.clone()).unwrap_or_default(),
+        duration: license
+            .sku
+            .as_ref()
+            .and_then(|s| pack.skus.get(s))
+            .map(|s| s.duration),
+        downgrade: members.iter().any(|m| m.downgrade),
+        upgrade: members.iter().any(|m| m.upgrade),
+    }
 }
 
 /// Entitlements from a license's current purchases; `None` when they add up to more than a
@@ -78,9 +158,15 @@ fn too_large(figure: &str) -> String {
 
 /// Computes one license's position. `purchases` are the license's own purchases; `consumed`
 /// is `None` when its units added up to more than a decimal holds.
+///
+/// The duration is the SKU's; without a SKU, a license with an expiry date, or with a
+/// purchase that has one, is a subscription, and any other is perpetual. A perpetual license
+/// has no expiry (seed 002: the date is ignored); a subscription's is the license's `expiry`,
+/// else the latest expiry of its current purchases.
 pub fn position(
     license: &License,
     metric: &str,
+    terms: &Terms,
     purchases: &[&Purchase],
     consumed: Option<Decimal>,
     as_of: Date,
@@ -117,8 +203,9 @@ pub fn position(
     };
     let unlimited = license.limit == EntitlementLimit::Unlimited;
     let figures = entitled.zip(consumed);
+    let retired = license.status == LicenseStatus::Retired;
     let available = figures
-        .filter(|_| !unlimited)
+        .filter(|_| !unlimited && !retired)
         .and_then(|(entitled, consumed)| entitled.checked_sub(consumed));
     let status = match figures {
         _ if license.status == LicenseStatus::Retired || unlimited => Compliance::Compliant,
@@ -145,12 +232,36 @@ pub fn position(
         (Compliance::Unknown, None) => None,
         _ => Some(Decimal::ZERO),
     };
+    let dated = license.expiry.is_some() || purchases.iter().any(|p| p.expiry.is_some());
+    let duration = terms.duration.unwrap_or(if dated {
+        Duration::Subscription
+    } else {
+        Duration::Perpetual
+    });
+    let expiry = match duration {
+        Duration::Perpetual => None,
+        Duration::Subscription => license.expiry.or_else(|| {
+            purchases
+                .iter()
+                .filter(|p| p.is_current(as_of))
+                .filter_map(|p| p.expiry)
+                .max()
+        }),
+    };
     Position {
         license: license.id.clone(),
         name: license.name.clone(),
         metric: metric.to_string(),
         limit: license.limit,
         lifecycle: license.status,
+        publisher: terms.publisher.clone(),
+        product: terms.product.clone(),
+        duration,
+        expiry,
+        downgrade: terms.downgrade,
+        upgrade: terms.upgrade,
+        virtualization: license.virtualization.count.is_some()
+            || license.virtualization.subcapacity,
         purchased: bought,
         extra: license.extra_entitlements,
         entitled,
@@ -199,7 +310,14 @@ mod tests {
         consumed: Option<Decimal>,
     ) -> (Compliance, Option<Decimal>, Option<Decimal>, Option<String>) {
         let purchases: Vec<&Purchase> = purchases.iter().collect();
-        let p = position(license, "device", &purchases, consumed, date(2025, 3, 31));
+        let p = position(
+            license,
+            "device",
+            &Terms::default(),
+            &purchases,
+            consumed,
+            date(2025, 3, 31),
+        );
         (p.status, p.entitled, p.cost_at_risk, p.note)
     }
 
@@ -272,5 +390,54 @@ mod tests {
             Decimal::from_str_exact("79000000000000000000000000000").ok()
         );
         assert_eq!(note, None);
+    }
+
+    #[test]
+    fn a_retired_license_has_nothing_available() {
+        let mut retired = license(Some(Decimal::from(70)));
+        retired.status = LicenseStatus::Retired;
+        let purchases = [purchase("P1", Decimal::from(10))];
+        let purchases: Vec<&Purchase> = purchases.iter().collect();
+        let p = position(
+            &retired,
+            "device",
+            &Terms::default(),
+            &purchases,
+            Some(Decimal::ZERO),
+            date(2025, 3, 31),
+        );
+        assert!(p.retired());
+        assert_eq!(
+            (p.status, p.entitled, p.available),
+            (Compliance::Compliant, Some(Decimal::from(10)), None)
+        );
+    }
+
+    #[test]
+    fn duration_and_expiry_follow_the_sku_else_the_dates() {
+        let mut dated = purchase("P1", Decimal::ONE);
+        dated.expiry = Some(date(2026, 6, 30));
+        let purchases = [dated];
+        let purchases: Vec<&Purchase> = purchases.iter().collect();
+        let at = |terms: &Terms| {
+            let p = position(
+                &license(None),
+                "device",
+                terms,
+                &purchases,
+                Some(Decimal::ZERO),
+                date(2026, 1, 1),
+            );
+            (p.duration, p.expiry)
+        };
+        assert_eq!(
+            at(&Terms::default()),
+            (Duration::Subscription, Some(date(2026, 6, 30)))
+        );
+        let perpetual = Terms {
+            duration: Some(Duration::Perpetual),
+            ..Terms::default()
+        };
+        assert_eq!(at(&perpetual), (Duration::Perpetual, None));
     }
 }

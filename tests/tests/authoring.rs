@@ -12,7 +12,7 @@ const AS_OF: &str = "2026-11-01";
 
 #[test]
 fn triage_of_the_sample_estate_as_a_table() {
-    let (code, out, err) = tally(&["recognize", "--unrecognized", "--as-of", AS_OF]);
+    let (code, out, err) = tally(&["recognize", "--unrecognized", "--sample", "--as-of", AS_OF]);
     assert_eq!((code, err.as_str()), (0, ""));
     for line in out.lines() {
         assert!(line.chars().count() <= 80, "wider than 80 columns: {line}");
@@ -25,6 +25,7 @@ fn triage_of_the_sample_estate_as_json() {
     let args = [
         "recognize",
         "--unrecognized",
+        "--sample",
         "--format",
         "json",
         "--as-of",
@@ -36,7 +37,7 @@ fn triage_of_the_sample_estate_as_json() {
     let Ok(Value::Array(rows)) = serde_json::from_str::<Value>(&out) else {
         panic!("expected a JSON array: {out}");
     };
-    let devices = |row: &Value| row["devices"].as_str().unwrap().parse::<usize>().unwrap();
+    let devices = |row: &Value| row["devices"].as_u64().unwrap();
     let groups: Vec<&Value> = rows
         .iter()
         .filter(|r| r["category"] == "unrecognized")
@@ -47,7 +48,7 @@ fn triage_of_the_sample_estate_as_json() {
     );
     assert!(groups.iter().all(|g| {
         let samples = g["sample_devices"].as_str().unwrap().split(';').count();
-        (1..=3).contains(&samples) && samples <= devices(g)
+        (1..=3).contains(&samples) && samples as u64 <= devices(g)
     }));
     insta::assert_snapshot!(out);
 }
@@ -57,6 +58,7 @@ fn triage_as_csv_has_a_row_per_group_then_per_noise_category() {
     let (code, out, _) = tally(&[
         "recognize",
         "--unrecognized",
+        "--sample",
         "--format",
         "csv",
         "--as-of",

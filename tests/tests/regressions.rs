@@ -136,7 +136,7 @@ fn units_past_the_largest_decimal_leave_the_position_unknown() {
         .iter()
         .map(|r| {
             let field = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
-            (field("device"), field("reason"), field("units"))
+            (field("device"), field("reason"), r["units"].to_string())
         })
         .collect();
     let row = |d: &str, r: &str, u: &str| (d.to_owned(), r.to_owned(), u.to_owned());
@@ -239,16 +239,17 @@ fn an_expression_at_the_depth_limit_is_reconciled() {
         "deep-expression-at-limit",
         &["--license", "L-OFFICE"],
     );
-    let units: Vec<(&str, &str)> = rows
+    let units: Vec<(&str, String)> = rows
         .iter()
         .map(|r| {
             (
                 r["device"].as_str().unwrap_or_default(),
-                r["units"].as_str().unwrap_or_default(),
+                r["units"].to_string(),
             )
         })
         .collect();
-    assert_eq!(units, [("D1", "4"), ("D1", "0"), ("D2", "8"), ("D3", "2")]);
+    let expected = [("D1", 4), ("D1", 0), ("D2", 8), ("D3", 2)].map(|(d, u)| (d, u.to_string()));
+    assert_eq!(units, expected);
 }
 
 /// Extra entitlements of the largest decimal on a license with purchases: reconciliation added

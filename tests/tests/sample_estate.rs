@@ -18,10 +18,12 @@ fn json(args: &[&str]) -> Vec<Value> {
     }
 }
 
+/// A decimal written as an exact JSON number.
 fn decimal(v: &Value) -> Decimal {
-    v.as_str()
-        .and_then(|s| Decimal::from_str(s).ok())
-        .unwrap_or_else(|| panic!("expected a decimal string, got {v}"))
+    v.is_number()
+        .then(|| Decimal::from_str(&v.to_string()).ok())
+        .flatten()
+        .unwrap_or_else(|| panic!("expected a JSON number, got {v}"))
 }
 
 #[test]
@@ -168,7 +170,7 @@ fn diagnostics_are_bounded_per_file_and_complete_as_json() {
     let bad_values = items.iter().filter(|d| d["code"] == "T0203").count();
     assert_eq!(bad_values, 120);
     assert_eq!(items[0]["code"], "T0203");
-    assert_eq!(items[0]["line"], "2");
+    assert_eq!(items[0]["line"], 2);
 }
 
 #[test]
@@ -187,4 +189,75 @@ fn a_megabyte_line_gives_one_short_error() {
     assert_eq!((code, out.as_str()), (2, ""));
     assert_eq!(err.matches("T0203").count(), 1, "{err}");
     assert!(err.len() < 2_000, "{} bytes: {}", err.len(), &err[..2_000]);
+}
+
+#[test]
+fn the_sample_estates_unlicensed_installations_are_reported() {
+    let rows = json(&[
+        "report",
+        "unlicensed",
+        "--sample",
+        "--format",
+        "json",
+        "--as-of",
+        AS_OF,
+    ]);
+    let found: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap_or_default();
+            (s("device"), s("application"), s("why"))
+        })
+        .collect();
+    for device in ["CON-SRV-02", "CON-VM-APP01"] {
+        assert!(
+            found.contains(&(device, "microsoft.sql_server.v2019", "no_license")),
+            "{found:?}"
+        );
+    }
+    // Costliest first: every known estimate before the unknown ones, in falling order.
+    let costs: Vec<Option<Decimal>> = rows
+        .iter()
+        .map(|r| (!r["estimated_cost"].is_null()).then(|| decimal(&r["estimated_cost"])))
+        .collect();
+    let mut sorted = costs.clone();
+    sorted.sort_by(|a, b| b.is_some().cmp(&a.is_some()).then(b.cmp(a)));
+    assert_eq!(costs, sorted);
+}
+
+#[test]
+fn json_numbers_compare_and_retired_licenses_are_never_available() {
+    let positions = json(&[
+        "reconcile",
+        "--sample",
+        "--format",
+        "json",
+        "--as-of",
+        AS_OF,
+    ]);
+    // What `jq '.[] | select(.available < 0)'` selects.
+    let short: Vec<&str> = positions
+        .iter()
+        .filter(|p| p["available"].as_f64().is_some_and(|a| a < 0.0))
+        .map(|p| p["license"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(short, ["L-MS-PROJECT-PRO-2019", "L-MS-VISIO-PRO-2016"]);
+    let retired: Vec<&Value> = positions.iter().filter(|p| p["retired"] == true).collect();
+    assert_eq!(retired.len(), 1);
+    assert_eq!(retired[0]["license"], "L-ADOBE-ACROBAT-XI-PRO");
+    assert!(retired[0]["available"].is_null());
+    let unused = json(&[
+        "report",
+        "under-consumed",
+        "--sample",
+        "--format",
+        "json",
+        "--as-of",
+        AS_OF,
+    ]);
+    assert!(
+        unused
+            .iter()
+            .all(|u| u["license"] != "L-ADOBE-ACROBAT-XI-PRO")
+    );
 }

@@ -11,11 +11,16 @@ const AS_OF: &str = "2026-11-01";
 
 fn run_command(dir: &Path, line: &str) -> String {
     let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
-    let Some((command, rest)) = words.split_first() else {
+    let Some((command, mut rest)) = words.split_first() else {
         return String::new();
     };
     let packs = dir.join("packs").display().to_string();
     let mut args = vec!["tally".to_string(), command.clone()];
+    // `report NAME`: the report's name comes before the estate folder.
+    if let Some((name, after)) = rest.split_first().filter(|_| command == "report") {
+        args.push(name.clone());
+        rest = after;
+    }
     match command.as_str() {
         "check" | "test" => args.push(packs),
         _ => {

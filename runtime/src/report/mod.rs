@@ -1,6 +1,10 @@
 //! Reports: positions, assessments, recognition results and the triage of the unrecognised
-//! rendered as an aligned table, JSON or CSV. Decimals are written as strings; output is
-//! byte-identical for identical inputs.
+//! rendered as an aligned table, JSON or CSV ([`rows`] says how). Decimals are written as exact
+//! JSON numbers; output is byte-identical for identical inputs.
+
+pub mod rows;
+
+pub use rows::{Column, Format, Kind, Layout, Rows, TEXT_WIDTH, fit, json_text};
 
 use std::collections::BTreeMap;
 
@@ -19,110 +23,6 @@ use crate::recognize::DeviceRecognition;
 use crate::reconcile::Assessment;
 use crate::triage::{Group, NoiseCount, Triage};
 
-/// An output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Table,
-    Json,
-    Csv,
-}
-
-/// Rows of string cells under a header: the common shape behind every report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rows {
-    pub header: Vec<&'static str>,
-    pub rows: Vec<Vec<String>>,
-    /// A structured value per row that JSON shows in place of the last column's text (for
-    /// instance a calculation with its inputs as fields); `None` keeps the text.
-    pub structured: Vec<Option<Value>>,
-}
-
-impl Rows {
-    /// Renders in the given format. JSON is an array of objects keyed by the header; empty
-    /// cells become `null`.
-    pub fn render(&self, format: Format) -> String {
-        match format {
-            Format::Table => self.table(),
-            Format::Csv => self.csv(),
-            Format::Json => {
-                let items: Vec<Value> = self
-                    .rows
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| self.object(r, self.structured.get(i).cloned().flatten()))
-                    .collect();
-                json_text(&Value::Array(items))
-            }
-        }
-    }
-
-    fn object(&self, row: &[String], structured: Option<Value>) -> Value {
-        let mut map = serde_json::Map::new();
-        for (key, cell) in self.header.iter().zip(row) {
-            let value = if cell.is_empty() {
-                Value::Null
-            } else {
-                Value::String(cell.clone())
-            };
-            map.insert((*key).to_string(), value);
-        }
-        if let (Some(key), Some(value)) = (self.header.last(), structured) {
-            map.insert((*key).to_string(), value);
-        }
-        Value::Object(map)
-    }
-
-    fn table(&self) -> String {
-        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
-        for row in &self.rows {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
-        let line = |cells: Vec<&str>| {
-            let padded: Vec<String> = cells
-                .iter()
-                .zip(&widths)
-                .map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
-                .collect();
-            format!("{}\n", padded.join("  ").trim_end())
-        };
-        let mut out = line(self.header.clone());
-        out.push_str(&line(
-            widths
-                .iter()
-                .map(|w| "-".repeat(*w))
-                .collect::<Vec<_>>()
-                .iter()
-                .map(String::as_str)
-                .collect(),
-        ));
-        for row in &self.rows {
-            out.push_str(&line(row.iter().map(String::as_str).collect()));
-        }
-        out
-    }
-
-    fn csv(&self) -> String {
-        let mut writer = csv::Writer::from_writer(Vec::new());
-        let mut ok = writer.write_record(&self.header).is_ok();
-        for row in &self.rows {
-            ok &= writer.write_record(row).is_ok();
-        }
-        match (ok, writer.into_inner()) {
-            (true, Ok(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
-            _ => String::new(),
-        }
-    }
-}
-
-/// Pretty JSON with a final newline.
-pub fn json_text(value: &Value) -> String {
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
-    text.push('\n');
-    text
-}
-
 fn dec(d: Decimal) -> String {
     d.to_string()
 }
@@ -131,54 +31,75 @@ fn opt_dec(d: Option<Decimal>) -> String {
     d.map(dec).unwrap_or_default()
 }
 
-/// The effective license position, one row per license. A figure too large to compute with
-/// is left empty, and a `note` column (there only when some position has a note) says why.
+/// `true` or `false`, as a boolean column holds them.
+fn flag(b: bool) -> String {
+    b.to_string()
+}
+
+/// The effective license position, one row per license, with the attributes of seed 002 that
+/// the model has. A retired license has `retired` true and no `available` figure. A figure too
+/// large to compute with is left empty, and a `note` column (there only when some position has
+/// a note) says why. The default table shows the license, its figures, status and cost at
+/// risk; `--wide` shows every column.
 pub fn positions(positions: &[Position]) -> Rows {
     let noted = positions.iter().any(|p| p.note.is_some());
-    let mut header = vec![
-        "license",
-        "name",
-        "metric",
-        "limit",
-        "license_status",
-        "entitled",
-        "consumed",
-        "available",
-        "status",
-        "unit_price",
-        "currency",
-        "cost_at_risk",
+    let mut columns = vec![
+        Column::key("license"),
+        Column::text("name").wide(),
+        Column::text("publisher").wide(),
+        Column::text("product").wide(),
+        Column::key("metric").wide(),
+        Column::key("limit").wide(),
+        Column::key("license_status").wide(),
+        Column::bool("retired").wide(),
+        Column::key("duration").wide(),
+        Column::key("expiry").wide(),
+        Column::bool("downgrade").wide(),
+        Column::bool("upgrade").wide(),
+        Column::bool("virtualization").wide(),
+        Column::number("entitled"),
+        Column::number("consumed"),
+        Column::number("available"),
+        Column::key("status"),
+        Column::number("unit_price").wide(),
+        Column::key("currency").wide(),
+        Column::number("cost_at_risk"),
     ];
     if noted {
-        header.push("note");
+        columns.push(Column::text("note"));
     }
-    Rows {
-        structured: Vec::new(),
-        header,
-        rows: positions
-            .iter()
-            .map(|p| {
-                let mut cells = vec![
-                    p.license.clone(),
-                    p.name.clone(),
-                    p.metric.clone(),
-                    p.limit.name().to_string(),
-                    p.lifecycle.name().to_string(),
-                    opt_dec(p.entitled),
-                    opt_dec(p.consumed),
-                    opt_dec(p.available),
-                    p.status.as_str().to_string(),
-                    opt_dec(p.unit_price),
-                    p.currency.clone().unwrap_or_default(),
-                    opt_dec(p.cost_at_risk),
-                ];
-                if noted {
-                    cells.push(p.note.clone().unwrap_or_default());
-                }
-                cells
-            })
-            .collect(),
-    }
+    let rows = positions
+        .iter()
+        .map(|p| {
+            let mut cells = vec![
+                p.license.clone(),
+                p.name.clone(),
+                p.publisher.clone(),
+                p.product.clone(),
+                p.metric.clone(),
+                p.limit.name().to_string(),
+                p.lifecycle.name().to_string(),
+                flag(p.retired()),
+                p.duration_name().to_string(),
+                p.expiry.map(|d| d.to_string()).unwrap_or_default(),
+                flag(p.downgrade),
+                flag(p.upgrade),
+                flag(p.virtualization),
+                opt_dec(p.entitled),
+                opt_dec(p.consumed),
+                opt_dec(p.available),
+                p.status.as_str().to_string(),
+                opt_dec(p.unit_price),
+                p.currency.clone().unwrap_or_default(),
+                opt_dec(p.cost_at_risk),
+            ];
+            if noted {
+                cells.push(p.note.clone().unwrap_or_default());
+            }
+            cells
+        })
+        .collect();
+    Rows::new(columns, rows)
 }
 
 /// The assessment rows. When a row's license computes quantities from hardware, a
@@ -199,21 +120,21 @@ pub fn assessments<'a>(
             .as_ref()
             .is_some_and(|app| sources.contains_key(app))
     });
-    let mut header = vec![
-        "license",
-        "device",
-        "user",
-        "application",
-        "result",
-        "reason",
-        "units",
-        "message",
+    let mut columns = vec![
+        Column::key("license"),
+        Column::key("device"),
+        Column::key("user"),
+        Column::key("application"),
+        Column::key("result"),
+        Column::key("reason"),
+        Column::number("units"),
+        Column::text("message"),
     ];
     if calculated {
-        header.push("calculation");
+        columns.push(Column::text("calculation").wide());
     }
     if layered {
-        header.push("source");
+        columns.push(Column::text("source").wide());
     }
     let mut structured = Vec::new();
     let rows = rows
@@ -265,7 +186,7 @@ pub fn assessments<'a>(
                     .collect();
                 serde_json::json!({
                     "metric": metric,
-                    "quantity": dec(c.quantity),
+                    "quantity": rows::decimal(c.quantity),
                     "expression": c.expression,
                     "formula": c.formula,
                     "inputs": inputs,
@@ -276,7 +197,7 @@ pub fn assessments<'a>(
         })
         .collect();
     Rows {
-        header,
+        columns,
         rows,
         structured,
     }
@@ -374,31 +295,36 @@ pub fn recognition(devices: &[(&Device, &DeviceRecognition)], evidence: &[&Evide
             rows.push(row("ignored", &device.id, "", &[*line], String::new()));
         }
     }
-    Rows {
-        structured: Vec::new(),
-        header: vec![
-            "status",
-            "device",
-            "application",
-            "kind",
-            "publisher",
-            "name",
-            "version",
-            "evidence_lines",
-            "note",
+    Rows::new(
+        vec![
+            Column::key("status"),
+            Column::key("device"),
+            Column::key("application"),
+            Column::key("kind").wide(),
+            Column::text("publisher").wide(),
+            Column::text("name"),
+            Column::text("version").wide(),
+            Column::text("evidence_lines").wide(),
+            Column::text("note").wide(),
         ],
         rows,
-    }
+    )
 }
 
 /// Diagnostics, one row each, with their position as line and column.
 pub fn diagnostics(diagnostics: &[Diagnostic]) -> Rows {
-    Rows {
-        structured: Vec::new(),
-        header: vec![
-            "severity", "code", "file", "line", "column", "message", "label", "help",
+    Rows::new(
+        vec![
+            Column::key("severity"),
+            Column::key("code"),
+            Column::text("file"),
+            Column::number("line"),
+            Column::number("column"),
+            Column::text("message"),
+            Column::text("label").wide(),
+            Column::text("help").wide(),
         ],
-        rows: diagnostics
+        diagnostics
             .iter()
             .map(|d| {
                 let (line, column) = d.line_col();
@@ -414,16 +340,18 @@ pub fn diagnostics(diagnostics: &[Diagnostic]) -> Rows {
                 ]
             })
             .collect(),
-    }
+    )
 }
 
 /// Named counts as one row, such as what `tally check` found in the packs.
 pub fn counts(counts: &[(&'static str, usize)]) -> Rows {
-    Rows {
-        structured: Vec::new(),
-        header: counts.iter().map(|(name, _)| *name).collect(),
-        rows: vec![counts.iter().map(|(_, n)| n.to_string()).collect()],
-    }
+    Rows::new(
+        counts
+            .iter()
+            .map(|(name, _)| Column::number(name))
+            .collect(),
+        vec![counts.iter().map(|(_, n)| n.to_string()).collect()],
+    )
 }
 
 /// Rule files with their declarations counted by kind, then a `total` row.
@@ -441,14 +369,14 @@ pub fn declaration_counts(files: &[ParsedFile]) -> Rows {
         rows.push(count_row(&file.source.path, &counts));
     }
     rows.push(count_row("total", &total));
-    let mut header = vec!["file"];
-    header.extend(DeclKind::ALL.iter().map(|kind| kind.keyword()));
-    header.push("total");
-    Rows {
-        header,
-        rows,
-        structured: Vec::new(),
-    }
+    let mut columns = vec![Column::text("file")];
+    columns.extend(
+        DeclKind::ALL
+            .iter()
+            .map(|kind| Column::number(kind.keyword())),
+    );
+    columns.push(Column::number("total"));
+    Rows::new(columns, rows)
 }
 
 /// A name, its counts and their sum.
@@ -461,10 +389,14 @@ fn count_row(name: &str, counts: &[usize]) -> Vec<String> {
 
 /// Pack test results.
 pub fn tests(results: &[TestResult]) -> Rows {
-    Rows {
-        structured: Vec::new(),
-        header: vec!["result", "test", "location", "failure"],
-        rows: results
+    Rows::new(
+        vec![
+            Column::key("result"),
+            Column::text("test"),
+            Column::text("location"),
+            Column::text("failure"),
+        ],
+        results
             .iter()
             .map(|r| {
                 let (result, detail) = match (&r.skipped, r.passed()) {
@@ -480,7 +412,7 @@ pub fn tests(results: &[TestResult]) -> Rows {
                 ]
             })
             .collect(),
-    }
+    )
 }
 
 /// The triage of the unrecognised evidence. JSON and CSV have one row per group, then one per
@@ -514,27 +446,23 @@ pub fn triage(triage: &Triage, format: Format) -> String {
         row.resize(10, String::new());
         row
     }));
-    Rows {
-        structured: Vec::new(),
-        header: vec![
-            "category",
-            "devices",
-            "rows",
-            "kind",
-            "publisher",
-            "product",
-            "version_family",
-            "sample_devices",
-            "suggested_application",
-            "suggested_rule",
+    Rows::new(
+        vec![
+            Column::key("category"),
+            Column::number("devices"),
+            Column::number("rows"),
+            Column::key("kind"),
+            Column::text("publisher"),
+            Column::text("product"),
+            Column::text("version_family"),
+            Column::text("sample_devices"),
+            Column::key("suggested_application"),
+            Column::text("suggested_rule"),
         ],
         rows,
-    }
+    )
     .render(format)
 }
-
-/// The width the triage table keeps to.
-pub const TEXT_WIDTH: usize = 80;
 
 fn triage_text(triage: &Triage) -> String {
     let mut out = String::new();
@@ -621,22 +549,12 @@ fn group_text(out: &mut String, group: &Group, rank: usize, rank_width: usize) {
 }
 
 /// `1 row`, `2 rows`.
-fn plural(n: usize, noun: &str) -> String {
+pub fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("{n} {noun}")
     } else {
         format!("{n} {noun}s")
     }
-}
-
-/// Text cut to `width` characters, ending with `…` when it was cut.
-fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
 }
 
 /// Text wrapped at spaces to lines of at most [`TEXT_WIDTH`] characters (a longer word keeps
@@ -712,23 +630,5 @@ mod tests {
             .unwrap_or_default();
         assert!(heading.ends_with("…  1234 devices, 5678 rows"), "{heading}");
         assert!(text.contains("\n   seen on      DEVICE-DEVICE-"), "{text}");
-    }
-
-    #[test]
-    fn renders_three_formats() {
-        let rows = Rows {
-            structured: Vec::new(),
-            header: vec!["a", "bb"],
-            rows: vec![
-                vec!["1".into(), String::new()],
-                vec!["x,y".into(), "2".into()],
-            ],
-        };
-        assert_eq!(rows.render(Format::Table), "a    bb\n---  --\n1\nx,y  2\n");
-        assert_eq!(rows.render(Format::Csv), "a,bb\n1,\n\"x,y\",2\n");
-        assert_eq!(
-            rows.render(Format::Json),
-            "[\n  {\n    \"a\": \"1\",\n    \"bb\": null\n  },\n  {\n    \"a\": \"x,y\",\n    \"bb\": \"2\"\n  }\n]\n"
-        );
     }
 }
