@@ -17,9 +17,13 @@
 //! The matcher is compiled: rules are indexed by the field their kind keys on (the name, or the
 //! class of WMI evidence) — an exact-name hash, a literal-prefix hash, and an Aho-Corasick
 //! automaton over the literal inside `%…%` patterns — so a row is tested in full only against
-//! the few rules that can match it.
+//! the few rules that can match it. What a row matches is remembered per distinct row (see
+//! [`cache`]), since estates hold the same rows on many devices.
+
+mod cache;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use aho_corasick::AhoCorasick;
 use tally_compiler::evidence::normalize_publisher;
@@ -150,9 +154,15 @@ impl Rule {
         {
             return false;
         }
-        self.tests.iter().all(|(field, test)| {
-            (*field == EvidenceField::Publisher && self.empty_publisher && publisher_empty)
-                || test.matches(row.get(*field))
+        self.tests.iter().all(|(field, test)| match test {
+            _ if *field == EvidenceField::Publisher && self.empty_publisher && publisher_empty => {
+                true
+            }
+            // Normalised once per row rather than once per test.
+            Test::Publisher(p) if *field == EvidenceField::Publisher => {
+                *p == row.publisher_of_lower
+            }
+            _ => test.matches(row.get(*field)),
         })
     }
 }
@@ -161,7 +171,10 @@ impl Rule {
 struct Row {
     kind: EvidenceKind,
     fields: Vec<(EvidenceField, Value)>,
+    /// The publisher as reported, normalised.
     publisher: String,
+    /// The trimmed, lowercased publisher, normalised (what a `publisher` test compares).
+    publisher_of_lower: String,
     empty: Value,
 }
 
@@ -177,9 +190,15 @@ impl Row {
         .map(|(f, v)| (f, Value::new(v)))
         .collect();
         fields.sort_by_key(|(f, _)| *f);
+        let publisher_of_lower = fields
+            .iter()
+            .find(|(f, _)| *f == EvidenceField::Publisher)
+            .map(|(_, v)| normalize_publisher(&v.lower))
+            .unwrap_or_default();
         Self {
             kind: e.kind,
             publisher: normalize_publisher(&e.publisher),
+            publisher_of_lower,
             fields,
             empty: Value::new(""),
         }
@@ -308,6 +327,8 @@ struct App {
     required: Vec<usize>,
     /// Whether it has an `at_least_one` rule.
     any_at_least_one: bool,
+    /// Whether it has recognition rules of its own.
+    has_rules: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -323,7 +344,11 @@ pub struct Recognizer {
     /// By evidence kind.
     index: BTreeMap<EvidenceKind, KindIndex>,
     apps: Vec<App>,
+    /// Suites without rules of their own (recognised through their members), ascending.
+    rule_less_suites: Vec<usize>,
     ignores: Vec<IgnoreEntry>,
+    /// What each distinct row matched (not part of the value: equal recognizers may differ).
+    cache: cache::MatchCache,
 }
 
 /// A rule by its owner (application or `ignore` declaration) and its position among the owner's
@@ -368,6 +393,7 @@ impl Recognizer {
                     .collect(),
                 required: Vec::new(),
                 any_at_least_one: false,
+                has_rules: !app.rules.is_empty(),
             };
             for (index, rule) in app.rules.iter().enumerate() {
                 let id = r.add_rule(Owner::Application(i), index, rule, &publishers);
@@ -376,6 +402,9 @@ impl Recognizer {
                     Existence::AtLeastOne => entry.any_at_least_one = true,
                     Existence::Ignore => {}
                 }
+            }
+            if !entry.has_rules && !entry.members.is_empty() {
+                r.rule_less_suites.push(i);
             }
             r.apps.push(entry);
         }
@@ -434,6 +463,12 @@ impl Recognizer {
             .into_iter()
             .filter(|id| self.rules.get(*id).is_some_and(|rule| rule.matches(row)))
             .collect()
+    }
+
+    /// The ids of the rules evidence matches, remembered per distinct row.
+    fn matching_rules_cached(&self, e: &Evidence) -> Arc<[usize]> {
+        self.cache
+            .get_or_insert(e, || self.matching_rules(&Row::new(e)))
     }
 
     /// The `ignore` declaration that decides a row is noise, among the matched rules: the most
@@ -645,13 +680,13 @@ pub fn recognize_device(
 ) -> DeviceRecognition {
     let mut result = DeviceRecognition::default();
     let mut matched: BTreeMap<usize, Matched> = BTreeMap::new();
-    let mut rows: Vec<(usize, Vec<usize>)> = Vec::new();
+    let mut rows: Vec<(usize, Arc<[usize]>)> = Vec::new();
     for e in evidence {
         if e.ignored {
             result.ignored.push(e.line);
             continue;
         }
-        let rules = recognizer.matching_rules(&Row::new(e));
+        let rules = recognizer.matching_rules_cached(e);
         if let Some(ignore) = recognizer.noise(&rules) {
             result.noise.push(Noise {
                 line: e.line,
@@ -660,7 +695,7 @@ pub fn recognize_device(
             });
             continue;
         }
-        for id in &rules {
+        for id in rules.iter() {
             if let Some(Owner::Application(app)) = recognizer.rules.get(*id).map(|r| r.owner) {
                 let entry = matched.entry(app).or_default();
                 entry.rules.insert(*id);
@@ -699,7 +734,7 @@ pub fn recognize_device(
     }
     for (line, rules) in &rows {
         let mut homes: BTreeMap<usize, usize> = BTreeMap::new();
-        for id in rules {
+        for id in rules.iter() {
             if let Some(Owner::Application(app)) = recognizer.rules.get(*id).map(|r| r.owner)
                 && let Some(into) = home.get(&app)
             {
@@ -756,16 +791,12 @@ pub fn recognize_device(
 /// recognised application to the one it ends in.
 fn fold(recognizer: &Recognizer, mut recognized: BTreeSet<usize>) -> BTreeMap<usize, usize> {
     let apps = &recognizer.apps;
-    for (i, app) in apps.iter().enumerate() {
-        let own_rules = recognizer
-            .rules
-            .iter()
-            .any(|r| r.owner == Owner::Application(i));
-        if !own_rules
-            && !app.members.is_empty()
-            && app.members.iter().all(|m| recognized.contains(m))
+    for i in &recognizer.rule_less_suites {
+        if apps
+            .get(*i)
+            .is_some_and(|app| app.members.iter().all(|m| recognized.contains(m)))
         {
-            recognized.insert(i);
+            recognized.insert(*i);
         }
     }
     // Suites: a member goes to the recognised suite that lists it (the one with the most
