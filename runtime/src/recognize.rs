@@ -665,13 +665,6 @@ pub struct DeviceRecognition {
     pub overlaps: Vec<Overlap>,
 }
 
-/// What one application's rules matched on a device.
-#[derive(Default)]
-struct Matched {
-    rules: BTreeSet<usize>,
-    lines: BTreeSet<usize>,
-}
-
 /// Recognises one device's evidence.
 pub fn recognize_device(
     recognizer: &Recognizer,
@@ -679,7 +672,8 @@ pub fn recognize_device(
     evidence: &[Evidence],
 ) -> DeviceRecognition {
     let mut result = DeviceRecognition::default();
-    let mut matched: BTreeMap<usize, Matched> = BTreeMap::new();
+    // (application, rule, line) for every application rule a row matched.
+    let mut hits: Vec<(usize, usize, usize)> = Vec::new();
     let mut rows: Vec<(usize, Arc<[usize]>)> = Vec::new();
     for e in evidence {
         if e.ignored {
@@ -697,56 +691,75 @@ pub fn recognize_device(
         }
         for id in rules.iter() {
             if let Some(Owner::Application(app)) = recognizer.rules.get(*id).map(|r| r.owner) {
-                let entry = matched.entry(app).or_default();
-                entry.rules.insert(*id);
-                entry.lines.insert(e.line);
+                hits.push((app, *id, e.line));
             }
         }
         rows.push((e.line, rules));
     }
-    let recognized: BTreeSet<usize> = matched
-        .iter()
-        .filter(|(app, Matched { rules, .. })| {
-            recognizer.apps.get(**app).is_some_and(|a| {
-                let required = a.required.iter().all(|r| rules.contains(r));
-                let any = rules.iter().any(|r| {
-                    recognizer
-                        .rules
-                        .get(*r)
-                        .is_some_and(|r| r.existence == Existence::AtLeastOne)
-                });
-                required && (any || (!a.any_at_least_one && !a.required.is_empty()))
-            })
-        })
-        .map(|(app, _)| *app)
-        .collect();
+    hits.sort_unstable();
+    // Each matched application with the lines its rules matched (sorted, without repeats).
+    let mut matched: Vec<(usize, Vec<usize>)> = Vec::new();
+    let mut recognized: BTreeSet<usize> = BTreeSet::new();
+    for group in hits.chunk_by(|a, b| a.0 == b.0) {
+        let Some(&(app, _, _)) = group.first() else {
+            continue;
+        };
+        let mut rules: Vec<usize> = group.iter().map(|(_, rule, _)| *rule).collect();
+        rules.dedup();
+        let recognised = recognizer.apps.get(app).is_some_and(|a| {
+            let required = a.required.iter().all(|r| rules.binary_search(r).is_ok());
+            let any = rules.iter().any(|r| {
+                recognizer
+                    .rules
+                    .get(*r)
+                    .is_some_and(|r| r.existence == Existence::AtLeastOne)
+            });
+            required && (any || (!a.any_at_least_one && !a.required.is_empty()))
+        });
+        if recognised {
+            recognized.insert(app);
+        }
+        let mut lines: Vec<usize> = group.iter().map(|(_, _, line)| *line).collect();
+        lines.sort_unstable();
+        lines.dedup();
+        matched.push((app, lines));
+    }
+    let lines_of = |app: usize| {
+        matched
+            .binary_search_by_key(&app, |(a, _)| *a)
+            .ok()
+            .and_then(|i| matched.get(i))
+            .map_or(&[][..], |(_, lines)| lines.as_slice())
+    };
     let home = fold(recognizer, recognized);
-    // Each recognised application's installation, keyed by the application it folded into.
-    let mut installs: BTreeMap<usize, (BTreeSet<usize>, BTreeSet<usize>)> = BTreeMap::new();
+    // Each recognised application's installation, keyed by the application it folded into:
+    // its lines and the applications it absorbed.
+    let mut installs: BTreeMap<usize, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
     for (app, into) in &home {
         let entry = installs.entry(*into).or_default();
         if app != into {
-            entry.1.insert(*app);
+            entry.1.push(*app);
         }
-        if let Some(m) = matched.get(app) {
-            entry.0.extend(&m.lines);
-        }
+        entry.0.extend(lines_of(*app));
     }
+    // The installations a row is linked to, each with the first rule that links it.
+    let mut homes: Vec<(usize, usize)> = Vec::new();
     for (line, rules) in &rows {
-        let mut homes: BTreeMap<usize, usize> = BTreeMap::new();
+        homes.clear();
         for id in rules.iter() {
             if let Some(Owner::Application(app)) = recognizer.rules.get(*id).map(|r| r.owner)
                 && let Some(into) = home.get(&app)
+                && !homes.iter().any(|(i, _)| i == into)
             {
-                homes.entry(*into).or_insert(*id);
+                homes.push((*into, *id));
             }
         }
-        let firsts: Vec<usize> = homes.values().copied().collect();
-        match firsts.as_slice() {
+        homes.sort_unstable();
+        match homes.as_slice() {
             [] => result.unrecognized.push(*line),
             [_] => {}
-            [first, rest @ ..] => {
-                for second in rest {
+            [(_, first), rest @ ..] => {
+                for (_, second) in rest {
                     if let (Some(a), Some(b)) =
                         (recognizer.rule_ref(*first), recognizer.rule_ref(*second))
                     {
@@ -760,14 +773,16 @@ pub fn recognize_device(
             }
         }
     }
-    for (app, (lines, absorbed)) in installs {
+    for (app, (mut lines, absorbed)) in installs {
         let Some(entry) = recognizer.apps.get(app) else {
             continue;
         };
+        lines.sort_unstable();
+        lines.dedup();
         let installation = Installation {
             device: device.to_string(),
             application: entry.id.clone(),
-            evidence: lines.into_iter().collect(),
+            evidence: lines,
             absorbed: absorbed
                 .iter()
                 .filter_map(|a| recognizer.apps.get(*a).map(|a| a.id.clone()))
@@ -801,10 +816,16 @@ fn fold(recognizer: &Recognizer, mut recognized: BTreeSet<usize>) -> BTreeMap<us
     }
     // Suites: a member goes to the recognised suite that lists it (the one with the most
     // members when several do, then the first by name); chains of suites are followed.
+    // Only suites list members: the others need not be looked at.
+    let suites: Vec<usize> = recognized
+        .iter()
+        .copied()
+        .filter(|s| apps.get(*s).is_some_and(|a| !a.members.is_empty()))
+        .collect();
     let claimed: BTreeMap<usize, usize> = recognized
         .iter()
         .filter_map(|member| {
-            let suite = recognized
+            let suite = suites
                 .iter()
                 .filter(|s| apps.get(**s).is_some_and(|a| a.members.contains(member)))
                 .min_by_key(|s| {
