@@ -9,6 +9,7 @@ pub mod check;
 pub mod diagnostics;
 pub mod evidence;
 pub mod ir;
+pub mod parallel;
 pub mod script;
 pub mod snippet;
 pub mod syntax;
@@ -19,9 +20,10 @@ pub use check::{Compiled, compile};
 pub use diagnostics::{Diagnostic, SourceFile};
 pub use syntax::{ParsedFile, parse_file};
 
-/// Parses and compiles rule files in one go (sorted by path, for deterministic output).
+/// Parses and compiles rule files in one go (sorted by path, for deterministic output). Files
+/// are parsed in parallel.
 pub fn compile_sources(sources: &[Arc<SourceFile>]) -> Compiled {
-    let mut parsed: Vec<ParsedFile> = sources.iter().map(|s| parse_file(Arc::clone(s))).collect();
+    let mut parsed = parallel::map_with(sources, 1, || (), |_, s| parse_file(Arc::clone(s)));
     parsed.sort_by(|a, b| a.source.path.cmp(&b.source.path));
     compile(&parsed.iter().collect::<Vec<_>>())
 }

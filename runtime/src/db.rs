@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use salsa::{Durability, Setter};
 use tally_compiler::diagnostics::SourceFile;
 use tally_compiler::ir::CompiledPack;
-use tally_compiler::{Compiled, ParsedFile};
+use tally_compiler::{Compiled, ParsedFile, parallel};
 
 use crate::estate::{
     AllocationTarget, Device, Estate, Evidence, License, Purchase, Usage, User, VirtualCount,
@@ -642,6 +642,9 @@ pub struct Workspace {
     device_inputs: BTreeMap<String, DeviceInput>,
 }
 
+/// How many devices a recognition thread takes at a time.
+const RECOGNITION_BATCH: usize = 64;
+
 /// A rule file and whether it belongs to the standard packs (which rarely change).
 #[derive(Debug, Clone)]
 pub struct RuleSource {
@@ -684,10 +687,12 @@ impl Workspace {
     }
 
     pub fn compiled(&self) -> &Compiled {
+        self.parse_all();
         compiled(&self.db, self.estate.rules(&self.db))
     }
 
     pub fn pack(&self) -> &CompiledPack {
+        self.parse_all();
         pack(&self.db, self.estate.rules(&self.db))
     }
 
@@ -742,8 +747,37 @@ impl Workspace {
         true
     }
 
+    /// Recognises every device on all cores, each thread on its own handle to the database:
+    /// the results land in salsa's memo, so the queries that read them afterwards (in device
+    /// order, on this thread) find them computed. Results do not depend on which thread ran.
+    fn recognize_all(&self) {
+        let estate = self.estate;
+        parallel::map_with(
+            estate.devices(&self.db),
+            RECOGNITION_BATCH,
+            || self.db.clone(),
+            |db, device| {
+                device_recognition(db, estate, *device);
+            },
+        );
+    }
+
+    /// Parses every rule file on all cores, as [`Workspace::recognize_all`] recognises devices,
+    /// so that compiling finds them parsed.
+    fn parse_all(&self) {
+        parallel::map_with(
+            self.estate.rules(&self.db).files(&self.db),
+            1,
+            || self.db.clone(),
+            |db, file| {
+                parsed(db, *file);
+            },
+        );
+    }
+
     /// Recognition results per device, in device-id order.
     pub fn recognition(&self) -> Vec<(&Device, &DeviceRecognition)> {
+        self.recognize_all();
         self.estate
             .devices(&self.db)
             .iter()
@@ -765,10 +799,12 @@ impl Workspace {
     }
 
     pub fn assessments(&self) -> &[Assessment] {
+        self.recognize_all();
         assessments(&self.db, self.estate)
     }
 
     pub fn positions(&self) -> &[Position] {
+        self.recognize_all();
         positions(&self.db, self.estate)
     }
 
@@ -777,6 +813,7 @@ impl Workspace {
     }
 
     pub fn recognizer(&self) -> &Recognizer {
+        self.parse_all();
         recognizer(&self.db, self.estate.rules(&self.db))
     }
 

@@ -17,9 +17,13 @@
 //! The matcher is compiled: rules are indexed by the field their kind keys on (the name, or the
 //! class of WMI evidence) — an exact-name hash, a literal-prefix hash, and an Aho-Corasick
 //! automaton over the literal inside `%…%` patterns — so a row is tested in full only against
-//! the few rules that can match it.
+//! the few rules that can match it. What a row matches is remembered per distinct row (see
+//! [`cache`]), since estates hold the same rows on many devices.
+
+mod cache;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use aho_corasick::AhoCorasick;
 use tally_compiler::evidence::normalize_publisher;
@@ -150,9 +154,15 @@ impl Rule {
         {
             return false;
         }
-        self.tests.iter().all(|(field, test)| {
-            (*field == EvidenceField::Publisher && self.empty_publisher && publisher_empty)
-                || test.matches(row.get(*field))
+        self.tests.iter().all(|(field, test)| match test {
+            _ if *field == EvidenceField::Publisher && self.empty_publisher && publisher_empty => {
+                true
+            }
+            // Normalised once per row rather than once per test.
+            Test::Publisher(p) if *field == EvidenceField::Publisher => {
+                *p == row.publisher_of_lower
+            }
+            _ => test.matches(row.get(*field)),
         })
     }
 }
@@ -161,7 +171,10 @@ impl Rule {
 struct Row {
     kind: EvidenceKind,
     fields: Vec<(EvidenceField, Value)>,
+    /// The publisher as reported, normalised.
     publisher: String,
+    /// The trimmed, lowercased publisher, normalised (what a `publisher` test compares).
+    publisher_of_lower: String,
     empty: Value,
 }
 
@@ -177,9 +190,15 @@ impl Row {
         .map(|(f, v)| (f, Value::new(v)))
         .collect();
         fields.sort_by_key(|(f, _)| *f);
+        let publisher_of_lower = fields
+            .iter()
+            .find(|(f, _)| *f == EvidenceField::Publisher)
+            .map(|(_, v)| normalize_publisher(&v.lower))
+            .unwrap_or_default();
         Self {
             kind: e.kind,
             publisher: normalize_publisher(&e.publisher),
+            publisher_of_lower,
             fields,
             empty: Value::new(""),
         }
@@ -308,6 +327,8 @@ struct App {
     required: Vec<usize>,
     /// Whether it has an `at_least_one` rule.
     any_at_least_one: bool,
+    /// Whether it has recognition rules of its own.
+    has_rules: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -323,7 +344,11 @@ pub struct Recognizer {
     /// By evidence kind.
     index: BTreeMap<EvidenceKind, KindIndex>,
     apps: Vec<App>,
+    /// Suites without rules of their own (recognised through their members), ascending.
+    rule_less_suites: Vec<usize>,
     ignores: Vec<IgnoreEntry>,
+    /// What each distinct row matched (not part of the value: equal recognizers may differ).
+    cache: cache::MatchCache,
 }
 
 /// A rule by its owner (application or `ignore` declaration) and its position among the owner's
@@ -368,6 +393,7 @@ impl Recognizer {
                     .collect(),
                 required: Vec::new(),
                 any_at_least_one: false,
+                has_rules: !app.rules.is_empty(),
             };
             for (index, rule) in app.rules.iter().enumerate() {
                 let id = r.add_rule(Owner::Application(i), index, rule, &publishers);
@@ -376,6 +402,9 @@ impl Recognizer {
                     Existence::AtLeastOne => entry.any_at_least_one = true,
                     Existence::Ignore => {}
                 }
+            }
+            if !entry.has_rules && !entry.members.is_empty() {
+                r.rule_less_suites.push(i);
             }
             r.apps.push(entry);
         }
@@ -434,6 +463,12 @@ impl Recognizer {
             .into_iter()
             .filter(|id| self.rules.get(*id).is_some_and(|rule| rule.matches(row)))
             .collect()
+    }
+
+    /// The ids of the rules evidence matches, remembered per distinct row.
+    fn matching_rules_cached(&self, e: &Evidence) -> Arc<[usize]> {
+        self.cache
+            .get_or_insert(e, || self.matching_rules(&Row::new(e)))
     }
 
     /// The `ignore` declaration that decides a row is noise, among the matched rules: the most
@@ -630,13 +665,6 @@ pub struct DeviceRecognition {
     pub overlaps: Vec<Overlap>,
 }
 
-/// What one application's rules matched on a device.
-#[derive(Default)]
-struct Matched {
-    rules: BTreeSet<usize>,
-    lines: BTreeSet<usize>,
-}
-
 /// Recognises one device's evidence.
 pub fn recognize_device(
     recognizer: &Recognizer,
@@ -644,14 +672,15 @@ pub fn recognize_device(
     evidence: &[Evidence],
 ) -> DeviceRecognition {
     let mut result = DeviceRecognition::default();
-    let mut matched: BTreeMap<usize, Matched> = BTreeMap::new();
-    let mut rows: Vec<(usize, Vec<usize>)> = Vec::new();
+    // (application, rule, line) for every application rule a row matched.
+    let mut hits: Vec<(usize, usize, usize)> = Vec::new();
+    let mut rows: Vec<(usize, Arc<[usize]>)> = Vec::new();
     for e in evidence {
         if e.ignored {
             result.ignored.push(e.line);
             continue;
         }
-        let rules = recognizer.matching_rules(&Row::new(e));
+        let rules = recognizer.matching_rules_cached(e);
         if let Some(ignore) = recognizer.noise(&rules) {
             result.noise.push(Noise {
                 line: e.line,
@@ -660,58 +689,77 @@ pub fn recognize_device(
             });
             continue;
         }
-        for id in &rules {
+        for id in rules.iter() {
             if let Some(Owner::Application(app)) = recognizer.rules.get(*id).map(|r| r.owner) {
-                let entry = matched.entry(app).or_default();
-                entry.rules.insert(*id);
-                entry.lines.insert(e.line);
+                hits.push((app, *id, e.line));
             }
         }
         rows.push((e.line, rules));
     }
-    let recognized: BTreeSet<usize> = matched
-        .iter()
-        .filter(|(app, Matched { rules, .. })| {
-            recognizer.apps.get(**app).is_some_and(|a| {
-                let required = a.required.iter().all(|r| rules.contains(r));
-                let any = rules.iter().any(|r| {
-                    recognizer
-                        .rules
-                        .get(*r)
-                        .is_some_and(|r| r.existence == Existence::AtLeastOne)
-                });
-                required && (any || (!a.any_at_least_one && !a.required.is_empty()))
-            })
-        })
-        .map(|(app, _)| *app)
-        .collect();
+    hits.sort_unstable();
+    // Each matched application with the lines its rules matched (sorted, without repeats).
+    let mut matched: Vec<(usize, Vec<usize>)> = Vec::new();
+    let mut recognized: BTreeSet<usize> = BTreeSet::new();
+    for group in hits.chunk_by(|a, b| a.0 == b.0) {
+        let Some(&(app, _, _)) = group.first() else {
+            continue;
+        };
+        let mut rules: Vec<usize> = group.iter().map(|(_, rule, _)| *rule).collect();
+        rules.dedup();
+        let recognised = recognizer.apps.get(app).is_some_and(|a| {
+            let required = a.required.iter().all(|r| rules.binary_search(r).is_ok());
+            let any = rules.iter().any(|r| {
+                recognizer
+                    .rules
+                    .get(*r)
+                    .is_some_and(|r| r.existence == Existence::AtLeastOne)
+            });
+            required && (any || (!a.any_at_least_one && !a.required.is_empty()))
+        });
+        if recognised {
+            recognized.insert(app);
+        }
+        let mut lines: Vec<usize> = group.iter().map(|(_, _, line)| *line).collect();
+        lines.sort_unstable();
+        lines.dedup();
+        matched.push((app, lines));
+    }
+    let lines_of = |app: usize| {
+        matched
+            .binary_search_by_key(&app, |(a, _)| *a)
+            .ok()
+            .and_then(|i| matched.get(i))
+            .map_or(&[][..], |(_, lines)| lines.as_slice())
+    };
     let home = fold(recognizer, recognized);
-    // Each recognised application's installation, keyed by the application it folded into.
-    let mut installs: BTreeMap<usize, (BTreeSet<usize>, BTreeSet<usize>)> = BTreeMap::new();
+    // Each recognised application's installation, keyed by the application it folded into:
+    // its lines and the applications it absorbed.
+    let mut installs: BTreeMap<usize, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
     for (app, into) in &home {
         let entry = installs.entry(*into).or_default();
         if app != into {
-            entry.1.insert(*app);
+            entry.1.push(*app);
         }
-        if let Some(m) = matched.get(app) {
-            entry.0.extend(&m.lines);
-        }
+        entry.0.extend(lines_of(*app));
     }
+    // The installations a row is linked to, each with the first rule that links it.
+    let mut homes: Vec<(usize, usize)> = Vec::new();
     for (line, rules) in &rows {
-        let mut homes: BTreeMap<usize, usize> = BTreeMap::new();
-        for id in rules {
+        homes.clear();
+        for id in rules.iter() {
             if let Some(Owner::Application(app)) = recognizer.rules.get(*id).map(|r| r.owner)
                 && let Some(into) = home.get(&app)
+                && !homes.iter().any(|(i, _)| i == into)
             {
-                homes.entry(*into).or_insert(*id);
+                homes.push((*into, *id));
             }
         }
-        let firsts: Vec<usize> = homes.values().copied().collect();
-        match firsts.as_slice() {
+        homes.sort_unstable();
+        match homes.as_slice() {
             [] => result.unrecognized.push(*line),
             [_] => {}
-            [first, rest @ ..] => {
-                for second in rest {
+            [(_, first), rest @ ..] => {
+                for (_, second) in rest {
                     if let (Some(a), Some(b)) =
                         (recognizer.rule_ref(*first), recognizer.rule_ref(*second))
                     {
@@ -725,14 +773,16 @@ pub fn recognize_device(
             }
         }
     }
-    for (app, (lines, absorbed)) in installs {
+    for (app, (mut lines, absorbed)) in installs {
         let Some(entry) = recognizer.apps.get(app) else {
             continue;
         };
+        lines.sort_unstable();
+        lines.dedup();
         let installation = Installation {
             device: device.to_string(),
             application: entry.id.clone(),
-            evidence: lines.into_iter().collect(),
+            evidence: lines,
             absorbed: absorbed
                 .iter()
                 .filter_map(|a| recognizer.apps.get(*a).map(|a| a.id.clone()))
@@ -756,24 +806,26 @@ pub fn recognize_device(
 /// recognised application to the one it ends in.
 fn fold(recognizer: &Recognizer, mut recognized: BTreeSet<usize>) -> BTreeMap<usize, usize> {
     let apps = &recognizer.apps;
-    for (i, app) in apps.iter().enumerate() {
-        let own_rules = recognizer
-            .rules
-            .iter()
-            .any(|r| r.owner == Owner::Application(i));
-        if !own_rules
-            && !app.members.is_empty()
-            && app.members.iter().all(|m| recognized.contains(m))
+    for i in &recognizer.rule_less_suites {
+        if apps
+            .get(*i)
+            .is_some_and(|app| app.members.iter().all(|m| recognized.contains(m)))
         {
-            recognized.insert(i);
+            recognized.insert(*i);
         }
     }
     // Suites: a member goes to the recognised suite that lists it (the one with the most
     // members when several do, then the first by name); chains of suites are followed.
+    // Only suites list members: the others need not be looked at.
+    let suites: Vec<usize> = recognized
+        .iter()
+        .copied()
+        .filter(|s| apps.get(*s).is_some_and(|a| !a.members.is_empty()))
+        .collect();
     let claimed: BTreeMap<usize, usize> = recognized
         .iter()
         .filter_map(|member| {
-            let suite = recognized
+            let suite = suites
                 .iter()
                 .filter(|s| apps.get(**s).is_some_and(|a| a.members.contains(member)))
                 .min_by_key(|s| {

@@ -211,17 +211,22 @@ impl<'a> Checker<'a> {
         fields: &[Field],
     ) {
         let kind = decl.kind.keyword();
-        let block = if what == kind {
-            format!("{kind} `{}`", decl.name.value)
-        } else {
-            format!("a `{what}` block of {kind} `{}`", decl.name.value)
+        // Only messages name the block: made when one is needed.
+        let block = || {
+            if what == kind {
+                format!("{kind} `{}`", decl.name.value)
+            } else {
+                format!("a `{what}` block of {kind} `{}`", decl.name.value)
+            }
         };
         for field_spec in spec {
             let key = field_spec.key;
-            let found: Vec<&Field> = fields.iter().filter(|f| f.key == key).collect();
+            let mut found = fields.iter().filter(|f| f.key == key);
+            let (first, second) = (found.next(), found.next());
             if !field_spec.repeatable
-                && let Some(second) = found.get(1)
+                && let Some(second) = second
             {
+                let block = block();
                 self.push(
                     codes::DUPLICATE_FIELD,
                     source,
@@ -231,7 +236,8 @@ impl<'a> Checker<'a> {
                     format!("a `{what}` block takes one `{key}`; keep the one you mean"),
                 );
             }
-            if field_spec.required && found.is_empty() {
+            if field_spec.required && first.is_none() {
+                let block = block();
                 let span = if what == kind {
                     decl.name.span
                 } else {
@@ -271,13 +277,13 @@ impl<'a> Checker<'a> {
         name: &Spanned<String>,
         expected: &[DeclKind],
     ) -> Option<DeclKind> {
-        let wanted = describe_kinds(expected);
         if let Some(kind) = expected
             .iter()
             .find(|k| self.lookup(**k, &name.value).is_some())
         {
             return Some(*kind);
         }
+        let wanted = describe_kinds(expected);
         let other = self
             .index
             .iter()

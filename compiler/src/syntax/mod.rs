@@ -171,11 +171,6 @@ impl<'a> Reader<'a> {
 
     fn decl(&mut self, doc: Vec<String>) -> Option<Decl> {
         let start = self.pos;
-        let keywords = split::DECLARATION_KEYWORDS
-            .iter()
-            .map(|k| format!("`{k}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
         let mut word = self.peek_word();
         let modifier = word.as_ref().and_then(|w| {
             Modifier::from_keyword(&w.value).map(|m| Spanned {
@@ -195,7 +190,13 @@ impl<'a> Reader<'a> {
                 diagnostics::closest(&w.value, split::DECLARATION_KEYWORDS.iter().copied())
             }) {
                 Some(near) => format!("did you mean `{near}`?"),
-                None => format!("a declaration starts with one of {keywords}"),
+                None => {
+                    let keywords: Vec<String> = split::DECLARATION_KEYWORDS
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect();
+                    format!("a declaration starts with one of {}", keywords.join(", "))
+                }
             };
             self.error(
                 span,
@@ -215,11 +216,13 @@ impl<'a> Reader<'a> {
         };
         self.skip_trivia();
         let mut fields = Vec::new();
-        let help = format!(
-            "write the fields of {} `{}` inside `{{ … }}`",
-            kind.keyword(),
-            name.value
-        );
+        let help = || {
+            format!(
+                "write the fields of {} `{}` inside `{{ … }}`",
+                kind.keyword(),
+                name.value
+            )
+        };
         if self.open_brace(help) {
             let what = format!("{} `{}`", kind.keyword(), name.value);
             fields = self.block(schema::fields(kind), &what);
@@ -246,8 +249,8 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// Consumes a `{`, or reports that one was expected.
-    fn open_brace(&mut self, help: String) -> bool {
+    /// Consumes a `{`, or reports that one was expected (with the help `help` makes).
+    fn open_brace(&mut self, help: impl FnOnce() -> String) -> bool {
         if self.peek() == Some('{') {
             self.pos += 1;
             return true;
@@ -257,7 +260,7 @@ impl<'a> Reader<'a> {
             self.token_span(),
             format!("expected `{{`, found {found}"),
             "expected `{` here",
-            help,
+            help(),
         );
         false
     }
@@ -432,10 +435,12 @@ impl<'a> Reader<'a> {
                 }
             }
             Shape::Block(schema) => {
-                let help = format!(
-                    "`{key}` takes a block: `{{ {} }}`",
-                    schema::list_keys(schema)
-                );
+                let help = || {
+                    format!(
+                        "`{key}` takes a block: `{{ {} }}`",
+                        schema::list_keys(schema)
+                    )
+                };
                 if !self.open_brace(help) {
                     return Err(Broken);
                 }

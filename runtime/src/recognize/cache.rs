@@ -1,0 +1,213 @@
+//! A bounded, thread-safe memo of the rules each distinct evidence row matches.
+//!
+//! Estates repeat themselves: millions of rows hold a few tens of thousands of distinct
+//! (publisher, name, version) triples. Which rules a row matches depends only on the row's
+//! fields and the pack, so the answer for one row serves every row with the same fields. The
+//! memo is keyed by the row's raw fields (kind, publisher, name, version, details); it is
+//! sharded so that threads recognising different devices rarely wait for one another, and a
+//! shard that fills up is emptied, so memory stays bounded whatever the estate. Recognition is
+//! still a pure function of the evidence and the pack: the memo only saves work.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+
+use crate::estate::{Evidence, EvidenceField, EvidenceKind};
+
+/// How many shards the memo has (a power of two).
+const SHARDS: usize = 16;
+/// How many rows the memo holds at most, over all shards.
+const CAPACITY: usize = 1 << 18;
+
+/// The fields of a row that matching reads.
+#[derive(Debug, PartialEq, Eq)]
+struct Key {
+    kind: EvidenceKind,
+    publisher: Box<str>,
+    name: Box<str>,
+    version: Box<str>,
+    details: Box<[(EvidenceField, Box<str>)]>,
+}
+
+impl Key {
+    fn new(e: &Evidence) -> Self {
+        Self {
+            kind: e.kind,
+            publisher: e.publisher.as_str().into(),
+            name: e.name.as_str().into(),
+            version: e.version.as_str().into(),
+            details: e
+                .details
+                .iter()
+                .map(|(f, v)| (*f, v.as_str().into()))
+                .collect(),
+        }
+    }
+
+    fn is(&self, e: &Evidence) -> bool {
+        self.kind == e.kind
+            && *self.publisher == *e.publisher
+            && *self.name == *e.name
+            && *self.version == *e.version
+            && self.details.len() == e.details.len()
+            && self
+                .details
+                .iter()
+                .zip(&e.details)
+                .all(|((f, v), (g, w))| f == g && **v == **w)
+    }
+}
+
+/// The hash of a row's key fields.
+fn hash(e: &Evidence) -> u64 {
+    let mut h = FastHasher(0);
+    e.kind.hash(&mut h);
+    e.publisher.hash(&mut h);
+    e.name.hash(&mut h);
+    e.version.hash(&mut h);
+    e.details.hash(&mut h);
+    h.finish()
+}
+
+/// A fast, non-cryptographic hash (word-at-a-time multiply–rotate, finished with a 64-bit
+/// mix so every bit depends on every input bit). The memo is private and its keys are
+/// compared in full, so a collision costs a comparison, never a wrong answer.
+struct FastHasher(u64);
+
+impl FastHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let mut word = [0u8; 8];
+        let rest = chunks.remainder();
+        if let Some(head) = word.get_mut(..rest.len()) {
+            head.copy_from_slice(rest);
+        }
+        self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 56));
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        let mut z = self.0;
+        z = (z ^ (z >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+        z = (z ^ (z >> 33)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        z ^ (z >> 33)
+    }
+}
+
+/// Rows seen before, by the hash of their fields (rows whose hashes collide share a list).
+type Shard = HashMap<u64, Vec<(Key, Arc<[usize]>)>>;
+
+/// The memo. Clones start empty, and any two memos compare equal: it holds nothing that
+/// recognition's results depend on.
+#[derive(Default)]
+pub(super) struct MatchCache {
+    shards: [Mutex<Shard>; SHARDS],
+}
+
+impl MatchCache {
+    /// The rules `e` matches: from the memo, or from `compute` (then remembered).
+    pub(super) fn get_or_insert(
+        &self,
+        e: &Evidence,
+        compute: impl FnOnce() -> Vec<usize>,
+    ) -> Arc<[usize]> {
+        let h = hash(e);
+        let Some(shard) = self.shards.get(h as usize % SHARDS) else {
+            return compute().into();
+        };
+        if let Ok(shard) = shard.lock()
+            && let Some((_, rules)) = shard.get(&h).and_then(|l| l.iter().find(|(k, _)| k.is(e)))
+        {
+            return Arc::clone(rules);
+        }
+        // Matching runs without the lock, so other threads go on meanwhile.
+        let rules: Arc<[usize]> = compute().into();
+        if let Ok(mut shard) = shard.lock() {
+            if shard.len() >= CAPACITY / SHARDS {
+                shard.clear();
+            }
+            let list = shard.entry(h).or_default();
+            if !list.iter().any(|(k, _)| k.is(e)) {
+                list.push((Key::new(e), Arc::clone(&rules)));
+            }
+        }
+        rules
+    }
+}
+
+impl Clone for MatchCache {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for MatchCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for MatchCache {}
+
+impl std::fmt::Debug for MatchCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MatchCache")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: String, version: &str) -> Evidence {
+        Evidence {
+            line: 0,
+            device: String::new(),
+            kind: EvidenceKind::Installer,
+            publisher: "Acme, Inc.".to_string(),
+            name,
+            version: version.to_string(),
+            details: Vec::new(),
+            last_used: None,
+            source: None,
+            ignored: false,
+        }
+    }
+
+    #[test]
+    fn distinct_rows_hash_apart_and_are_remembered() {
+        let rows: Vec<Evidence> = (0..10_000)
+            .map(|i| {
+                row(
+                    format!("Product {i}"),
+                    if i % 2 == 0 { "1.0" } else { "2.0" },
+                )
+            })
+            .collect();
+        let hashes: std::collections::HashSet<u64> = rows.iter().map(hash).collect();
+        assert_eq!(hashes.len(), rows.len());
+        let cache = MatchCache::default();
+        let first = rows.first().map(|r| cache.get_or_insert(r, || vec![1, 2]));
+        let again = rows.first().map(|r| cache.get_or_insert(r, || vec![3]));
+        assert_eq!(first.as_deref(), Some(&[1, 2][..]));
+        assert_eq!(again.as_deref(), Some(&[1, 2][..]));
+    }
+}
