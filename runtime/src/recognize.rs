@@ -595,6 +595,8 @@ pub struct Installation {
     pub evidence: Vec<usize>,
     /// Applications it absorbed: suite members and lesser editions, sorted.
     pub absorbed: Vec<String>,
+    /// The latest `last_used` day among its evidence rows, if any row has one.
+    pub last_used: Option<jiff::civil::Date>,
 }
 
 /// A noise row: evidence an `ignore` declaration matches.
@@ -644,6 +646,7 @@ pub fn recognize_device(
     evidence: &[Evidence],
 ) -> DeviceRecognition {
     let mut result = DeviceRecognition::default();
+    let by_line: BTreeMap<usize, &Evidence> = evidence.iter().map(|e| (e.line, e)).collect();
     let mut matched: BTreeMap<usize, Matched> = BTreeMap::new();
     let mut rows: Vec<(usize, Vec<usize>)> = Vec::new();
     for e in evidence {
@@ -729,9 +732,14 @@ pub fn recognize_device(
         let Some(entry) = recognizer.apps.get(app) else {
             continue;
         };
+        let last_used = lines
+            .iter()
+            .filter_map(|l| by_line.get(l).and_then(|e| e.last_used))
+            .max();
         let installation = Installation {
             device: device.to_string(),
             application: entry.id.clone(),
+            last_used,
             evidence: lines.into_iter().collect(),
             absorbed: absorbed
                 .iter()
