@@ -143,6 +143,10 @@ enum Command {
         estate: EstateArgs,
         #[command(flatten)]
         subject: SubjectArgs,
+        /// Lift the license view's limit: show the rows of every device and user, linked to
+        /// the license or not.
+        #[arg(long)]
+        all: bool,
     },
     /// Turn native inventory files into evidence rows: print them as `evidence.csv`, or
     /// append them to an estate's.
@@ -308,10 +312,13 @@ struct SubjectArgs {
     /// Every license assessed for the device's installations.
     #[arg(long)]
     device: Option<String>,
-    /// Every row behind the license's consumption.
+    /// The rows of every license covering the license's applications, for the devices and
+    /// users linked to the license (consuming from it, allocated or exempted to it); `--all`
+    /// shows every device and user.
     #[arg(long)]
     license: Option<String>,
-    /// The rows of the user's units and of the installations on their devices.
+    /// The rows of the user's units and of the installations on the devices whose assigned
+    /// or calculated user they are.
     #[arg(long)]
     user: Option<String>,
 }
@@ -423,7 +430,11 @@ where
             estate,
             within,
         } => report_named(&mut io, &estate, name, within),
-        Command::Explain { estate, subject } => explain(&mut io, &estate, &subject),
+        Command::Explain {
+            estate,
+            subject,
+            all,
+        } => explain(&mut io, &estate, &subject, all),
         Command::Import {
             format,
             inputs,
@@ -837,7 +848,15 @@ fn report_named(
     Ok(())
 }
 
-fn explain(io: &mut Io, args: &EstateArgs, subject: &SubjectArgs) -> Result<(), Failure> {
+/// `tally explain`: the rows of one of seed 003's views. When the license view's limit left
+/// rows out, a note says how many: after the table, or on stderr for JSON and CSV, whose
+/// output stays rows only.
+fn explain(
+    io: &mut Io,
+    args: &EstateArgs,
+    subject: &SubjectArgs,
+    all: bool,
+) -> Result<(), Failure> {
     let subject = match (&subject.device, &subject.license, &subject.user) {
         (Some(d), _, _) => Subject::Device(d),
         (_, Some(l), _) => Subject::License(l),
@@ -846,7 +865,7 @@ fn explain(io: &mut Io, args: &EstateArgs, subject: &SubjectArgs) -> Result<(), 
         _ => Subject::Device(""),
     };
     let ws = load(io, args)?;
-    let Some(rows) = ws.explain(subject) else {
+    let Some(explained) = ws.explain(subject, all) else {
         let help = match subject {
             Subject::License(_) => "`tally reconcile` lists the licenses",
             Subject::Device(_) => "`tally recognize` lists the devices",
@@ -872,7 +891,19 @@ fn explain(io: &mut Io, args: &EstateArgs, subject: &SubjectArgs) -> Result<(), 
         return Err(Failure::Input(vec![diagnostic]));
     };
     let sources = report::declaration_sources(ws.pack());
-    io.rows(&report::assessments(rows, &sources));
+    io.rows(&report::assessments(explained.rows, &sources));
+    if explained.left_out > 0 {
+        let note = format!(
+            "note: {} about devices and users not linked to license `{}` left out (`--all` shows them)\n",
+            report::plural(explained.left_out, "row"),
+            subject.id()
+        );
+        if io.format == Format::Table {
+            io.print(&format!("\n{note}"));
+        } else {
+            io.error(&note);
+        }
+    }
     Ok(())
 }
 

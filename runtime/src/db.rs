@@ -22,7 +22,9 @@ use crate::estate::{
 };
 use crate::position::{self, Position};
 use crate::recognize::{DeviceRecognition, Installation, Recognizer, recognize_device};
-use crate::reconcile::{Assessment, FamilyInput, FamilyOutcome, LicenseTerms, reconcile_family};
+use crate::reconcile::{
+    Assessment, FamilyInput, FamilyOutcome, LicenseTerms, Outcome, reconcile_family,
+};
 use tally_compiler::ir::Counts;
 
 /// The salsa database. Cloning it is cheap and gives a snapshot for another thread.
@@ -515,6 +517,7 @@ pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, index: usize)
         users,
         tables,
         usage,
+        as_of: estate.as_of(db),
     }
 }
 
@@ -817,33 +820,115 @@ impl Workspace {
         recognizer(&self.db, self.estate.rules(&self.db))
     }
 
-    /// The assessment rows about one device, license or user (for a user: the rows of their
-    /// user-counted units and of every installation on their devices); `None` when the estate
-    /// has no such subject.
-    pub fn explain(&self, subject: Subject<'_>) -> Option<Vec<&Assessment>> {
+    /// The assessment rows of one of seed 003's three views, in report order; `None` when
+    /// the estate has no such subject. See [`Subject`] for what each view holds. The license
+    /// view is limited to the devices and users linked to the license; `all` lifts the limit,
+    /// and [`Explained::left_out`] counts the rows the limit left out.
+    pub fn explain(&self, subject: Subject<'_>, all: bool) -> Option<Explained<'_>> {
         let devices = devices(&self.db, self.estate);
         let known = match subject {
             Subject::Device(d) => devices.contains_key(d),
             Subject::License(l) => self.positions().iter().any(|p| p.license == l),
             Subject::User(u) => users(&self.db, self.estate).contains_key(u),
         };
-        let about = |a: &Assessment| match subject {
-            Subject::Device(d) => a.device.as_deref() == Some(d),
-            Subject::License(l) => a.license == l,
+        if !known {
+            return None;
+        }
+        let rows = self.assessments();
+        let (shown, left_out): (Vec<&Assessment>, usize) = match subject {
+            Subject::Device(d) => (
+                rows.iter()
+                    .filter(|a| a.device.as_deref() == Some(d))
+                    .collect(),
+                0,
+            ),
             Subject::User(u) => {
-                a.user.as_deref() == Some(u)
-                    || a.device
+                let on_device = |a: &Assessment| {
+                    a.device
                         .as_deref()
                         .and_then(|d| devices.get(d))
-                        .and_then(Device::primary_user)
-                        == Some(u)
+                        .is_some_and(|d| {
+                            d.assigned_user.as_deref() == Some(u)
+                                || d.calculated_user.as_deref() == Some(u)
+                        })
+                };
+                (
+                    rows.iter()
+                        .filter(|a| a.user.as_deref() == Some(u) || on_device(a))
+                        .collect(),
+                    0,
+                )
+            }
+            Subject::License(l) => {
+                let own = || rows.iter().filter(|a| a.license == l);
+                let applications: BTreeSet<&str> =
+                    own().filter_map(|a| a.application.as_deref()).collect();
+                // Linked: consuming from the license, or allocated or exempted to it.
+                let linked = |a: &&Assessment| {
+                    a.outcome == Outcome::Consumed
+                        || a.allocation.is_some()
+                        || a.exemption.is_some()
+                };
+                let linked_devices: BTreeSet<&str> = own()
+                    .filter(linked)
+                    .filter_map(|a| a.device.as_deref())
+                    .collect();
+                let linked_users: BTreeSet<&str> = own()
+                    .filter(linked)
+                    .filter_map(|a| a.user.as_deref())
+                    .collect();
+                let related: Vec<&Assessment> = rows
+                    .iter()
+                    .filter(|a| {
+                        a.license == l
+                            || a.application
+                                .as_deref()
+                                .is_some_and(|app| applications.contains(app))
+                    })
+                    .collect();
+                let total = related.len();
+                let shown: Vec<&Assessment> = if all {
+                    related
+                } else {
+                    related
+                        .into_iter()
+                        .filter(|a| {
+                            a.device
+                                .as_deref()
+                                .is_some_and(|d| linked_devices.contains(d))
+                                || a.user.as_deref().is_some_and(|u| linked_users.contains(u))
+                        })
+                        .collect()
+                };
+                let left_out = total - shown.len();
+                (shown, left_out)
             }
         };
-        known.then(|| self.assessments().iter().filter(|a| about(a)).collect())
+        Some(Explained {
+            rows: shown,
+            left_out,
+        })
     }
 }
 
-/// What `explain` is asked about.
+/// The rows of one `explain` view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explained<'a> {
+    /// In report order: by license, device, application, then user.
+    pub rows: Vec<&'a Assessment>,
+    /// How many rows the view's limit left out (only the license view has one).
+    pub left_out: usize,
+}
+
+/// What `explain` is asked about: one of seed 003's three views.
+///
+/// - **License**: the rows of every license covering the license's applications, for the
+///   devices and users linked to the license (consuming from it, allocated or exempted to it);
+///   a device that only considered the license is left out, to keep the view manageable.
+/// - **Device**: every row of the device's installations (and allocations), for every
+///   license assessed for them.
+/// - **User**: the rows of the user's user-counted units, and of every installation on a
+///   device whose assigned or calculated user the user is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subject<'a> {
     Device(&'a str),

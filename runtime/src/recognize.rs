@@ -630,6 +630,8 @@ pub struct Installation {
     pub evidence: Vec<usize>,
     /// Applications it absorbed: suite members and lesser editions, sorted.
     pub absorbed: Vec<String>,
+    /// The latest `last_used` day among its evidence rows, if any row has one.
+    pub last_used: Option<jiff::civil::Date>,
 }
 
 /// A noise row: evidence an `ignore` declaration matches.
@@ -672,6 +674,7 @@ pub fn recognize_device(
     evidence: &[Evidence],
 ) -> DeviceRecognition {
     let mut result = DeviceRecognition::default();
+    let by_line: BTreeMap<usize, &Evidence> = evidence.iter().map(|e| (e.line, e)).collect();
     // (application, rule, line) for every application rule a row matched.
     let mut hits: Vec<(usize, usize, usize)> = Vec::new();
     let mut rows: Vec<(usize, Arc<[usize]>)> = Vec::new();
@@ -779,9 +782,14 @@ pub fn recognize_device(
         };
         lines.sort_unstable();
         lines.dedup();
+        let last_used = lines
+            .iter()
+            .filter_map(|l| by_line.get(l).and_then(|e| e.last_used))
+            .max();
         let installation = Installation {
             device: device.to_string(),
             application: entry.id.clone(),
+            last_used,
             evidence: lines,
             absorbed: absorbed
                 .iter()

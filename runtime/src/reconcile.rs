@@ -286,9 +286,46 @@ pub struct Assessment {
     /// For a metric that computes a quantity: the metric and how the holder's quantity came
     /// out, after this row joined the holder.
     pub computation: Option<(String, Computation)>,
+    /// The license's allocation to the row's device or user (seed 003's *Allocation type*);
+    /// an allocation awaiting inventory shows as allocated once a covered installation is on
+    /// the target's devices. `None` when the license allocates neither.
+    pub allocation: Option<AllocationKind>,
+    /// Evidence of use in the [`USE_WINDOW_DAYS`] days up to the as-of day (seed 003's
+    /// *Used*): a `last_used` day of the installation's evidence, else a usage row of its
+    /// application with something in use. `None` when neither says anything (and for rows
+    /// with no installation).
+    pub used: Option<bool>,
+    /// The license's priority (lower first; `None` comes last).
+    pub priority: Option<u32>,
+    /// Whether the row's application is a supplementary member of the license's bundle.
+    pub supplementary: bool,
+    /// The license's entitlement limit (seed 003's *Entitlement limits*).
+    pub limit: EntitlementLimit,
+    /// Entitlements left on the license just after this row was decided: entitled minus
+    /// the units taken so far, this row's included (negative beyond the entitlements).
+    /// `None` for unlimited licenses and for licenses that take no part (retired, out of
+    /// term), as seed 003 reports no availability for them.
+    pub available_after: Option<Decimal>,
 }
 
+/// How many days before the as-of day evidence of use counts (seed 003: "by default, within
+/// the last three months").
+pub const USE_WINDOW_DAYS: i64 = 90;
+
 impl Assessment {
+    /// Whether the row has an installation behind it (seed 003's *Installed*); an allocation
+    /// row with nothing installed has none.
+    pub fn installed(&self) -> bool {
+        self.application.is_some()
+    }
+
+    /// Seed 003's *Access mode*: `local` for an installation in inventory; `None` for an
+    /// allocation with no installation behind it. Tally reads no App-V or Citrix access
+    /// records, so there is no other mode.
+    pub fn access_mode(&self) -> Option<&'static str> {
+        self.installed().then_some("local")
+    }
+
     /// The order rows are reported in: by license, device, application, then user.
     pub fn report_order(a: &Self, b: &Self) -> std::cmp::Ordering {
         (&a.license, &a.device, &a.application, &a.user).cmp(&(
@@ -338,6 +375,8 @@ pub struct FamilyInput {
     pub tables: BTreeMap<String, Table>,
     /// Usage rows of the family's applications: application to (moment, in use).
     pub usage: BTreeMap<String, Vec<(String, Decimal)>>,
+    /// The day reconciliation is as of, which evidence of use is counted back from.
+    pub as_of: jiff::civil::Date,
 }
 
 /// The family's assessments, sorted by (license, device, application, user).
@@ -895,8 +934,22 @@ impl State<'_> {
             (Some(d), Some(Counts::User)) => self.unit(l, d).1,
             _ => None,
         };
+        let terms = self.terms(l);
+        let limit = terms.map(|t| t.license.limit).unwrap_or_default();
+        let available_after = if limit == EntitlementLimit::Unlimited || !self.active(l) {
+            None
+        } else {
+            let consumed = self.consumed.get(l).copied().unwrap_or_default();
+            terms.and_then(|t| t.entitled.checked_sub(consumed))
+        };
         self.rows.push(Assessment {
             license: self.license_id(l),
+            allocation: self.allocation_kind(l, device.as_deref(), user.as_deref()),
+            used: i.and_then(|i| self.used(i)),
+            priority: terms.and_then(|t| t.license.priority),
+            supplementary: i.is_some_and(|i| self.role(l, i) == Some(Role::Supplementary)),
+            limit,
+            available_after,
             device,
             user,
             application,
@@ -907,6 +960,78 @@ impl State<'_> {
             exemption: None,
             computation: None,
         });
+    }
+
+    /// The kind of license `l`'s allocation to `device` (or to its user) or to `user`; an
+    /// allocation awaiting inventory counts as allocated once an installation the license
+    /// covers is on one of the target's devices (seed 003).
+    fn allocation_kind(
+        &self,
+        l: usize,
+        device: Option<&str>,
+        user: Option<&str>,
+    ) -> Option<AllocationKind> {
+        let device_user = device
+            .and_then(|d| self.input.devices.get(d))
+            .and_then(Device::primary_user);
+        let allocation = self
+            .terms(l)?
+            .license
+            .allocations
+            .iter()
+            .find(|a| match &a.target {
+                AllocationTarget::Device(d) => Some(d.as_str()) == device,
+                AllocationTarget::User(u) => {
+                    Some(u.as_str()) == user || Some(u.as_str()) == device_user
+                }
+            })?;
+        if allocation.kind != AllocationKind::AwaitingInventory {
+            return Some(allocation.kind);
+        }
+        let arrived = (0..self.input.installations.len()).any(|i| {
+            self.role(l, i).is_some()
+                && self.install(i).is_some_and(|x| match &allocation.target {
+                    AllocationTarget::Device(d) => x.device == *d,
+                    AllocationTarget::User(u) => {
+                        self.input
+                            .devices
+                            .get(&x.device)
+                            .and_then(Device::primary_user)
+                            == Some(u.as_str())
+                    }
+                })
+        });
+        Some(if arrived {
+            AllocationKind::Allocated
+        } else {
+            AllocationKind::AwaitingInventory
+        })
+    }
+
+    /// Whether installation `i` shows evidence of use in the [`USE_WINDOW_DAYS`] days up to
+    /// the as-of day: a `last_used` day of its evidence in the window, else a usage row of its
+    /// application in the window with something in use. `None` when its evidence has no
+    /// `last_used` day and its application no usage rows.
+    fn used(&self, i: usize) -> Option<bool> {
+        let install = self.install(i)?;
+        let as_of = self.input.as_of;
+        let start = as_of.saturating_sub(jiff::Span::new().days(USE_WINDOW_DAYS));
+        let within = |day: jiff::civil::Date| start <= day && day <= as_of;
+        let usage = self.input.usage.get(&install.application);
+        if install.last_used.is_some_and(within) {
+            return Some(true);
+        }
+        let in_use = usage.into_iter().flatten().any(|(at, n)| {
+            *n > Decimal::ZERO
+                && at
+                    .get(..10)
+                    .and_then(|day| day.parse::<jiff::civil::Date>().ok())
+                    .is_some_and(within)
+        });
+        if in_use {
+            return Some(true);
+        }
+        (install.last_used.is_some() || usage.is_some_and(|u| !u.is_empty())).then_some(false)
     }
 
     /// Candidate licenses of an installation, by index, in consumption order: those that
@@ -1882,6 +2007,7 @@ mod tests {
                     application: "app".into(),
                     evidence: vec![1],
                     absorbed: Vec::new(),
+                    last_used: None,
                 })
                 .collect(),
             devices: devices

@@ -115,10 +115,10 @@ fn import_and_check(files: &EstateFiles) -> Result<(), TestCaseError> {
             ws.load(estate);
             prop_assert_eq!(ws.positions().len(), licenses.len());
             for id in &devices {
-                prop_assert!(ws.explain(Subject::Device(id)).is_some());
+                prop_assert!(ws.explain(Subject::Device(id), false).is_some());
             }
             for id in &licenses {
-                prop_assert!(ws.explain(Subject::License(id)).is_some());
+                prop_assert!(ws.explain(Subject::License(id), false).is_some());
             }
             Ok(())
         }

@@ -84,12 +84,6 @@ const MAX_SOCKETS: What = What::optional("maximum sockets", "the most sockets", 
 /// `capacity` in `virtualization`: whether the license is counted at sub-capacity.
 const CAPACITIES: &[(&str, bool)] = &[("full", false), ("sub", true)];
 
-const ALLOCATION_KINDS: &[(&str, AllocationKind)] = &[
-    ("allocated", AllocationKind::Allocated),
-    ("awaiting_inventory", AllocationKind::AwaitingInventory),
-    ("permanent", AllocationKind::Permanent),
-];
-
 /// Reads `licenses.yaml`; allocations are recorded as references to devices and users.
 pub(super) fn read(
     source: &Arc<SourceFile>,
@@ -468,7 +462,7 @@ fn allocations(
             .choice(
                 item.field("type", raw.kind.as_ref()).as_ref(),
                 &ALLOCATION_KIND,
-                ALLOCATION_KINDS,
+                AllocationKind::NAMES,
             )
             .unwrap_or(AllocationKind::Allocated);
         let Some((target, make, field)) = target_of(

@@ -320,6 +320,19 @@ pub enum AllocationKind {
     Permanent,
 }
 
+impl AllocationKind {
+    /// Each kind's spelling in `licenses.yaml` and in reports.
+    pub const NAMES: &[(&str, Self)] = &[
+        ("allocated", Self::Allocated),
+        ("awaiting_inventory", Self::AwaitingInventory),
+        ("permanent", Self::Permanent),
+    ];
+
+    pub fn name(self) -> &'static str {
+        name_of(Self::NAMES, self)
+    }
+}
+
 /// What an allocation names.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AllocationTarget {

@@ -102,9 +102,15 @@ pub fn positions(positions: &[Position]) -> Rows {
     Rows::new(columns, rows)
 }
 
-/// The assessment rows. When a row's license computes quantities from hardware, a
-/// `calculation` column shows the metric, the formula with the values it read, and the
-/// minimums and rounding that applied; JSON gives the inputs as fields.
+/// The assessment rows, with seed 003's columns: the default table shows the license, device,
+/// user, application, result, reason, units and message; `--wide` (and JSON and CSV always)
+/// adds the access mode, allocation type, whether the application is installed and used,
+/// the license's priority, whether the application is supplementary on it, its entitlement
+/// limit, the exemption reason and the entitlements left on the license after the row.
+///
+/// When a row's license computes quantities from hardware, a `calculation` column (the last)
+/// shows the metric, the formula with the values it read, and the minimums and rounding that
+/// applied; JSON gives the inputs as fields.
 ///
 /// `sources` says where the declaration in force of each application whose declaration another
 /// pack extends or overrides came from (see [`declaration_sources`]); a `source` column shows
@@ -120,21 +126,38 @@ pub fn assessments<'a>(
             .as_ref()
             .is_some_and(|app| sources.contains_key(app))
     });
+    // Device-counted rows name no user: the default table then leaves the column out.
+    let user = Column::key("user");
+    let user = if rows.iter().any(|a| a.user.is_some()) {
+        user
+    } else {
+        user.wide()
+    };
     let mut columns = vec![
         Column::key("license"),
         Column::key("device"),
-        Column::key("user"),
+        user,
         Column::key("application"),
         Column::key("result"),
         Column::key("reason"),
         Column::number("units"),
         Column::text("message"),
+        Column::key("access_mode").wide(),
+        Column::key("allocation_type").wide(),
+        Column::bool("installed").wide(),
+        Column::bool("used").wide(),
+        Column::number("priority").wide(),
+        Column::bool("supplementary").wide(),
+        Column::key("entitlement_limit").wide(),
+        Column::text("exemption").wide(),
+        Column::number("available_after").wide(),
     ];
-    if calculated {
-        columns.push(Column::text("calculation").wide());
-    }
     if layered {
         columns.push(Column::text("source").wide());
+    }
+    // Last, so that JSON can show the calculation as a structured value.
+    if calculated {
+        columns.push(Column::text("calculation").wide());
     }
     let mut structured = Vec::new();
     let rows = rows
@@ -149,7 +172,27 @@ pub fn assessments<'a>(
                 a.reason.code().to_string(),
                 dec(a.units),
                 a.message.clone(),
+                a.access_mode().unwrap_or_default().to_string(),
+                a.allocation
+                    .map(|k| k.name().to_string())
+                    .unwrap_or_default(),
+                flag(a.installed()),
+                a.used.map(flag).unwrap_or_default(),
+                a.priority.map(|p| p.to_string()).unwrap_or_default(),
+                flag(a.supplementary),
+                a.limit.name().to_string(),
+                a.exemption.clone().unwrap_or_default(),
+                opt_dec(a.available_after),
             ];
+            if layered {
+                cells.push(
+                    a.application
+                        .as_ref()
+                        .and_then(|app| sources.get(app))
+                        .cloned()
+                        .unwrap_or_default(),
+                );
+            }
             if calculated {
                 cells.push(
                     a.computation
@@ -167,15 +210,6 @@ pub fn assessments<'a>(
                             }
                             text
                         }),
-                );
-            }
-            if layered {
-                cells.push(
-                    a.application
-                        .as_ref()
-                        .and_then(|app| sources.get(app))
-                        .cloned()
-                        .unwrap_or_default(),
                 );
             }
             structured.push(a.computation.as_ref().map(|(metric, c)| {

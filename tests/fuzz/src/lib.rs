@@ -218,9 +218,9 @@ pub fn run_in(ws: &mut Workspace, estate: estate::Estate) {
         .chain(users.iter().map(|u| Subject::User(u)))
         .chain(licenses.iter().map(|l| Subject::License(l)));
     for subject in subjects {
-        let rows = ws.explain(subject);
-        assert!(rows.is_some(), "{subject:?} is in the estate");
-        let rows = rows.unwrap_or_default();
+        let explained = ws.explain(subject, false);
+        assert!(explained.is_some(), "{subject:?} is in the estate");
+        let rows = explained.map(|e| e.rows).unwrap_or_default();
         let _ = report::assessments(rows.iter().copied(), &sources).render(Format::Json);
     }
     let _ = report::assessments(ws.assessments(), &sources).render(Format::Table);
