@@ -5,9 +5,9 @@
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
-use tally_compiler::ir::{CompiledPack, CoverTarget, Duration, Role};
+use tally_compiler::ir::{CompiledPack, CoverTarget, Role};
 
-use crate::estate::{EntitlementLimit, License, LicenseStatus, Purchase};
+use crate::estate::{Duration, EntitlementLimit, License, LicenseStatus, Purchase};
 
 /// Whether a license is covered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -54,6 +54,9 @@ pub struct Position {
     /// Whether the license has terms of its own for virtual machines and hosts
     /// (`virtualization` in `licenses.yaml`).
     pub virtualization: bool,
+    /// Whether the license grants the right of second use on a work laptop
+    /// (`second_use` in `licenses.yaml`).
+    pub second_use: bool,
     /// Quantity of the current, enabled purchases; `None` when too large to add up.
     pub purchased: Option<Decimal>,
     pub extra: Decimal,
@@ -84,10 +87,7 @@ impl Position {
 
     /// The spelling of the duration in reports.
     pub fn duration_name(&self) -> &'static str {
-        match self.duration {
-            Duration::Perpetual => "perpetual",
-            Duration::Subscription => "subscription",
-        }
+        self.duration.name()
     }
 }
 
@@ -99,8 +99,6 @@ pub struct Terms {
     pub publisher: String,
     /// The name of that product; empty when the packs do not say.
     pub product: String,
-    /// The duration its SKU declares, if it has one.
-    pub duration: Option<Duration>,
     pub downgrade: bool,
     pub upgrade: bool,
 }
@@ -129,11 +127,6 @@ pub fn terms(license: &License, pack: &CompiledPack) -> Terms {
             .map(|p| p.name.clone())
             .unwrap_or_default(),
         product: product.map(|p| p.name.clone()).unwrap_or_default(),
-        duration: license
-            .sku
-            .as_ref()
-            .and_then(|s| pack.skus.get(s))
-            .map(|s| s.duration),
         downgrade: members.iter().any(|m| m.downgrade),
         upgrade: members.iter().any(|m| m.upgrade),
     }
@@ -232,15 +225,10 @@ pub fn position(
         (Compliance::Unknown, None) => None,
         _ => Some(Decimal::ZERO),
     };
-    let dated = license.expiry.is_some() || purchases.iter().any(|p| p.expiry.is_some());
-    let duration = terms.duration.unwrap_or(if dated {
-        Duration::Subscription
-    } else {
-        Duration::Perpetual
-    });
+    let duration = license.duration;
     let expiry = match duration {
         Duration::Perpetual => None,
-        Duration::Subscription => license.expiry.or_else(|| {
+        Duration::Subscription | Duration::TimeLimited => license.expiry.or_else(|| {
             purchases
                 .iter()
                 .filter(|p| p.is_current(as_of))
@@ -262,6 +250,7 @@ pub fn position(
         upgrade: terms.upgrade,
         virtualization: license.virtualization.count.is_some()
             || license.virtualization.subcapacity,
+        second_use: license.second_use.work_laptop,
         purchased: bought,
         extra: license.extra_entitlements,
         entitled,
@@ -414,16 +403,18 @@ mod tests {
     }
 
     #[test]
-    fn duration_and_expiry_follow_the_sku_else_the_dates() {
+    fn a_subscription_ends_with_its_purchases_and_a_perpetual_license_never() {
         let mut dated = purchase("P1", Decimal::ONE);
         dated.expiry = Some(date(2026, 6, 30));
         let purchases = [dated];
         let purchases: Vec<&Purchase> = purchases.iter().collect();
-        let at = |terms: &Terms| {
+        let at = |duration: Duration| {
+            let mut l = license(None);
+            l.duration = duration;
             let p = position(
-                &license(None),
+                &l,
                 "device",
-                terms,
+                &Terms::default(),
                 &purchases,
                 Some(Decimal::ZERO),
                 date(2026, 1, 1),
@@ -431,13 +422,9 @@ mod tests {
             (p.duration, p.expiry)
         };
         assert_eq!(
-            at(&Terms::default()),
+            at(Duration::Subscription),
             (Duration::Subscription, Some(date(2026, 6, 30)))
         );
-        let perpetual = Terms {
-            duration: Some(Duration::Perpetual),
-            ..Terms::default()
-        };
-        assert_eq!(at(&perpetual), (Duration::Perpetual, None));
+        assert_eq!(at(Duration::Perpetual), (Duration::Perpetual, None));
     }
 }

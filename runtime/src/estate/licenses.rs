@@ -232,11 +232,19 @@ fn license(
         ),
         currency: check.currency(node.field("currency", raw.currency.as_ref()).as_ref()),
         expiry,
-        duration: duration.unwrap_or(if expiry.is_some() {
-            Duration::Subscription
-        } else {
-            Duration::Perpetual
-        }),
+        // The record's own duration, else its SKU's, else a dated license is a subscription.
+        duration: duration
+            .or_else(|| {
+                template.map(|(_, sku)| match sku.duration {
+                    tally_compiler::ir::Duration::Perpetual => Duration::Perpetual,
+                    tally_compiler::ir::Duration::Subscription => Duration::Subscription,
+                })
+            })
+            .unwrap_or(if expiry.is_some() {
+                Duration::Subscription
+            } else {
+                Duration::Perpetual
+            }),
         start,
         maintenance_end: check.date(
             node.field("maintenance_end", raw.maintenance_end.as_ref())
