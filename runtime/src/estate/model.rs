@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 pub use tally_compiler::evidence::{EvidenceField, EvidenceKind};
+use tally_compiler::evidence::spelling;
 
 /// Everything imported from one estate folder.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -71,7 +72,7 @@ impl Partition {
     ];
 
     pub fn name(self) -> &'static str {
-        name_of(Self::NAMES, self)
+        spelling(Self::NAMES, self)
     }
 }
 
@@ -271,7 +272,7 @@ impl EntitlementLimit {
     ];
 
     pub fn name(self) -> &'static str {
-        name_of(Self::NAMES, self)
+        spelling(Self::NAMES, self)
     }
 }
 
@@ -297,16 +298,8 @@ impl LicenseStatus {
     ];
 
     pub fn name(self) -> &'static str {
-        name_of(Self::NAMES, self)
+        spelling(Self::NAMES, self)
     }
-}
-
-/// The spelling of `value` in a table of names.
-fn name_of<T: PartialEq + Copy>(names: &[(&'static str, T)], value: T) -> &'static str {
-    names
-        .iter()
-        .find(|(_, v)| *v == value)
-        .map_or("", |(n, _)| n)
 }
 
 /// How an allocation binds a device or user to a license.
@@ -329,7 +322,7 @@ impl AllocationKind {
     ];
 
     pub fn name(self) -> &'static str {
-        name_of(Self::NAMES, self)
+        spelling(Self::NAMES, self)
     }
 }
 
@@ -399,7 +392,7 @@ impl Duration {
     ];
 
     pub fn name(self) -> &'static str {
-        name_of(Self::NAMES, self)
+        spelling(Self::NAMES, self)
     }
 }
 
@@ -422,7 +415,7 @@ impl DeviceRole {
     ];
 
     pub fn name(self) -> &'static str {
-        name_of(Self::NAMES, self)
+        spelling(Self::NAMES, self)
     }
 }
 
@@ -485,7 +478,7 @@ impl VirtualCount {
     ];
 
     pub fn name(self) -> &'static str {
-        name_of(Self::NAMES, self)
+        spelling(Self::NAMES, self)
     }
 }
 
