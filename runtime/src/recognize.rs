@@ -181,12 +181,12 @@ struct Row {
 impl Row {
     fn new(e: &Evidence) -> Self {
         let mut fields: Vec<(EvidenceField, Value)> = [
-            (EvidenceField::Publisher, e.publisher.as_str()),
+            (EvidenceField::Publisher, &*e.publisher),
             (EvidenceField::Name, e.name.as_str()),
-            (EvidenceField::Version, e.version.as_str()),
+            (EvidenceField::Version, &*e.version),
         ]
         .into_iter()
-        .chain(e.details.iter().map(|(f, v)| (*f, v.as_str())))
+        .chain(e.details.iter().map(|(f, v)| (*f, &**v)))
         .map(|(f, v)| (f, Value::new(v)))
         .collect();
         fields.sort_by_key(|(f, _)| *f);
@@ -551,15 +551,15 @@ impl Recognizer {
     fn witness(&self, rule: &Rule) -> Evidence {
         let mut e = Evidence {
             line: 0,
-            device: String::new(),
+            device: Arc::default(),
             kind: rule.kind,
             publisher: rule
                 .publishers
                 .as_ref()
-                .and_then(|p| p.first().cloned())
-                .unwrap_or_default(),
+                .and_then(|p| p.first())
+                .map_or_else(Arc::default, |p| Arc::from(p.as_str())),
             name: String::new(),
-            version: String::new(),
+            version: Arc::default(),
             details: Vec::new(),
             last_used: None,
             source: None,
@@ -584,10 +584,10 @@ impl Recognizer {
                 Test::Set => "true".to_string(),
             };
             match field {
-                EvidenceField::Publisher => e.publisher = text,
+                EvidenceField::Publisher => e.publisher = text.into(),
                 EvidenceField::Name => e.name = text,
-                EvidenceField::Version => e.version = text,
-                other => e.details.push((*other, text)),
+                EvidenceField::Version => e.version = text.into(),
+                other => e.details.push((*other, text.into())),
             }
         }
         e

@@ -3,7 +3,8 @@
 //! Estates repeat themselves: millions of rows hold a few tens of thousands of distinct
 //! (publisher, name, version) triples. Which rules a row matches depends only on the row's
 //! fields and the pack, so the answer for one row serves every row with the same fields. The
-//! memo is keyed by the row's raw fields (kind, publisher, name, version, details); it is
+//! memo is keyed by the row's raw fields (kind, publisher, name, version, details), the shared
+//! texts by address, so a lookup reads little more than the row itself; it is
 //! sharded so that threads recognising different devices rarely wait for one another, and a
 //! shard that fills up is emptied, so memory stays bounded whatever the estate. Recognition is
 //! still a pure function of the evidence and the pack: the memo only saves work.
@@ -19,53 +20,60 @@ const SHARDS: usize = 16;
 /// How many rows the memo holds at most, over all shards.
 const CAPACITY: usize = 1 << 18;
 
-/// The fields of a row that matching reads.
-#[derive(Debug, PartialEq, Eq)]
+/// The fields of a row that matching reads. The shared texts are held (so they stay alive)
+/// and compared by address: rows imported together share each distinct text, so two rows
+/// with the same fields almost always point at the same texts, and a row that does not (built
+/// elsewhere) only misses the memo, never gets another row's answer.
+#[derive(Debug)]
 struct Key {
     kind: EvidenceKind,
-    publisher: Box<str>,
+    publisher: Arc<str>,
     name: Box<str>,
-    version: Box<str>,
-    details: Box<[(EvidenceField, Box<str>)]>,
+    version: Arc<str>,
+    details: Box<[(EvidenceField, Arc<str>)]>,
 }
 
 impl Key {
     fn new(e: &Evidence) -> Self {
         Self {
             kind: e.kind,
-            publisher: e.publisher.as_str().into(),
+            publisher: Arc::clone(&e.publisher),
             name: e.name.as_str().into(),
-            version: e.version.as_str().into(),
-            details: e
-                .details
-                .iter()
-                .map(|(f, v)| (*f, v.as_str().into()))
-                .collect(),
+            version: Arc::clone(&e.version),
+            details: e.details.iter().map(|(f, v)| (*f, Arc::clone(v))).collect(),
         }
     }
 
     fn is(&self, e: &Evidence) -> bool {
         self.kind == e.kind
-            && *self.publisher == *e.publisher
+            && Arc::ptr_eq(&self.publisher, &e.publisher)
+            && Arc::ptr_eq(&self.version, &e.version)
             && *self.name == *e.name
-            && *self.version == *e.version
             && self.details.len() == e.details.len()
             && self
                 .details
                 .iter()
                 .zip(&e.details)
-                .all(|((f, v), (g, w))| f == g && **v == **w)
+                .all(|((f, v), (g, w))| f == g && Arc::ptr_eq(v, w))
     }
+}
+
+/// The address of a shared text, which stands for it in the memo.
+fn address(text: &Arc<str>) -> usize {
+    Arc::as_ptr(text).cast::<u8>() as usize
 }
 
 /// The hash of a row's key fields.
 fn hash(e: &Evidence) -> u64 {
     let mut h = FastHasher(0);
     e.kind.hash(&mut h);
-    e.publisher.hash(&mut h);
+    h.write_usize(address(&e.publisher));
+    h.write_usize(address(&e.version));
     e.name.hash(&mut h);
-    e.version.hash(&mut h);
-    e.details.hash(&mut h);
+    for (field, value) in &e.details {
+        field.hash(&mut h);
+        h.write_usize(address(value));
+    }
     h.finish()
 }
 
@@ -180,11 +188,11 @@ mod tests {
     fn row(name: String, version: &str) -> Evidence {
         Evidence {
             line: 0,
-            device: String::new(),
+            device: Arc::default(),
             kind: EvidenceKind::Installer,
-            publisher: "Acme, Inc.".to_string(),
+            publisher: "Acme, Inc.".into(),
             name,
-            version: version.to_string(),
+            version: version.into(),
             details: Vec::new(),
             last_used: None,
             source: None,
