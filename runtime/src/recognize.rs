@@ -465,10 +465,11 @@ impl Recognizer {
             .collect()
     }
 
-    /// The ids of the rules evidence matches, remembered per distinct row.
-    fn matching_rules_cached(&self, e: &Evidence) -> Arc<[usize]> {
+    /// Appends the ids of the rules evidence matches (ascending) to `out`, remembered per
+    /// distinct row.
+    fn extend_matching_rules(&self, e: &Evidence, out: &mut Vec<usize>) {
         self.cache
-            .get_or_insert(e, || self.matching_rules(&Row::new(e)))
+            .extend_matching(e, || self.matching_rules(&Row::new(e)), out);
     }
 
     /// The `ignore` declaration that decides a row is noise, among the matched rules: the most
@@ -674,27 +675,32 @@ pub fn recognize_device(
     let mut result = DeviceRecognition::default();
     // (application, rule, line) for every application rule a row matched.
     let mut hits: Vec<(usize, usize, usize)> = Vec::new();
-    let mut rows: Vec<(usize, Arc<[usize]>)> = Vec::new();
+    // Every counted row's line with where its rules lie in `matched_rules`.
+    let mut rows: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+    let mut matched_rules: Vec<usize> = Vec::new();
     for e in evidence {
         if e.ignored {
             result.ignored.push(e.line);
             continue;
         }
-        let rules = recognizer.matching_rules_cached(e);
-        if let Some(ignore) = recognizer.noise(&rules) {
+        let start = matched_rules.len();
+        recognizer.extend_matching_rules(e, &mut matched_rules);
+        let rules = matched_rules.get(start..).unwrap_or_default();
+        if let Some(ignore) = recognizer.noise(rules) {
             result.noise.push(Noise {
                 line: e.line,
                 ignore: ignore.id.clone(),
                 category: ignore.category,
             });
+            matched_rules.truncate(start);
             continue;
         }
-        for id in rules.iter() {
+        for id in rules {
             if let Some(Owner::Application(app)) = recognizer.rules.get(*id).map(|r| r.owner) {
                 hits.push((app, *id, e.line));
             }
         }
-        rows.push((e.line, rules));
+        rows.push((e.line, start..matched_rules.len()));
     }
     hits.sort_unstable();
     // Each matched application with the lines its rules matched (sorted, without repeats).
@@ -744,9 +750,9 @@ pub fn recognize_device(
     }
     // The installations a row is linked to, each with the first rule that links it.
     let mut homes: Vec<(usize, usize)> = Vec::new();
-    for (line, rules) in &rows {
+    for (line, range) in &rows {
         homes.clear();
-        for id in rules.iter() {
+        for id in matched_rules.get(range.clone()).unwrap_or_default() {
             if let Some(Owner::Application(app)) = recognizer.rules.get(*id).map(|r| r.owner)
                 && let Some(into) = home.get(&app)
                 && !homes.iter().any(|(i, _)| i == into)

@@ -121,7 +121,7 @@ impl Hasher for FastHasher {
 }
 
 /// Rows seen before, by the hash of their fields (rows whose hashes collide share a list).
-type Shard = HashMap<u64, Vec<(Key, Arc<[usize]>)>>;
+type Shard = HashMap<u64, Vec<(Key, Box<[usize]>)>>;
 
 /// The memo. Clones start empty, and any two memos compare equal: it holds nothing that
 /// recognition's results depend on.
@@ -131,33 +131,38 @@ pub(super) struct MatchCache {
 }
 
 impl MatchCache {
-    /// The rules `e` matches: from the memo, or from `compute` (then remembered).
-    pub(super) fn get_or_insert(
+    /// Appends the rules `e` matches to `out`: from the memo, or from `compute` (then
+    /// remembered). The ids are copied rather than shared, so threads reading the same popular
+    /// rows do not contend for a reference count.
+    pub(super) fn extend_matching(
         &self,
         e: &Evidence,
         compute: impl FnOnce() -> Vec<usize>,
-    ) -> Arc<[usize]> {
+        out: &mut Vec<usize>,
+    ) {
         let h = hash(e);
         let Some(shard) = self.shards.get(h as usize % SHARDS) else {
-            return compute().into();
+            out.extend(compute());
+            return;
         };
         if let Ok(shard) = shard.lock()
             && let Some((_, rules)) = shard.get(&h).and_then(|l| l.iter().find(|(k, _)| k.is(e)))
         {
-            return Arc::clone(rules);
+            out.extend_from_slice(rules);
+            return;
         }
         // Matching runs without the lock, so other threads go on meanwhile.
-        let rules: Arc<[usize]> = compute().into();
+        let rules = compute();
+        out.extend_from_slice(&rules);
         if let Ok(mut shard) = shard.lock() {
             if shard.len() >= CAPACITY / SHARDS {
                 shard.clear();
             }
             let list = shard.entry(h).or_default();
             if !list.iter().any(|(k, _)| k.is(e)) {
-                list.push((Key::new(e), Arc::clone(&rules)));
+                list.push((Key::new(e), rules.into()));
             }
         }
-        rules
     }
 }
 
@@ -213,9 +218,12 @@ mod tests {
         let hashes: std::collections::HashSet<u64> = rows.iter().map(hash).collect();
         assert_eq!(hashes.len(), rows.len());
         let cache = MatchCache::default();
-        let first = rows.first().map(|r| cache.get_or_insert(r, || vec![1, 2]));
-        let again = rows.first().map(|r| cache.get_or_insert(r, || vec![3]));
-        assert_eq!(first.as_deref(), Some(&[1, 2][..]));
-        assert_eq!(again.as_deref(), Some(&[1, 2][..]));
+        let (mut first, mut again) = (Vec::new(), Vec::new());
+        if let Some(r) = rows.first() {
+            cache.extend_matching(r, || vec![1, 2], &mut first);
+            cache.extend_matching(r, || vec![3], &mut again);
+        }
+        assert_eq!(first, [1, 2]);
+        assert_eq!(again, [1, 2]);
     }
 }
