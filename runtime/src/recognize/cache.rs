@@ -10,7 +10,7 @@
 //! still a pure function of the evidence and the pack: the memo only saves work.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
 use crate::estate::{Evidence, EvidenceField, EvidenceKind};
@@ -120,8 +120,37 @@ impl Hasher for FastHasher {
     }
 }
 
-/// Rows seen before, by the hash of their fields (rows whose hashes collide share a list).
-type Shard = HashMap<u64, Vec<(Key, Box<[usize]>)>>;
+/// Passes on a hash already computed: the memo's keys are [`hash`]es, which need no second
+/// hashing.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used; anything else is folded in rather than lost.
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.0 = i;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A remembered row and the rules it matches.
+struct Entry {
+    key: Key,
+    rules: Box<[usize]>,
+}
+
+/// Rows seen before, by the hash of their fields. Of two rows whose hashes collide only the
+/// first is remembered: the other is matched each time (a cost, never a wrong answer).
+type Shard = HashMap<u64, Entry, BuildHasherDefault<Prehashed>>;
 
 /// The memo. Clones start empty, and any two memos compare equal: it holds nothing that
 /// recognition's results depend on.
@@ -141,14 +170,15 @@ impl MatchCache {
         out: &mut Vec<usize>,
     ) {
         let h = hash(e);
-        let Some(shard) = self.shards.get(h as usize % SHARDS) else {
+        // The middle bits pick the shard; the table uses the low bits and the top seven.
+        let Some(shard) = self.shards.get((h >> 32) as usize % SHARDS) else {
             out.extend(compute());
             return;
         };
         if let Ok(shard) = shard.lock()
-            && let Some((_, rules)) = shard.get(&h).and_then(|l| l.iter().find(|(k, _)| k.is(e)))
+            && let Some(entry) = shard.get(&h).filter(|entry| entry.key.is(e))
         {
-            out.extend_from_slice(rules);
+            out.extend_from_slice(&entry.rules);
             return;
         }
         // Matching runs without the lock, so other threads go on meanwhile.
@@ -158,10 +188,10 @@ impl MatchCache {
             if shard.len() >= CAPACITY / SHARDS {
                 shard.clear();
             }
-            let list = shard.entry(h).or_default();
-            if !list.iter().any(|(k, _)| k.is(e)) {
-                list.push((Key::new(e), rules.into()));
-            }
+            shard.entry(h).or_insert_with(|| Entry {
+                key: Key::new(e),
+                rules: rules.into(),
+            });
         }
     }
 }
