@@ -642,6 +642,10 @@ pub struct Workspace {
     device_inputs: BTreeMap<String, DeviceInput>,
 }
 
+/// How many rows [`evidence_by_device`] moves before it gives back the emptied part of the
+/// list (shrinking a large allocation is done in place).
+const GROUPING_STEP: usize = 4096;
+
 /// Splits evidence rows by device, each device's rows in file order. Rows are moved from the
 /// end of the list, whose emptied part is given back as it goes, and each device's list is
 /// allocated at its final size, so the rows are never held twice.
@@ -658,7 +662,7 @@ fn evidence_by_device(mut rows: Vec<Evidence>) -> HashMap<Arc<str>, Vec<Evidence
         if let Some(list) = by_device.get_mut(&e.device) {
             list.push(e);
         }
-        if rows.len() < rows.capacity() / 4 * 3 {
+        if rows.capacity() - rows.len() >= GROUPING_STEP {
             rows.shrink_to_fit();
         }
     }

@@ -795,11 +795,10 @@ pub fn recognize_device(
             continue;
         };
         let (app, entry) = entry;
-        let mut lines: Vec<usize> = group
-            .iter()
-            .flat_map(|(_, a)| lines_of(*a))
-            .copied()
-            .collect();
+        // Allocated at its size: the results of every device are kept.
+        let mut lines: Vec<usize> =
+            Vec::with_capacity(group.iter().map(|(_, a)| lines_of(*a).len()).sum());
+        lines.extend(group.iter().flat_map(|(_, a)| lines_of(*a)));
         lines.sort_unstable();
         lines.dedup();
         let installation = Installation {
@@ -821,6 +820,13 @@ pub fn recognize_device(
     result.installations.sort();
     result.ignored_applications.sort();
     result.unrecognized.sort_unstable();
+    // The results of every device are kept: without spare room.
+    result.installations.shrink_to_fit();
+    result.ignored_applications.shrink_to_fit();
+    result.unrecognized.shrink_to_fit();
+    result.noise.shrink_to_fit();
+    result.ignored.shrink_to_fit();
+    result.overlaps.shrink_to_fit();
     result
 }
 
