@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use jiff::civil::date;
 use tally_compiler::diagnostics::SourceFile;
 use tally_runtime::db::{Database, RuleSource, Workspace};
-use tally_runtime::estate::{Device, Estate, Evidence, EvidenceKind};
+use tally_runtime::estate::{Device, Estate, Evidence, EvidenceKind, Interner};
 use tally_runtime::recognize::{DeviceRecognition, recognize_device};
 
 /// A small deterministic generator (splitmix64).
@@ -409,21 +409,34 @@ struct Size {
     catalogue: usize,
 }
 
-/// Generates the rows of device `d`, numbering lines from `line`.
-fn device_rows(d: usize, id: &str, size: &Size, catalogue: &[Row], line: usize) -> Vec<Evidence> {
+/// One row of the catalogue as an import holds it: the publisher and version shared.
+type SharedRow = (Arc<str>, String, Arc<str>);
+
+/// Generates the rows of device `d`, numbering lines from `line`; texts are shared through
+/// `strings`, as the import shares them.
+fn device_rows(
+    d: usize,
+    id: &Arc<str>,
+    size: &Size,
+    catalogue: &[SharedRow],
+    line: usize,
+    strings: &mut Interner,
+) -> Vec<Evidence> {
     let mut rng = Rng(0x5eed ^ (d as u64).wrapping_mul(0x2545_f491_4f6c_dd1d));
     (0..size.rows_per_device)
         .map(|k| {
             let (publisher, name, version) = if rng.below(100) == 0 {
                 // Noise of this device alone: a driver, or software with an odd build.
                 match catalogue.get(rng.below(catalogue.len())) {
-                    Some((p, n, v)) if rng.below(2) == 0 => {
-                        (p.clone(), n.clone(), format!("{v}.{d}"))
-                    }
+                    Some((p, n, v)) if rng.below(2) == 0 => (
+                        Arc::clone(p),
+                        n.clone(),
+                        strings.intern(&format!("{v}.{d}")),
+                    ),
                     _ => (
-                        "Contoso Ltd".to_string(),
+                        strings.intern("Contoso Ltd"),
                         format!("Driver Package {d}-{k}"),
-                        "1.0".to_string(),
+                        strings.intern("1.0"),
                     ),
                 }
             } else {
@@ -434,7 +447,7 @@ fn device_rows(d: usize, id: &str, size: &Size, catalogue: &[Row], line: usize) 
             };
             Evidence {
                 line: line + k,
-                device: id.to_string(),
+                device: Arc::clone(id),
                 kind: EvidenceKind::Installer,
                 publisher,
                 name,
@@ -448,8 +461,8 @@ fn device_rows(d: usize, id: &str, size: &Size, catalogue: &[Row], line: usize) 
         .collect()
 }
 
-fn device_id(d: usize) -> String {
-    format!("D{d:07}")
+fn device_id(d: usize) -> Arc<str> {
+    format!("D{d:07}").into()
 }
 
 /// Peak resident memory so far, from `/proc/self/status` (MiB); `None` off Linux.
@@ -588,7 +601,11 @@ fn run(label: &str, size: &Size, paths: &[&str]) {
     );
 
     let mut rng = Rng(42);
-    let catalogue = catalogue(&pack, size.catalogue, &mut rng);
+    let mut strings = Interner::default();
+    let catalogue: Vec<SharedRow> = catalogue(&pack, size.catalogue, &mut rng)
+        .into_iter()
+        .map(|(p, n, v)| (strings.intern(&p), n, strings.intern(&v)))
+        .collect();
     let rows = size.devices * size.rows_per_device;
 
     if paths.contains(&"direct") {
@@ -598,11 +615,11 @@ fn run(label: &str, size: &Size, paths: &[&str]) {
         let mut line = 2;
         // Devices are recognised a batch at a time, so that the CPU clock's ticks add up.
         for batch in (0..size.devices).collect::<Vec<_>>().chunks(1000) {
-            let devices: Vec<(String, Vec<Evidence>)> = batch
+            let devices: Vec<(Arc<str>, Vec<Evidence>)> = batch
                 .iter()
                 .map(|d| {
                     let id = device_id(*d);
-                    let evidence = device_rows(*d, &id, size, &catalogue, line);
+                    let evidence = device_rows(*d, &id, size, &catalogue, line, &mut strings);
                     line += evidence.len();
                     (id, evidence)
                 })
@@ -629,12 +646,12 @@ fn run(label: &str, size: &Size, paths: &[&str]) {
         let mut line = 2;
         for d in 0..size.devices {
             let id = device_id(d);
-            let evidence = device_rows(d, &id, size, &catalogue, line);
+            let evidence = device_rows(d, &id, size, &catalogue, line, &mut strings);
             line += evidence.len();
             estate.evidence.extend(evidence);
             estate.devices.push(Device {
-                name: id.clone(),
-                id,
+                name: id.to_string(),
+                id: id.to_string(),
                 ..Device::default()
             });
         }

@@ -74,7 +74,7 @@ fn evidence(device: &str, line: usize, pick: usize) -> Evidence {
     let (publisher, name, version) = SOFTWARE[pick % SOFTWARE.len()];
     Evidence {
         line,
-        device: device.to_string(),
+        device: device.into(),
         kind: EvidenceKind::Installer,
         publisher: publisher.into(),
         name: name.into(),

@@ -7,7 +7,7 @@
 //! downstream stops early (salsa's backdating): a device whose evidence changed re-runs its own
 //! recognition, and reconciliation re-runs only for the families whose installations moved.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use jiff::civil::Date;
@@ -645,6 +645,36 @@ pub struct Workspace {
     device_inputs: BTreeMap<String, DeviceInput>,
 }
 
+/// How many rows [`evidence_by_device`] moves before it gives back the emptied part of the
+/// list (shrinking a large allocation is done in place).
+const GROUPING_STEP: usize = 4096;
+
+/// Splits evidence rows by device, each device's rows in file order. Rows are moved from the
+/// end of the list, whose emptied part is given back as it goes, and each device's list is
+/// allocated at its final size, so the rows are never held twice.
+fn evidence_by_device(mut rows: Vec<Evidence>) -> HashMap<Arc<str>, Vec<Evidence>> {
+    let mut counts: HashMap<Arc<str>, usize> = HashMap::new();
+    for e in &rows {
+        *counts.entry(Arc::clone(&e.device)).or_default() += 1;
+    }
+    let mut by_device: HashMap<Arc<str>, Vec<Evidence>> = counts
+        .into_iter()
+        .map(|(device, n)| (device, Vec::with_capacity(n)))
+        .collect();
+    while let Some(e) = rows.pop() {
+        if let Some(list) = by_device.get_mut(&e.device) {
+            list.push(e);
+        }
+        if rows.capacity() - rows.len() >= GROUPING_STEP {
+            rows.shrink_to_fit();
+        }
+    }
+    for list in by_device.values_mut() {
+        list.reverse();
+    }
+    by_device
+}
+
 /// How many devices a recognition thread takes at a time.
 const RECOGNITION_BATCH: usize = 64;
 
@@ -701,16 +731,13 @@ impl Workspace {
 
     /// Loads an imported estate, replacing whatever was loaded.
     pub fn load(&mut self, estate: Estate) {
-        let mut evidence: BTreeMap<String, Vec<Evidence>> = BTreeMap::new();
-        for e in estate.evidence {
-            evidence.entry(e.device.clone()).or_default().push(e);
-        }
+        let mut evidence = evidence_by_device(estate.evidence);
         let db = &self.db;
         let devices: Vec<DeviceInput> = estate
             .devices
             .into_iter()
             .map(|d| {
-                let ev = evidence.remove(&d.id).unwrap_or_default();
+                let ev = evidence.remove(d.id.as_str()).unwrap_or_default();
                 DeviceInput::new(db, d, ev)
             })
             .collect();

@@ -81,7 +81,7 @@ fn evidence(test: &TestCase) -> Vec<Evidence> {
         .enumerate()
         .map(|(i, mut e)| {
             e.line = i + 1;
-            e.device = "test".to_string();
+            e.device = "test".into();
             e
         })
         .collect()

@@ -181,12 +181,12 @@ struct Row {
 impl Row {
     fn new(e: &Evidence) -> Self {
         let mut fields: Vec<(EvidenceField, Value)> = [
-            (EvidenceField::Publisher, e.publisher.as_str()),
+            (EvidenceField::Publisher, &*e.publisher),
             (EvidenceField::Name, e.name.as_str()),
-            (EvidenceField::Version, e.version.as_str()),
+            (EvidenceField::Version, &*e.version),
         ]
         .into_iter()
-        .chain(e.details.iter().map(|(f, v)| (*f, v.as_str())))
+        .chain(e.details.iter().map(|(f, v)| (*f, &**v)))
         .map(|(f, v)| (f, Value::new(v)))
         .collect();
         fields.sort_by_key(|(f, _)| *f);
@@ -465,10 +465,11 @@ impl Recognizer {
             .collect()
     }
 
-    /// The ids of the rules evidence matches, remembered per distinct row.
-    fn matching_rules_cached(&self, e: &Evidence) -> Arc<[usize]> {
+    /// Appends the ids of the rules evidence matches (ascending) to `out`, remembered per
+    /// distinct row.
+    fn extend_matching_rules(&self, e: &Evidence, out: &mut Vec<usize>) {
         self.cache
-            .get_or_insert(e, || self.matching_rules(&Row::new(e)))
+            .extend_matching(e, || self.matching_rules(&Row::new(e)), out);
     }
 
     /// The `ignore` declaration that decides a row is noise, among the matched rules: the most
@@ -551,15 +552,15 @@ impl Recognizer {
     fn witness(&self, rule: &Rule) -> Evidence {
         let mut e = Evidence {
             line: 0,
-            device: String::new(),
+            device: Arc::default(),
             kind: rule.kind,
             publisher: rule
                 .publishers
                 .as_ref()
-                .and_then(|p| p.first().cloned())
-                .unwrap_or_default(),
+                .and_then(|p| p.first())
+                .map_or_else(Arc::default, |p| Arc::from(p.as_str())),
             name: String::new(),
-            version: String::new(),
+            version: Arc::default(),
             details: Vec::new(),
             last_used: None,
             source: None,
@@ -584,10 +585,10 @@ impl Recognizer {
                 Test::Set => "true".to_string(),
             };
             match field {
-                EvidenceField::Publisher => e.publisher = text,
+                EvidenceField::Publisher => e.publisher = text.into(),
                 EvidenceField::Name => e.name = text,
-                EvidenceField::Version => e.version = text,
-                other => e.details.push((*other, text)),
+                EvidenceField::Version => e.version = text.into(),
+                other => e.details.push((*other, text.into())),
             }
         }
         e
@@ -677,32 +678,41 @@ pub fn recognize_device(
     let by_line: BTreeMap<usize, &Evidence> = evidence.iter().map(|e| (e.line, e)).collect();
     // (application, rule, line) for every application rule a row matched.
     let mut hits: Vec<(usize, usize, usize)> = Vec::new();
-    let mut rows: Vec<(usize, Arc<[usize]>)> = Vec::new();
+    // Every counted row's line with where its rules lie in `matched_rules`.
+    let mut rows: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+    let mut matched_rules: Vec<usize> = Vec::new();
     for e in evidence {
         if e.ignored {
             result.ignored.push(e.line);
             continue;
         }
-        let rules = recognizer.matching_rules_cached(e);
-        if let Some(ignore) = recognizer.noise(&rules) {
+        let start = matched_rules.len();
+        recognizer.extend_matching_rules(e, &mut matched_rules);
+        let rules = matched_rules.get(start..).unwrap_or_default();
+        if let Some(ignore) = recognizer.noise(rules) {
             result.noise.push(Noise {
                 line: e.line,
                 ignore: ignore.id.clone(),
                 category: ignore.category,
             });
+            matched_rules.truncate(start);
             continue;
         }
-        for id in rules.iter() {
+        for id in rules {
             if let Some(Owner::Application(app)) = recognizer.rules.get(*id).map(|r| r.owner) {
                 hits.push((app, *id, e.line));
             }
         }
-        rows.push((e.line, rules));
+        rows.push((e.line, start..matched_rules.len()));
     }
     hits.sort_unstable();
-    // Each matched application with the lines its rules matched (sorted, without repeats).
-    let mut matched: Vec<(usize, Vec<usize>)> = Vec::new();
-    let mut recognized: BTreeSet<usize> = BTreeSet::new();
+    // Each matched application with where the lines its rules matched (sorted, without
+    // repeats) lie in `matched_lines`.
+    let mut matched: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+    let mut matched_lines: Vec<usize> = Vec::new();
+    let mut scratch: Vec<usize> = Vec::new();
+    // Ascending, as `hits` is sorted.
+    let mut recognized: Vec<usize> = Vec::new();
     for group in hits.chunk_by(|a, b| a.0 == b.0) {
         let Some(&(app, _, _)) = group.first() else {
             continue;
@@ -720,41 +730,45 @@ pub fn recognize_device(
             required && (any || (!a.any_at_least_one && !a.required.is_empty()))
         });
         if recognised {
-            recognized.insert(app);
+            recognized.push(app);
         }
-        let mut lines: Vec<usize> = group.iter().map(|(_, _, line)| *line).collect();
-        lines.sort_unstable();
-        lines.dedup();
-        matched.push((app, lines));
+        scratch.clear();
+        scratch.extend(group.iter().map(|(_, _, line)| *line));
+        scratch.sort_unstable();
+        scratch.dedup();
+        let start = matched_lines.len();
+        matched_lines.extend_from_slice(&scratch);
+        matched.push((app, start..matched_lines.len()));
     }
     let lines_of = |app: usize| {
         matched
             .binary_search_by_key(&app, |(a, _)| *a)
             .ok()
             .and_then(|i| matched.get(i))
-            .map_or(&[][..], |(_, lines)| lines.as_slice())
+            .and_then(|(_, range)| matched_lines.get(range.clone()))
+            .unwrap_or_default()
     };
     let home = fold(recognizer, recognized);
-    // Each recognised application's installation, keyed by the application it folded into:
-    // its lines and the applications it absorbed.
-    let mut installs: BTreeMap<usize, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
-    for (app, into) in &home {
-        let entry = installs.entry(*into).or_default();
-        if app != into {
-            entry.1.push(*app);
-        }
-        entry.0.extend(lines_of(*app));
-    }
+    let home_of = |app: usize| {
+        home.binary_search_by_key(&app, |(a, _)| *a)
+            .ok()
+            .and_then(|i| home.get(i))
+            .map(|(_, into)| *into)
+    };
+    // Each recognised application's installation, by the application it folded into, then
+    // the application.
+    let mut installs: Vec<(usize, usize)> = home.iter().map(|(app, into)| (*into, *app)).collect();
+    installs.sort_unstable();
     // The installations a row is linked to, each with the first rule that links it.
     let mut homes: Vec<(usize, usize)> = Vec::new();
-    for (line, rules) in &rows {
+    for (line, range) in &rows {
         homes.clear();
-        for id in rules.iter() {
+        for id in matched_rules.get(range.clone()).unwrap_or_default() {
             if let Some(Owner::Application(app)) = recognizer.rules.get(*id).map(|r| r.owner)
-                && let Some(into) = home.get(&app)
-                && !homes.iter().any(|(i, _)| i == into)
+                && let Some(into) = home_of(app)
+                && !homes.iter().any(|(i, _)| *i == into)
             {
-                homes.push((*into, *id));
+                homes.push((into, *id));
             }
         }
         homes.sort_unstable();
@@ -776,10 +790,18 @@ pub fn recognize_device(
             }
         }
     }
-    for (app, (mut lines, absorbed)) in installs {
-        let Some(entry) = recognizer.apps.get(app) else {
+    for group in installs.chunk_by(|a, b| a.0 == b.0) {
+        let Some(entry) = group
+            .first()
+            .and_then(|(into, _)| Some((*into, recognizer.apps.get(*into)?)))
+        else {
             continue;
         };
+        let (app, entry) = entry;
+        // Allocated at its size: the results of every device are kept.
+        let mut lines: Vec<usize> =
+            Vec::with_capacity(group.iter().map(|(_, a)| lines_of(*a).len()).sum());
+        lines.extend(group.iter().flat_map(|(_, a)| lines_of(*a)));
         lines.sort_unstable();
         lines.dedup();
         let last_used = lines
@@ -791,9 +813,10 @@ pub fn recognize_device(
             application: entry.id.clone(),
             last_used,
             evidence: lines,
-            absorbed: absorbed
+            absorbed: group
                 .iter()
-                .filter_map(|a| recognizer.apps.get(*a).map(|a| a.id.clone()))
+                .filter(|(_, a)| *a != app)
+                .filter_map(|(_, a)| recognizer.apps.get(*a).map(|a| a.id.clone()))
                 .collect(),
         };
         if entry.classification == Classification::Ignored {
@@ -805,6 +828,13 @@ pub fn recognize_device(
     result.installations.sort();
     result.ignored_applications.sort();
     result.unrecognized.sort_unstable();
+    // The results of every device are kept: without spare room.
+    result.installations.shrink_to_fit();
+    result.ignored_applications.shrink_to_fit();
+    result.unrecognized.shrink_to_fit();
+    result.noise.shrink_to_fit();
+    result.ignored.shrink_to_fit();
+    result.overlaps.shrink_to_fit();
     result
 }
 
@@ -812,14 +842,17 @@ pub fn recognize_device(
 /// their members (a suite without rules is recognised when all its members are), and the
 /// highest-ranked edition of a product and version absorbs the lesser ones. Maps every
 /// recognised application to the one it ends in.
-fn fold(recognizer: &Recognizer, mut recognized: BTreeSet<usize>) -> BTreeMap<usize, usize> {
+fn fold(recognizer: &Recognizer, mut recognized: Vec<usize>) -> Vec<(usize, usize)> {
+    // `recognized` is ascending without repeats, and stays so.
     let apps = &recognizer.apps;
+    let has = |set: &[usize], app: &usize| set.binary_search(app).is_ok();
     for i in &recognizer.rule_less_suites {
         if apps
             .get(*i)
-            .is_some_and(|app| app.members.iter().all(|m| recognized.contains(m)))
+            .is_some_and(|app| app.members.iter().all(|m| has(&recognized, m)))
+            && let Err(at) = recognized.binary_search(i)
         {
-            recognized.insert(*i);
+            recognized.insert(at, *i);
         }
     }
     // Suites: a member goes to the recognised suite that lists it (the one with the most
@@ -830,34 +863,49 @@ fn fold(recognizer: &Recognizer, mut recognized: BTreeSet<usize>) -> BTreeMap<us
         .copied()
         .filter(|s| apps.get(*s).is_some_and(|a| !a.members.is_empty()))
         .collect();
-    let claimed: BTreeMap<usize, usize> = recognized
-        .iter()
-        .filter_map(|member| {
-            let suite = suites
-                .iter()
-                .filter(|s| apps.get(**s).is_some_and(|a| a.members.contains(member)))
-                .min_by_key(|s| {
-                    (
-                        std::cmp::Reverse(apps.get(**s).map_or(0, |a| a.members.len())),
-                        **s,
-                    )
-                })?;
-            Some((*member, *suite))
-        })
-        .collect();
-    let mut home: BTreeMap<usize, usize> = BTreeMap::new();
+    // By member, ascending.
+    let claimed: Vec<(usize, usize)> = if suites.is_empty() {
+        Vec::new()
+    } else {
+        recognized
+            .iter()
+            .filter_map(|member| {
+                let suite = suites
+                    .iter()
+                    .filter(|s| apps.get(**s).is_some_and(|a| a.members.contains(member)))
+                    .min_by_key(|s| {
+                        (
+                            std::cmp::Reverse(apps.get(**s).map_or(0, |a| a.members.len())),
+                            **s,
+                        )
+                    })?;
+                Some((*member, *suite))
+            })
+            .collect()
+    };
+    let claimant = |app: usize| {
+        claimed
+            .binary_search_by_key(&app, |(m, _)| *m)
+            .ok()
+            .and_then(|i| claimed.get(i))
+            .map(|(_, suite)| *suite)
+    };
+    // By application, ascending.
+    let mut home: Vec<(usize, usize)> = Vec::with_capacity(recognized.len());
     for app in &recognized {
         let mut at = *app;
         for _ in 0..apps.len() {
-            match claimed.get(&at) {
-                Some(next) if next != app => at = *next,
+            match claimant(at) {
+                Some(next) if next != *app => at = next,
                 _ => break,
             }
         }
-        home.insert(*app, at);
+        home.push((*app, at));
     }
     // Editions: among installations of one product and version, the highest rank wins.
-    let standing: BTreeSet<usize> = home.values().copied().collect();
+    let mut standing: Vec<usize> = home.iter().map(|(_, into)| *into).collect();
+    standing.sort_unstable();
+    standing.dedup();
     let mut best: BTreeMap<(&str, Option<&str>), usize> = BTreeMap::new();
     for app in &standing {
         let Some(entry) = apps.get(*app) else {
@@ -875,12 +923,14 @@ fn fold(recognizer: &Recognizer, mut recognized: BTreeSet<usize>) -> BTreeMap<us
             best.insert(key, *app);
         }
     }
-    for into in home.values_mut() {
-        if let Some(entry) = apps.get(*into)
-            && entry.edition_rank.is_some()
-            && let Some(winner) = best.get(&(entry.product.as_str(), entry.version.as_deref()))
-        {
-            *into = *winner;
+    if !best.is_empty() {
+        for (_, into) in &mut home {
+            if let Some(entry) = apps.get(*into)
+                && entry.edition_rank.is_some()
+                && let Some(winner) = best.get(&(entry.product.as_str(), entry.version.as_deref()))
+            {
+                *into = *winner;
+            }
         }
     }
     home

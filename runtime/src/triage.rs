@@ -145,7 +145,7 @@ pub fn triage(unrecognized: &[&Evidence], mut noise: Vec<NoiseCount>) -> Triage 
             .then_with(|| rank_key(a).cmp(&rank_key(b)))
     });
     noise.sort_by(|a, b| (b.devices, b.rows, &a.category).cmp(&(a.devices, a.rows, &b.category)));
-    let devices: BTreeSet<&str> = unrecognized.iter().map(|e| e.device.as_str()).collect();
+    let devices: BTreeSet<&str> = unrecognized.iter().map(|e| &*e.device).collect();
     Triage {
         groups,
         noise,

@@ -39,7 +39,7 @@ fn sample(db: Database) -> (Workspace, Estate) {
 fn visio_2016_on(device: &str, line: usize) -> Evidence {
     Evidence {
         line,
-        device: device.to_string(),
+        device: device.into(),
         kind: EvidenceKind::Installer,
         publisher: "Microsoft Corporation".into(),
         name: "Microsoft Visio Professional 2016".into(),
@@ -55,7 +55,7 @@ fn evidence_of(estate: &Estate, device: &str) -> Vec<Evidence> {
     estate
         .evidence
         .iter()
-        .filter(|e| e.device == device)
+        .filter(|e| &*e.device == device)
         .cloned()
         .collect()
 }

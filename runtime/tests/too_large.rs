@@ -33,11 +33,11 @@ fn device(id: &str) -> Device {
 fn vault_on(device: &str, line: usize) -> Evidence {
     Evidence {
         line,
-        device: device.to_owned(),
+        device: device.into(),
         kind: EvidenceKind::Installer,
-        publisher: "Acme Corp".to_owned(),
+        publisher: "Acme Corp".into(),
         name: "Acme Vault 1".to_owned(),
-        version: "1.0".to_owned(),
+        version: "1.0".into(),
         details: Vec::new(),
         last_used: None,
         source: None,

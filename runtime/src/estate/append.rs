@@ -161,10 +161,10 @@ fn columns_of(rows: &[Evidence]) -> Vec<&'static str> {
 /// The text of one column of a row.
 fn cell(row: &Evidence, column: &str) -> String {
     match column {
-        "device" => row.device.clone(),
+        "device" => row.device.to_string(),
         "kind" => row.kind.as_str().to_owned(),
         "last_used" => row.last_used.map(|d| d.to_string()).unwrap_or_default(),
-        "source" => row.source.clone().unwrap_or_default(),
+        "source" => row.source.as_deref().unwrap_or_default().to_string(),
         "ignored" => if row.ignored { "true" } else { "" }.to_owned(),
         _ => EvidenceField::COLUMNS
             .iter()
@@ -231,14 +231,14 @@ mod tests {
     fn package(name: &str, publisher: &str) -> Evidence {
         Evidence {
             line: 0,
-            device: "WS-01".to_owned(),
+            device: "WS-01".into(),
             kind: EvidenceKind::Package,
-            publisher: publisher.to_owned(),
+            publisher: publisher.into(),
             name: name.to_owned(),
-            version: "1.0".to_owned(),
-            details: vec![(EvidenceField::Architecture, "x86_64".to_owned())],
+            version: "1.0".into(),
+            details: vec![(EvidenceField::Architecture, "x86_64".into())],
             last_used: None,
-            source: Some("rpm".to_owned()),
+            source: Some("rpm".into()),
             ignored: false,
         }
     }

@@ -14,8 +14,8 @@ use super::codes;
 use super::csv_reader::{self, Column, Row, Table};
 use super::licenses;
 use super::model::{
-    Chassis, Device, Estate, Evidence, EvidenceField, EvidenceKind, License, ON_PREMISES, OsType,
-    Partition, Purchase, Usage, User, UserStatus,
+    Chassis, Device, Estate, Evidence, EvidenceField, EvidenceKind, Interner, License, ON_PREMISES,
+    OsType, Partition, Purchase, Usage, User, UserStatus,
 };
 use super::values::{self, Checker, Field, What, backticked};
 use crate::files;
@@ -672,6 +672,8 @@ fn kind_columns(kind: EvidenceKind) -> String {
 fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Imported<Evidence> {
     let (mut check, table) = read_table(source, EVIDENCE_COLUMNS);
     let mut records = Vec::new();
+    // Rows repeat their texts: each distinct one is held once.
+    let mut strings = Interner::default();
     for row in &table.rows {
         let device = check
             .required(row.get("device"), row.span, &EVIDENCE_DEVICE)
@@ -700,14 +702,17 @@ fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Impor
         );
         records.push(Evidence {
             line: row.line,
-            device: device.unwrap_or_default(),
+            device: strings.intern(device.as_deref().unwrap_or_default()),
             kind: kind.unwrap_or(EvidenceKind::Installer),
-            publisher,
+            publisher: strings.intern(&publisher),
             name,
-            version,
-            details: fields,
+            version: strings.intern(&version),
+            details: fields
+                .into_iter()
+                .map(|(field, text)| (field, strings.intern(&text)))
+                .collect(),
             last_used: check.date(row.get("last_used"), &LAST_USED),
-            source: values::text(row.get("source")),
+            source: values::text(row.get("source")).map(|text| strings.intern(&text)),
             ignored: check.flag(row.get("ignored"), &IGNORED).unwrap_or(false),
         });
     }

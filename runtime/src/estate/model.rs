@@ -2,7 +2,8 @@
 //! validated. Values here are plain data, compared by value, with no source positions, so that
 //! the salsa database can tell when an edit changed nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
@@ -181,22 +182,27 @@ pub struct User {
 }
 
 /// One row of raw evidence from an inventory source.
+///
+/// Its texts are shared (`Arc<str>`): estates repeat the same device ids, publishers, names and
+/// versions over millions of rows, and the import hands out one copy of each (see
+/// [`Interner`]), so a row costs little more than its pointers. Rows compare by value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Evidence {
     /// The 1-based line in `evidence.csv`, which identifies the row in reports.
     pub line: usize,
-    pub device: String,
+    pub device: Arc<str>,
     pub kind: EvidenceKind,
     /// Installer or package publisher, file company, SWID software creator.
-    pub publisher: String,
-    /// Display, file, package or SWID name; empty for WMI evidence.
+    pub publisher: Arc<str>,
+    /// Display, file, package or SWID name; empty for WMI evidence. (Owned, unlike the other
+    /// texts, because reports take it as a `String`.)
     pub name: String,
-    pub version: String,
+    pub version: Arc<str>,
     /// The kind's other fields that the row fills, sorted by field: an MSI product code, a
     /// file's size, a WMI class, a SWID tag id, ….
-    pub details: Vec<(EvidenceField, String)>,
+    pub details: Vec<(EvidenceField, Arc<str>)>,
     pub last_used: Option<Date>,
-    pub source: Option<String>,
+    pub source: Option<Arc<str>>,
     /// Evidence marked as ignored never counts.
     pub ignored: bool,
 }
@@ -208,13 +214,23 @@ impl Evidence {
         kind: EvidenceKind,
         fields: impl IntoIterator<Item = (EvidenceField, &'a str)>,
     ) -> Self {
+        Self::from_fields_in(&mut Interner::default(), kind, fields)
+    }
+
+    /// [`Evidence::from_fields`], sharing the texts through `strings`.
+    pub fn from_fields_in<'a>(
+        strings: &mut Interner,
+        kind: EvidenceKind,
+        fields: impl IntoIterator<Item = (EvidenceField, &'a str)>,
+    ) -> Self {
+        let empty = strings.intern("");
         let mut evidence = Self {
             line: 0,
-            device: String::new(),
+            device: Arc::clone(&empty),
             kind,
-            publisher: String::new(),
+            publisher: Arc::clone(&empty),
             name: String::new(),
-            version: String::new(),
+            version: Arc::clone(&empty),
             details: Vec::new(),
             last_used: None,
             source: None,
@@ -225,11 +241,12 @@ impl Evidence {
             if value.is_empty() {
                 continue;
             }
+            let value = strings.intern(value);
             match field {
-                EvidenceField::Publisher => evidence.publisher = value.to_owned(),
-                EvidenceField::Name => evidence.name = value.to_owned(),
-                EvidenceField::Version => evidence.version = value.to_owned(),
-                _ => evidence.details.push((field, value.to_owned())),
+                EvidenceField::Publisher => evidence.publisher = value,
+                EvidenceField::Name => evidence.name = value.to_string(),
+                EvidenceField::Version => evidence.version = value,
+                _ => evidence.details.push((field, value)),
             }
         }
         evidence.details.sort_by_key(|(field, _)| *field);
@@ -248,6 +265,25 @@ impl Evidence {
                 .find(|(f, _)| *f == field)
                 .map_or("", |(_, v)| v),
         }
+    }
+}
+
+/// Hands out one shared copy of each distinct text, so that rows repeating a text hold
+/// pointers to one allocation.
+#[derive(Debug, Default)]
+pub struct Interner {
+    strings: HashSet<Arc<str>>,
+}
+
+impl Interner {
+    /// The shared copy of `text`.
+    pub fn intern(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.strings.get(text) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.strings.insert(Arc::clone(&shared));
+        shared
     }
 }
 

@@ -105,9 +105,10 @@ pub fn import(
         diagnostics::sort(&mut errors);
         return Err(errors);
     }
+    let (device, source): (Arc<str>, Arc<str>) = (device.into(), format.as_str().into());
     for row in &mut rows {
-        row.device = device.to_owned();
-        row.source = Some(format.as_str().to_owned());
+        row.device = Arc::clone(&device);
+        row.source = Some(Arc::clone(&source));
     }
     Ok(rows)
 }
@@ -299,10 +300,10 @@ mod tests {
             ],
         );
         assert_eq!(evidence.name, "bash");
-        assert_eq!(evidence.publisher, "");
+        assert_eq!(&*evidence.publisher, "");
         assert_eq!(
             evidence.details,
-            [(EvidenceField::Architecture, "x86_64".to_owned())]
+            [(EvidenceField::Architecture, Arc::from("x86_64"))]
         );
     }
 }

@@ -579,8 +579,8 @@ mod tests {
         assert_eq!(
             row.details,
             [
-                (EvidenceField::Parent, "OperatingSystem".to_owned()),
-                (EvidenceField::ReleaseType, "Security Update".to_owned()),
+                (EvidenceField::Parent, Arc::from("OperatingSystem")),
+                (EvidenceField::ReleaseType, Arc::from("Security Update")),
             ]
         );
     }

@@ -56,9 +56,9 @@ mod tests {
             .map(|r| {
                 (
                     r.name.as_str(),
-                    r.version.as_str(),
+                    &*r.version,
                     r.field(EvidenceField::Architecture),
-                    r.publisher.as_str(),
+                    &*r.publisher,
                 )
             })
             .collect();

@@ -253,18 +253,18 @@ mod tests {
         };
         assert_eq!(row.kind, EvidenceKind::Swid);
         assert_eq!(row.name, "Adobe Acrobat DC");
-        assert_eq!(row.publisher, "Adobe Inc.");
-        assert_eq!(row.version, "22.001.20085");
+        assert_eq!(&*row.publisher, "Adobe Inc.");
+        assert_eq!(&*row.version, "22.001.20085");
         assert_eq!(
             row.details,
             [
                 (
                     EvidenceField::TagId,
-                    "regid.1986-12.com.adobe_AcrobatPro-AS1-Win-GM-MUL".to_owned()
+                    Arc::from("regid.1986-12.com.adobe_AcrobatPro-AS1-Win-GM-MUL")
                 ),
-                (EvidenceField::Edition, "Pro".to_owned()),
-                (EvidenceField::Licensor, "Adobe Inc.".to_owned()),
-                (EvidenceField::EntitlementRequired, "true".to_owned()),
+                (EvidenceField::Edition, Arc::from("Pro")),
+                (EvidenceField::Licensor, Arc::from("Adobe Inc.")),
+                (EvidenceField::EntitlementRequired, Arc::from("true")),
             ]
         );
     }
@@ -285,8 +285,8 @@ mod tests {
             panic!("{rows:?}")
         };
         assert_eq!(row.name, "Microsoft Visio Professional 2016");
-        assert_eq!(row.version, "16.0.4266.1001");
-        assert_eq!(row.publisher, "Microsoft Corporation");
+        assert_eq!(&*row.version, "16.0.4266.1001");
+        assert_eq!(&*row.publisher, "Microsoft Corporation");
         assert_eq!(
             row.field(EvidenceField::TagId),
             "90160000-0051-0000-1000-0000000FF1CE"

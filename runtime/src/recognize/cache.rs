@@ -3,13 +3,14 @@
 //! Estates repeat themselves: millions of rows hold a few tens of thousands of distinct
 //! (publisher, name, version) triples. Which rules a row matches depends only on the row's
 //! fields and the pack, so the answer for one row serves every row with the same fields. The
-//! memo is keyed by the row's raw fields (kind, publisher, name, version, details); it is
+//! memo is keyed by the row's raw fields (kind, publisher, name, version, details), the shared
+//! texts by address, so a lookup reads little more than the row itself; it is
 //! sharded so that threads recognising different devices rarely wait for one another, and a
 //! shard that fills up is emptied, so memory stays bounded whatever the estate. Recognition is
 //! still a pure function of the evidence and the pack: the memo only saves work.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
 use crate::estate::{Evidence, EvidenceField, EvidenceKind};
@@ -19,53 +20,60 @@ const SHARDS: usize = 16;
 /// How many rows the memo holds at most, over all shards.
 const CAPACITY: usize = 1 << 18;
 
-/// The fields of a row that matching reads.
-#[derive(Debug, PartialEq, Eq)]
+/// The fields of a row that matching reads. The shared texts are held (so they stay alive)
+/// and compared by address: rows imported together share each distinct text, so two rows
+/// with the same fields almost always point at the same texts, and a row that does not (built
+/// elsewhere) only misses the memo, never gets another row's answer.
+#[derive(Debug)]
 struct Key {
     kind: EvidenceKind,
-    publisher: Box<str>,
+    publisher: Arc<str>,
     name: Box<str>,
-    version: Box<str>,
-    details: Box<[(EvidenceField, Box<str>)]>,
+    version: Arc<str>,
+    details: Box<[(EvidenceField, Arc<str>)]>,
 }
 
 impl Key {
     fn new(e: &Evidence) -> Self {
         Self {
             kind: e.kind,
-            publisher: e.publisher.as_str().into(),
+            publisher: Arc::clone(&e.publisher),
             name: e.name.as_str().into(),
-            version: e.version.as_str().into(),
-            details: e
-                .details
-                .iter()
-                .map(|(f, v)| (*f, v.as_str().into()))
-                .collect(),
+            version: Arc::clone(&e.version),
+            details: e.details.iter().map(|(f, v)| (*f, Arc::clone(v))).collect(),
         }
     }
 
     fn is(&self, e: &Evidence) -> bool {
         self.kind == e.kind
-            && *self.publisher == *e.publisher
+            && Arc::ptr_eq(&self.publisher, &e.publisher)
+            && Arc::ptr_eq(&self.version, &e.version)
             && *self.name == *e.name
-            && *self.version == *e.version
             && self.details.len() == e.details.len()
             && self
                 .details
                 .iter()
                 .zip(&e.details)
-                .all(|((f, v), (g, w))| f == g && **v == **w)
+                .all(|((f, v), (g, w))| f == g && Arc::ptr_eq(v, w))
     }
+}
+
+/// The address of a shared text, which stands for it in the memo.
+fn address(text: &Arc<str>) -> usize {
+    Arc::as_ptr(text).cast::<u8>() as usize
 }
 
 /// The hash of a row's key fields.
 fn hash(e: &Evidence) -> u64 {
     let mut h = FastHasher(0);
     e.kind.hash(&mut h);
-    e.publisher.hash(&mut h);
+    h.write_usize(address(&e.publisher));
+    h.write_usize(address(&e.version));
     e.name.hash(&mut h);
-    e.version.hash(&mut h);
-    e.details.hash(&mut h);
+    for (field, value) in &e.details {
+        field.hash(&mut h);
+        h.write_usize(address(value));
+    }
     h.finish()
 }
 
@@ -112,8 +120,37 @@ impl Hasher for FastHasher {
     }
 }
 
-/// Rows seen before, by the hash of their fields (rows whose hashes collide share a list).
-type Shard = HashMap<u64, Vec<(Key, Arc<[usize]>)>>;
+/// Passes on a hash already computed: the memo's keys are [`hash`]es, which need no second
+/// hashing.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used; anything else is folded in rather than lost.
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.0 = i;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A remembered row and the rules it matches.
+struct Entry {
+    key: Key,
+    rules: Box<[usize]>,
+}
+
+/// Rows seen before, by the hash of their fields. Of two rows whose hashes collide only the
+/// first is remembered: the other is matched each time (a cost, never a wrong answer).
+type Shard = HashMap<u64, Entry, BuildHasherDefault<Prehashed>>;
 
 /// The memo. Clones start empty, and any two memos compare equal: it holds nothing that
 /// recognition's results depend on.
@@ -123,33 +160,39 @@ pub(super) struct MatchCache {
 }
 
 impl MatchCache {
-    /// The rules `e` matches: from the memo, or from `compute` (then remembered).
-    pub(super) fn get_or_insert(
+    /// Appends the rules `e` matches to `out`: from the memo, or from `compute` (then
+    /// remembered). The ids are copied rather than shared, so threads reading the same popular
+    /// rows do not contend for a reference count.
+    pub(super) fn extend_matching(
         &self,
         e: &Evidence,
         compute: impl FnOnce() -> Vec<usize>,
-    ) -> Arc<[usize]> {
+        out: &mut Vec<usize>,
+    ) {
         let h = hash(e);
-        let Some(shard) = self.shards.get(h as usize % SHARDS) else {
-            return compute().into();
+        // The middle bits pick the shard; the table uses the low bits and the top seven.
+        let Some(shard) = self.shards.get((h >> 32) as usize % SHARDS) else {
+            out.extend(compute());
+            return;
         };
         if let Ok(shard) = shard.lock()
-            && let Some((_, rules)) = shard.get(&h).and_then(|l| l.iter().find(|(k, _)| k.is(e)))
+            && let Some(entry) = shard.get(&h).filter(|entry| entry.key.is(e))
         {
-            return Arc::clone(rules);
+            out.extend_from_slice(&entry.rules);
+            return;
         }
         // Matching runs without the lock, so other threads go on meanwhile.
-        let rules: Arc<[usize]> = compute().into();
+        let rules = compute();
+        out.extend_from_slice(&rules);
         if let Ok(mut shard) = shard.lock() {
             if shard.len() >= CAPACITY / SHARDS {
                 shard.clear();
             }
-            let list = shard.entry(h).or_default();
-            if !list.iter().any(|(k, _)| k.is(e)) {
-                list.push((Key::new(e), Arc::clone(&rules)));
-            }
+            shard.entry(h).or_insert_with(|| Entry {
+                key: Key::new(e),
+                rules: rules.into(),
+            });
         }
-        rules
     }
 }
 
@@ -180,11 +223,11 @@ mod tests {
     fn row(name: String, version: &str) -> Evidence {
         Evidence {
             line: 0,
-            device: String::new(),
+            device: Arc::default(),
             kind: EvidenceKind::Installer,
-            publisher: "Acme, Inc.".to_string(),
+            publisher: "Acme, Inc.".into(),
             name,
-            version: version.to_string(),
+            version: version.into(),
             details: Vec::new(),
             last_used: None,
             source: None,
@@ -205,9 +248,12 @@ mod tests {
         let hashes: std::collections::HashSet<u64> = rows.iter().map(hash).collect();
         assert_eq!(hashes.len(), rows.len());
         let cache = MatchCache::default();
-        let first = rows.first().map(|r| cache.get_or_insert(r, || vec![1, 2]));
-        let again = rows.first().map(|r| cache.get_or_insert(r, || vec![3]));
-        assert_eq!(first.as_deref(), Some(&[1, 2][..]));
-        assert_eq!(again.as_deref(), Some(&[1, 2][..]));
+        let (mut first, mut again) = (Vec::new(), Vec::new());
+        if let Some(r) = rows.first() {
+            cache.extend_matching(r, || vec![1, 2], &mut first);
+            cache.extend_matching(r, || vec![3], &mut again);
+        }
+        assert_eq!(first, [1, 2]);
+        assert_eq!(again, [1, 2]);
     }
 }

@@ -11,11 +11,11 @@ fn recognizer(rules: &str) -> Recognizer {
 fn row(kind: EvidenceKind, publisher: &str, name: &str, version: &str) -> Evidence {
     Evidence {
         line: 0,
-        device: "D".to_string(),
+        device: "D".into(),
         kind,
-        publisher: publisher.to_string(),
+        publisher: publisher.into(),
         name: name.to_string(),
-        version: version.to_string(),
+        version: version.into(),
         details: Vec::new(),
         last_used: None,
         source: None,
@@ -154,32 +154,32 @@ fn every_evidence_kind_matches_its_own_fields() {
     "#
     ));
     let mut file = row(EvidenceKind::File, "Acme Inc", "TOOL.EXE", "1.0");
-    file.details = vec![(EvidenceField::Size, "1024".to_string())];
+    file.details = vec![(EvidenceField::Size, "1024".into())];
     assert_eq!(apps(&r, &file), ["acme.by_file"]);
-    file.details = vec![(EvidenceField::Size, "1025".to_string())];
+    file.details = vec![(EvidenceField::Size, "1025".into())];
     assert!(apps(&r, &file).is_empty());
 
     let mut wmi = row(EvidenceKind::Wmi, "", "", "");
     wmi.details = vec![
-        (EvidenceField::Class, "SoftwareLicensingProduct".to_string()),
-        (EvidenceField::Property, "Name".to_string()),
-        (EvidenceField::Value, "Tool 16 ProPlus".to_string()),
+        (EvidenceField::Class, "SoftwareLicensingProduct".into()),
+        (EvidenceField::Property, "Name".into()),
+        (EvidenceField::Value, "Tool 16 ProPlus".into()),
     ];
     assert_eq!(apps(&r, &wmi), ["acme.by_wmi"]);
 
     let mut package = row(EvidenceKind::Package, "Acme", "acme-tool", "2.1");
-    package.details = vec![(EvidenceField::Architecture, "x86_64".to_string())];
+    package.details = vec![(EvidenceField::Architecture, "x86_64".into())];
     assert_eq!(apps(&r, &package), ["acme.by_package"]);
     // The same name as installer evidence is not a package.
     assert!(apps(&r, &installer("Acme", "acme-tool", "2.1")).is_empty());
 
     let mut swid = row(EvidenceKind::Swid, "Acme", "Tool", "3");
     swid.details = vec![
-        (EvidenceField::TagId, "acme.com-tool-3".to_string()),
-        (EvidenceField::EntitlementRequired, "true".to_string()),
+        (EvidenceField::TagId, "acme.com-tool-3".into()),
+        (EvidenceField::EntitlementRequired, "true".into()),
     ];
     assert_eq!(apps(&r, &swid), ["acme.by_swid"]);
-    swid.details[1].1 = "false".to_string();
+    swid.details[1].1 = "false".into();
     assert!(apps(&r, &swid).is_empty());
 }
 
@@ -322,7 +322,7 @@ fn noise_wins_and_overlaps_are_reported() {
     "#
     ));
     let mut hidden = installer("Acme", "Acme Tool Helper", "");
-    hidden.details = vec![(EvidenceField::SystemComponent, "true".to_string())];
+    hidden.details = vec![(EvidenceField::SystemComponent, "true".into())];
     let d = device(
         &r,
         vec![

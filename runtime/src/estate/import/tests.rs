@@ -216,26 +216,26 @@ fn a_valid_estate_round_trips() -> Result<(), Vec<Diagnostic>> {
         vec![
             Evidence {
                 line: 2,
-                device: "WS-0012".to_owned(),
+                device: "WS-0012".into(),
                 kind: EvidenceKind::Installer,
-                publisher: "Microsoft Corporation".to_owned(),
+                publisher: "Microsoft Corporation".into(),
                 name: "Microsoft Visio Professional 2016".to_owned(),
-                version: "16.0.4266.1001".to_owned(),
+                version: "16.0.4266.1001".into(),
                 details: vec![(
                     EvidenceField::ProductCode,
-                    "{90160000-0051-0000-1000-0000000FF1CE}".to_owned()
+                    "{90160000-0051-0000-1000-0000000FF1CE}".into()
                 )],
                 last_used: Some(date(2025, 3, 31)),
-                source: Some("sccm".to_owned()),
+                source: Some("sccm".into()),
                 ignored: false,
             },
             Evidence {
                 line: 3,
-                device: "VM-7".to_owned(),
+                device: "VM-7".into(),
                 kind: EvidenceKind::Package,
-                publisher: "Adobe, Inc.".to_owned(),
+                publisher: "Adobe, Inc.".into(),
                 name: "Acrobat".to_owned(),
-                version: "23.1".to_owned(),
+                version: "23.1".into(),
                 details: Vec::new(),
                 last_used: None,
                 source: None,
@@ -1134,7 +1134,7 @@ WS-0012,swid,Project,,,,,,,,false,,,
         .iter()
         .map(|e| (e.kind, e.name.as_str(), e.details.clone()))
         .collect();
-    let text = |field, value: &str| (field, value.to_owned());
+    let text = |field, value: &str| (field, Arc::<str>::from(value));
     assert_eq!(
         details,
         [
@@ -1175,7 +1175,7 @@ WS-0012,swid,Project,,,,,,,,false,,,
         ]
     );
     assert_eq!(
-        estate.evidence.first().map(|e| e.publisher.as_str()),
+        estate.evidence.first().map(|e| &*e.publisher),
         Some("Microsoft Corporation")
     );
     Ok(())
