@@ -731,12 +731,12 @@ fn syntax_error(
         (None, None) => "unexpected end of the declaration".to_string(),
     };
     let end = pos + found.map_or(0, str::len);
-    if let Some(bad) = bad_escape(text, pos) {
+    if let Some((bad, len)) = bad_escape(text, pos) {
         let at = offset + bad;
         return Diagnostic::error(
             codes::SYNTAX,
             source,
-            Some(Span::new(at, at + 2)),
+            Some(Span::new(at, at + len)),
             "this string has an escape Tally does not know".to_string(),
         )
         .with_label("unknown escape")
@@ -755,8 +755,9 @@ fn syntax_error(
     .with_help(GENERIC_HELP)
 }
 
-/// Where a string starting at `pos` has a backslash that starts no known escape.
-fn bad_escape(text: &str, pos: usize) -> Option<usize> {
+/// Where a string starting at `pos` has a backslash that starts no known escape, and the
+/// length in bytes of the backslash and the character after it.
+fn bad_escape(text: &str, pos: usize) -> Option<(usize, usize)> {
     let rest = text.get(pos..)?.strip_prefix('"')?;
     let mut chars = rest.char_indices();
     while let Some((i, c)) = chars.next() {
@@ -764,7 +765,7 @@ fn bad_escape(text: &str, pos: usize) -> Option<usize> {
             '"' | '\n' => return None,
             '\\' => match chars.next() {
                 Some((_, '"' | '\\')) => {}
-                _ => return Some(pos + 1 + i),
+                next => return Some((pos + 1 + i, 1 + next.map_or(0, |(_, c)| c.len_utf8()))),
             },
             _ => {}
         }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
-pub use tally_compiler::evidence::{EvidenceField, EvidenceKind};
 use tally_compiler::evidence::spelling;
+pub use tally_compiler::evidence::{EvidenceField, EvidenceKind};
 
 /// Everything imported from one estate folder.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
