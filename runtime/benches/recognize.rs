@@ -410,7 +410,7 @@ struct Size {
 }
 
 /// One row of the catalogue as an import holds it: the publisher and version shared.
-type SharedRow = (Arc<str>, String, Arc<str>);
+type SharedRow = (Arc<str>, Arc<str>, Arc<str>);
 
 /// Generates the rows of device `d`, numbering lines from `line`; texts are shared through
 /// `strings`, as the import shares them.
@@ -430,12 +430,12 @@ fn device_rows(
                 match catalogue.get(rng.below(catalogue.len())) {
                     Some((p, n, v)) if rng.below(2) == 0 => (
                         Arc::clone(p),
-                        n.clone(),
+                        Arc::clone(n),
                         strings.intern(&format!("{v}.{d}")),
                     ),
                     _ => (
                         strings.intern("Contoso Ltd"),
-                        format!("Driver Package {d}-{k}"),
+                        strings.intern(&format!("Driver Package {d}-{k}")),
                         strings.intern("1.0"),
                     ),
                 }
@@ -604,7 +604,7 @@ fn run(label: &str, size: &Size, paths: &[&str]) {
     let mut strings = Interner::default();
     let catalogue: Vec<SharedRow> = catalogue(&pack, size.catalogue, &mut rng)
         .into_iter()
-        .map(|(p, n, v)| (strings.intern(&p), n, strings.intern(&v)))
+        .map(|(p, n, v)| (strings.intern(&p), strings.intern(&n), strings.intern(&v)))
         .collect();
     let rows = size.devices * size.rows_per_device;
 

@@ -182,7 +182,7 @@ impl Row {
     fn new(e: &Evidence) -> Self {
         let mut fields: Vec<(EvidenceField, Value)> = [
             (EvidenceField::Publisher, &*e.publisher),
-            (EvidenceField::Name, e.name.as_str()),
+            (EvidenceField::Name, &*e.name),
             (EvidenceField::Version, &*e.version),
         ]
         .into_iter()
@@ -559,7 +559,7 @@ impl Recognizer {
                 .as_ref()
                 .and_then(|p| p.first())
                 .map_or_else(Arc::default, |p| Arc::from(p.as_str())),
-            name: String::new(),
+            name: Arc::default(),
             version: Arc::default(),
             details: Vec::new(),
             last_used: None,
@@ -586,7 +586,7 @@ impl Recognizer {
             };
             match field {
                 EvidenceField::Publisher => e.publisher = text.into(),
-                EvidenceField::Name => e.name = text,
+                EvidenceField::Name => e.name = text.into(),
                 EvidenceField::Version => e.version = text.into(),
                 other => e.details.push((*other, text.into())),
             }

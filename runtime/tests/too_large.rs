@@ -36,7 +36,7 @@ fn vault_on(device: &str, line: usize) -> Evidence {
         device: device.into(),
         kind: EvidenceKind::Installer,
         publisher: "Acme Corp".into(),
-        name: "Acme Vault 1".to_owned(),
+        name: "Acme Vault 1".into(),
         version: "1.0".into(),
         details: Vec::new(),
         last_used: None,

@@ -234,7 +234,7 @@ mod tests {
             device: "WS-01".into(),
             kind: EvidenceKind::Package,
             publisher: publisher.into(),
-            name: name.to_owned(),
+            name: name.into(),
             version: "1.0".into(),
             details: vec![(EvidenceField::Architecture, "x86_64".into())],
             last_used: None,

@@ -705,7 +705,7 @@ fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Impor
             device: strings.intern(device.as_deref().unwrap_or_default()),
             kind: kind.unwrap_or(EvidenceKind::Installer),
             publisher: strings.intern(&publisher),
-            name,
+            name: strings.intern(&name),
             version: strings.intern(&version),
             details: fields
                 .into_iter()

@@ -194,9 +194,8 @@ pub struct Evidence {
     pub kind: EvidenceKind,
     /// Installer or package publisher, file company, SWID software creator.
     pub publisher: Arc<str>,
-    /// Display, file, package or SWID name; empty for WMI evidence. (Owned, unlike the other
-    /// texts, because reports take it as a `String`.)
-    pub name: String,
+    /// Display, file, package or SWID name; empty for WMI evidence.
+    pub name: Arc<str>,
     pub version: Arc<str>,
     /// The kind's other fields that the row fills, sorted by field: an MSI product code, a
     /// file's size, a WMI class, a SWID tag id, ….
@@ -229,7 +228,7 @@ impl Evidence {
             device: Arc::clone(&empty),
             kind,
             publisher: Arc::clone(&empty),
-            name: String::new(),
+            name: Arc::clone(&empty),
             version: Arc::clone(&empty),
             details: Vec::new(),
             last_used: None,
@@ -244,7 +243,7 @@ impl Evidence {
             let value = strings.intern(value);
             match field {
                 EvidenceField::Publisher => evidence.publisher = value,
-                EvidenceField::Name => evidence.name = value.to_string(),
+                EvidenceField::Name => evidence.name = value,
                 EvidenceField::Version => evidence.version = value,
                 _ => evidence.details.push((field, value)),
             }

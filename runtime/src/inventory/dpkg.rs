@@ -68,7 +68,7 @@ mod tests {
             .iter()
             .map(|r| {
                 (
-                    r.name.as_str(),
+                    &*r.name,
                     &*r.version,
                     r.field(EvidenceField::Architecture),
                     &*r.publisher,

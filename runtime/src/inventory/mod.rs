@@ -299,7 +299,7 @@ mod tests {
                 (EvidenceField::Publisher, ""),
             ],
         );
-        assert_eq!(evidence.name, "bash");
+        assert_eq!(&*evidence.name, "bash");
         assert_eq!(&*evidence.publisher, "");
         assert_eq!(
             evidence.details,

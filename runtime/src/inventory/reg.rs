@@ -575,7 +575,7 @@ mod tests {
             panic!("{rows:?}")
         };
         assert_eq!(row.kind, EvidenceKind::Installer);
-        assert_eq!(row.name, "Security Update for Windows XP (KB2079403)");
+        assert_eq!(&*row.name, "Security Update for Windows XP (KB2079403)");
         assert_eq!(
             row.details,
             [

@@ -252,7 +252,7 @@ mod tests {
             panic!("{rows:?}")
         };
         assert_eq!(row.kind, EvidenceKind::Swid);
-        assert_eq!(row.name, "Adobe Acrobat DC");
+        assert_eq!(&*row.name, "Adobe Acrobat DC");
         assert_eq!(&*row.publisher, "Adobe Inc.");
         assert_eq!(&*row.version, "22.001.20085");
         assert_eq!(
@@ -284,7 +284,7 @@ mod tests {
         let [row] = rows.as_slice() else {
             panic!("{rows:?}")
         };
-        assert_eq!(row.name, "Microsoft Visio Professional 2016");
+        assert_eq!(&*row.name, "Microsoft Visio Professional 2016");
         assert_eq!(&*row.version, "16.0.4266.1001");
         assert_eq!(&*row.publisher, "Microsoft Corporation");
         assert_eq!(

@@ -28,7 +28,7 @@ const CAPACITY: usize = 1 << 18;
 struct Key {
     kind: EvidenceKind,
     publisher: Arc<str>,
-    name: Box<str>,
+    name: Arc<str>,
     version: Arc<str>,
     details: Box<[(EvidenceField, Arc<str>)]>,
 }
@@ -38,7 +38,7 @@ impl Key {
         Self {
             kind: e.kind,
             publisher: Arc::clone(&e.publisher),
-            name: e.name.as_str().into(),
+            name: Arc::clone(&e.name),
             version: Arc::clone(&e.version),
             details: e.details.iter().map(|(f, v)| (*f, Arc::clone(v))).collect(),
         }
@@ -48,7 +48,7 @@ impl Key {
         self.kind == e.kind
             && Arc::ptr_eq(&self.publisher, &e.publisher)
             && Arc::ptr_eq(&self.version, &e.version)
-            && *self.name == *e.name
+            && Arc::ptr_eq(&self.name, &e.name)
             && self.details.len() == e.details.len()
             && self
                 .details
@@ -69,7 +69,7 @@ fn hash(e: &Evidence) -> u64 {
     e.kind.hash(&mut h);
     h.write_usize(address(&e.publisher));
     h.write_usize(address(&e.version));
-    e.name.hash(&mut h);
+    h.write_usize(address(&e.name));
     for (field, value) in &e.details {
         field.hash(&mut h);
         h.write_usize(address(value));
@@ -226,7 +226,7 @@ mod tests {
             device: Arc::default(),
             kind: EvidenceKind::Installer,
             publisher: "Acme, Inc.".into(),
-            name,
+            name: name.into(),
             version: version.into(),
             details: Vec::new(),
             last_used: None,

@@ -14,7 +14,7 @@ fn row(kind: EvidenceKind, publisher: &str, name: &str, version: &str) -> Eviden
         device: "D".into(),
         kind,
         publisher: publisher.into(),
-        name: name.to_string(),
+        name: name.into(),
         version: version.into(),
         details: Vec::new(),
         last_used: None,

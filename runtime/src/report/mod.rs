@@ -251,7 +251,7 @@ fn describe_evidence(e: &Evidence) -> String {
             f(EvidenceField::Value)
         )
     } else {
-        e.name.clone()
+        e.name.to_string()
     }
 }
 

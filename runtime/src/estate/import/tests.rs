@@ -219,7 +219,7 @@ fn a_valid_estate_round_trips() -> Result<(), Vec<Diagnostic>> {
                 device: "WS-0012".into(),
                 kind: EvidenceKind::Installer,
                 publisher: "Microsoft Corporation".into(),
-                name: "Microsoft Visio Professional 2016".to_owned(),
+                name: "Microsoft Visio Professional 2016".into(),
                 version: "16.0.4266.1001".into(),
                 details: vec![(
                     EvidenceField::ProductCode,
@@ -234,7 +234,7 @@ fn a_valid_estate_round_trips() -> Result<(), Vec<Diagnostic>> {
                 device: "VM-7".into(),
                 kind: EvidenceKind::Package,
                 publisher: "Adobe, Inc.".into(),
-                name: "Acrobat".to_owned(),
+                name: "Acrobat".into(),
                 version: "23.1".into(),
                 details: Vec::new(),
                 last_used: None,
@@ -1132,7 +1132,7 @@ WS-0012,swid,Project,,,,,,,,false,,,
     let details: Vec<_> = estate
         .evidence
         .iter()
-        .map(|e| (e.kind, e.name.as_str(), e.details.clone()))
+        .map(|e| (e.kind, &*e.name, e.details.clone()))
         .collect();
     let text = |field, value: &str| (field, Arc::<str>::from(value));
     assert_eq!(
