@@ -10,7 +10,9 @@ use criterion::{BatchSize, BenchmarkGroup, Criterion, criterion_group, criterion
 use jiff::civil::date;
 use rust_decimal::Decimal;
 use tally_runtime::db::{Database, RuleSource, Workspace};
-use tally_runtime::estate::{Device, Estate, Evidence, EvidenceKind, License, Partition, Purchase};
+use tally_runtime::estate::{
+    Device, Estate, Evidence, EvidenceField, EvidenceKind, License, Partition, Purchase,
+};
 
 /// Installer entries the standard packs recognise, and noise they do not.
 const SOFTWARE: &[(&str, &str, &str)] = &[
@@ -72,18 +74,17 @@ fn device(id: String) -> Device {
 
 fn evidence(device: &str, line: usize, pick: usize) -> Evidence {
     let (publisher, name, version) = SOFTWARE[pick % SOFTWARE.len()];
-    Evidence {
-        line,
-        device: device.into(),
-        kind: EvidenceKind::Installer,
-        publisher: publisher.into(),
-        name: name.into(),
-        version: version.into(),
-        details: Vec::new(),
-        last_used: None,
-        source: None,
-        ignored: false,
-    }
+    let mut e = Evidence::from_fields(
+        EvidenceKind::Installer,
+        [
+            (EvidenceField::Publisher, publisher),
+            (EvidenceField::Name, name),
+            (EvidenceField::Version, version),
+        ],
+    );
+    e.line = line;
+    e.device = device.into();
+    e
 }
 
 fn license(id: &str, rights: &str, priority: u32) -> License {

@@ -23,7 +23,6 @@
 mod cache;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
 
 use aho_corasick::AhoCorasick;
 use tally_compiler::evidence::normalize_publisher;
@@ -550,23 +549,12 @@ impl Recognizer {
     }
 
     fn witness(&self, rule: &Rule) -> Evidence {
-        let mut e = Evidence {
-            line: 0,
-            device: Arc::default(),
-            kind: rule.kind,
-            publisher: rule
-                .publishers
-                .as_ref()
-                .and_then(|p| p.first())
-                .map_or_else(Arc::default, |p| Arc::from(p.as_str())),
-            name: Arc::default(),
-            version: Arc::default(),
-            details: Vec::new(),
-            last_used: None,
-            source: None,
-            ignored: false,
-        };
-        for (field, test) in &rule.tests {
+        let publisher = rule
+            .publishers
+            .as_ref()
+            .and_then(|p| p.first())
+            .map(|p| (EvidenceField::Publisher, p.clone()));
+        let tested = rule.tests.iter().map(|(field, test)| {
             let text = match test {
                 Test::Exact(s) | Test::Publisher(s) => s.clone(),
                 Test::Like(p) => p
@@ -584,14 +572,11 @@ impl Recognizer {
                     .unwrap_or_else(|| "0".to_string()),
                 Test::Set => "true".to_string(),
             };
-            match field {
-                EvidenceField::Publisher => e.publisher = text.into(),
-                EvidenceField::Name => e.name = text.into(),
-                EvidenceField::Version => e.version = text.into(),
-                other => e.details.push((*other, text.into())),
-            }
-        }
-        e
+            (*field, text)
+        });
+        // A tested publisher comes after the product's, and so replaces it.
+        let fields: Vec<(EvidenceField, String)> = publisher.into_iter().chain(tested).collect();
+        Evidence::from_fields(rule.kind, fields.iter().map(|(f, t)| (*f, t.as_str())))
     }
 
     /// Whether recognising both applications on one device leaves one installation: one is a

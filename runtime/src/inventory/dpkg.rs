@@ -64,19 +64,8 @@ mod tests {
                     vlc-nox\tamd64\t2.2.2-5ubuntu0.16.04.4\t9270\tvideo\tdeinstall ok config-files\n\
                     jcagent\tamd64\t0.24.2\t\tbase\tinstall ok installed\tJumpCloud <support@jumpcloud.com>\n";
         let rows = parse(&SourceFile::new("dpkg", text)).unwrap_or_default();
-        let found: Vec<_> = rows
-            .iter()
-            .map(|r| {
-                (
-                    &*r.name,
-                    &*r.version,
-                    r.field(EvidenceField::Architecture),
-                    &*r.publisher,
-                )
-            })
-            .collect();
         assert_eq!(
-            found,
+            crate::inventory::package_fields(&rows),
             [
                 ("adduser", "3.112+nmu2", "all", ""),
                 ("jcagent", "0.24.2", "amd64", "JumpCloud"),

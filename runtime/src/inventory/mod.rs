@@ -251,6 +251,21 @@ pub(crate) fn package_lines<'t>(
     }
 }
 
+/// Package rows as (name, version, architecture, publisher), for the listings' tests.
+#[cfg(test)]
+fn package_fields(rows: &[Evidence]) -> Vec<(&str, &str, &str, &str)> {
+    rows.iter()
+        .map(|r| {
+            (
+                &*r.name,
+                &*r.version,
+                r.field(crate::estate::EvidenceField::Architecture),
+                &*r.publisher,
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

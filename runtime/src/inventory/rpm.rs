@@ -51,19 +51,8 @@ mod tests {
         let text = "gjs\tx86_64\t1.32.0-1.mga2\t1332868101\t176167\tMageia.Org\tJavaScript bindings\tUnspecified\n\
                     local\tnoarch\t1.0-1\t1332868101\t1\t(none)\tA local build\tUnspecified\n";
         let rows = parse(&SourceFile::new("rpm", text)).unwrap_or_default();
-        let found: Vec<_> = rows
-            .iter()
-            .map(|r| {
-                (
-                    &*r.name,
-                    &*r.version,
-                    r.field(EvidenceField::Architecture),
-                    &*r.publisher,
-                )
-            })
-            .collect();
         assert_eq!(
-            found,
+            crate::inventory::package_fields(&rows),
             [
                 ("gjs", "1.32.0-1.mga2", "x86_64", "Mageia.Org"),
                 ("local", "1.0-1", "noarch", ""),

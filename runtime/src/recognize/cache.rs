@@ -221,18 +221,14 @@ mod tests {
     use super::*;
 
     fn row(name: String, version: &str) -> Evidence {
-        Evidence {
-            line: 0,
-            device: Arc::default(),
-            kind: EvidenceKind::Installer,
-            publisher: "Acme, Inc.".into(),
-            name: name.into(),
-            version: version.into(),
-            details: Vec::new(),
-            last_used: None,
-            source: None,
-            ignored: false,
-        }
+        Evidence::from_fields(
+            EvidenceKind::Installer,
+            [
+                (EvidenceField::Publisher, "Acme, Inc."),
+                (EvidenceField::Name, name.as_str()),
+                (EvidenceField::Version, version),
+            ],
+        )
     }
 
     #[test]

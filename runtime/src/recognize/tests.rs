@@ -9,18 +9,16 @@ fn recognizer(rules: &str) -> Recognizer {
 }
 
 fn row(kind: EvidenceKind, publisher: &str, name: &str, version: &str) -> Evidence {
-    Evidence {
-        line: 0,
-        device: "D".into(),
+    let mut e = Evidence::from_fields(
         kind,
-        publisher: publisher.into(),
-        name: name.into(),
-        version: version.into(),
-        details: Vec::new(),
-        last_used: None,
-        source: None,
-        ignored: false,
-    }
+        [
+            (EvidenceField::Publisher, publisher),
+            (EvidenceField::Name, name),
+            (EvidenceField::Version, version),
+        ],
+    );
+    e.device = "D".into();
+    e
 }
 
 fn installer(publisher: &str, name: &str, version: &str) -> Evidence {
