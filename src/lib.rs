@@ -20,13 +20,13 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::civil::Date;
 use tally_compiler::diagnostics::{Diagnostic, SourceFile};
-use tally_runtime::db::{Database, RuleSource, Subject, Workspace};
 use tally_runtime::estate::{self, EstateFiles};
 use tally_runtime::pack_tests::TestFilter;
 use tally_runtime::position::Compliance;
 use tally_runtime::report::{self, Format, Layout, Rows};
 use tally_runtime::reports::{self, By};
-use tally_runtime::{inventory, overlaps, pack_tests, sources, triage};
+use tally_runtime::workspace::{Subject, Workspace};
+use tally_runtime::{inventory, overlaps, pack_tests, triage};
 
 #[derive(Parser)]
 #[command(
@@ -580,31 +580,13 @@ impl Io<'_> {
 
 /// Loads the standard packs (unless left out) and the given packs into a workspace.
 fn workspace(extra: &[PathBuf], rules: &RuleArgs, as_of: Date) -> Result<Workspace, Failure> {
-    let mut sources = Vec::new();
-    if !rules.no_std {
-        sources.extend(
-            embedded::STANDARD_PACKS
-                .iter()
-                .map(|(path, text)| RuleSource {
-                    source: SourceFile::new(*path, *text),
-                    standard: true,
-                }),
-        );
-    }
-    let mut errors = Vec::new();
-    for pack in extra.iter().chain(&rules.packs) {
-        match sources::read_pack(pack) {
-            Ok(files) => sources.extend(files.into_iter().map(|source| RuleSource {
-                source,
-                standard: false,
-            })),
-            Err(d) => errors.push(*d),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Failure::Input(errors));
-    }
-    Ok(Workspace::new(Database::default(), sources, as_of))
+    let standard = if rules.no_std {
+        &[][..]
+    } else {
+        embedded::STANDARD_PACKS
+    };
+    let packs: Vec<PathBuf> = extra.iter().chain(&rules.packs).cloned().collect();
+    Workspace::open(standard, &packs, as_of).map_err(Failure::Input)
 }
 
 /// Compiles; fails with the diagnostics on errors, and prints the warnings otherwise. With
@@ -612,13 +594,12 @@ fn workspace(extra: &[PathBuf], rules: &RuleArgs, as_of: Date) -> Result<Workspa
 /// search costs a match per rule, so only `check` asks for it). Returns the number of
 /// warnings.
 fn compile(io: &mut Io, ws: &Workspace, overlaps: bool) -> Result<usize, Failure> {
-    let compiled = ws.compiled();
-    if compiled.has_errors() {
-        return Err(Failure::Input(compiled.diagnostics.clone()));
-    }
-    let mut warnings = compiled.diagnostics.clone();
+    let mut warnings = ws
+        .check_rules()
+        .map_err(|errors| Failure::Input(errors.to_vec()))?
+        .to_vec();
     if overlaps {
-        warnings.extend(overlaps::in_rules(compiled, ws.recognizer()));
+        warnings.extend(overlaps::in_rules(ws.compiled(), ws.recognizer()));
     }
     io.diagnostics(&warnings);
     Ok(warnings.len())
@@ -720,14 +701,15 @@ fn load(io: &mut Io, args: &EstateArgs) -> Result<Workspace, Failure> {
             EstateFiles::from_texts(embedded::SAMPLE_ESTATE_DIR, embedded::SAMPLE_ESTATE)
         }
     };
-    let estate = estate::import(&files, ws.pack()).map_err(Failure::Input)?;
-    ws.load(estate);
+    ws.load_files(&files).map_err(Failure::Input)?;
     Ok(ws)
 }
 
 fn recognize(io: &mut Io, args: &EstateArgs, unrecognized: bool) -> Result<(), Failure> {
     let ws = load(io, args)?;
-    let (recognition, evidence) = (ws.recognition(), ws.evidence());
+    let views = ws.recognition();
+    let recognition: Vec<_> = views.iter().map(|v| (v.device, v.recognition)).collect();
+    let evidence: Vec<_> = views.iter().flat_map(|v| v.evidence).collect();
     io.diagnostics(&overlaps::in_estate(ws.compiled(), &recognition));
     let text = if unrecognized {
         let (rows, noise) = triage::split(&recognition, &evidence);

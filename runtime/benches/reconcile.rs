@@ -9,10 +9,11 @@ use criterion::measurement::WallTime;
 use criterion::{BatchSize, BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use jiff::civil::date;
 use rust_decimal::Decimal;
-use tally_runtime::db::{Database, RuleSource, Workspace};
+use tally_runtime::db::Database;
 use tally_runtime::estate::{
     Device, Estate, Evidence, EvidenceField, EvidenceKind, License, Partition, Purchase,
 };
+use tally_runtime::workspace::{Change, RuleSource, Workspace};
 
 /// Installer entries the standard packs recognise, and noise they do not.
 const SOFTWARE: &[(&str, &str, &str)] = &[
@@ -211,7 +212,11 @@ fn benches(c: &mut Criterion) {
             b.iter(|| {
                 flip += 1;
                 let rows = vec![evidence("D000000", 1, flip % 4)];
-                ws.set_evidence("D000000", rows);
+                let change = Change::Evidence {
+                    device: "D000000".to_string(),
+                    rows,
+                };
+                let _ = ws.apply(vec![change]);
                 black_box(ws.positions().len())
             });
         });

@@ -1,31 +1,36 @@
 //! The incremental query graph: salsa inputs (one per rule file, device, user, license and
-//! purchase) and the tracked queries parse → compile → recognise per device → reconcile per
+//! application) and the tracked queries parse → compile → recognise per device → reconcile per
 //! license family → positions.
 //!
 //! Every query is a pure function of its inputs, so after any edit the results equal a run from
 //! scratch. Derived values carry no source positions, so an edit that changes nothing
-//! downstream stops early (salsa's backdating): a device whose evidence changed re-runs its own
-//! recognition, and reconciliation re-runs only for the families whose installations moved.
+//! downstream stops early (salsa's backdating). The inputs are set by
+//! [`crate::workspace::Workspace`], which applies changes by identity and keeps the
+//! application → installations index ([`Installed`]) up to date by difference: a device whose
+//! evidence changed re-runs its own recognition, and reconciliation re-runs only for the
+//! families whose installations moved.
+//!
+//! Durability keeps the checks cheap: the standard packs are `HIGH`; device, user and license
+//! records and the directories are `MEDIUM`; evidence, purchases, the index and the user's own
+//! rule files are `LOW`. After an evidence or purchase edit, salsa re-validates a query that
+//! read only `MEDIUM` inputs (the user → devices index over every device, say) in constant
+//! time instead of walking its dependencies.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
-use salsa::{Durability, Setter};
 use tally_compiler::diagnostics::SourceFile;
-use tally_compiler::ir::CompiledPack;
-use tally_compiler::{Compiled, ParsedFile, parallel};
+use tally_compiler::ir::{CompiledPack, Counts, CoverTarget, CoveredVia};
+use tally_compiler::{Compiled, ParsedFile};
 
 use crate::estate::{
-    AllocationTarget, Device, Estate, Evidence, License, Purchase, Usage, User, VirtualCount,
+    AllocationTarget, Device, Evidence, License, Purchase, Usage, User, VirtualCount,
 };
 use crate::position::{self, Position};
 use crate::recognize::{DeviceRecognition, Installation, Recognizer, recognize_device};
-use crate::reconcile::{
-    Assessment, FamilyInput, FamilyOutcome, LicenseTerms, Outcome, reconcile_family,
-};
-use tally_compiler::ir::Counts;
+use crate::reconcile::{Assessment, FamilyInput, FamilyOutcome, LicenseTerms, reconcile_family};
 
 /// The salsa database. Cloning it is cheap and gives a snapshot for another thread.
 #[salsa::db]
@@ -79,14 +84,14 @@ pub struct RuleFile {
     pub source: Arc<SourceFile>,
 }
 
-/// The loaded rule files.
+/// The loaded rule files, sorted by path.
 #[salsa::input]
 pub struct Rules {
     #[returns(ref)]
     pub files: Vec<RuleFile>,
 }
 
-/// One device: its record and, separately, its evidence.
+/// One device: its record and, separately, its evidence rows in file order.
 #[salsa::input]
 pub struct DeviceInput {
     #[returns(ref)]
@@ -101,31 +106,38 @@ pub struct UserInput {
     pub user: User,
 }
 
+/// One license record and its purchases, sorted by purchase id.
 #[salsa::input]
 pub struct LicenseInput {
     #[returns(ref)]
     pub license: License,
-}
-
-#[salsa::input]
-pub struct PurchaseInput {
     #[returns(ref)]
-    pub purchase: Purchase,
+    pub purchases: Vec<Purchase>,
 }
 
-/// The estate and the rules it is reconciled with.
+/// The installations of one application, sorted by device: the index that the workspace
+/// updates by difference when a device's recognition changes.
+#[salsa::input]
+pub struct Installed {
+    #[returns(ref)]
+    pub installations: Vec<Arc<Installation>>,
+}
+
+/// The estate and the rules it is reconciled with. The directories map ids to inputs; they
+/// change only when something is added or removed.
 #[salsa::input]
 pub struct EstateInput {
     #[returns(copy)]
     pub rules: Rules,
     #[returns(ref)]
-    pub devices: Vec<DeviceInput>,
+    pub devices: BTreeMap<String, DeviceInput>,
     #[returns(ref)]
-    pub users: Vec<UserInput>,
+    pub users: BTreeMap<String, UserInput>,
     #[returns(ref)]
-    pub licenses: Vec<LicenseInput>,
+    pub licenses: BTreeMap<String, LicenseInput>,
+    /// One entry for every application the packs declare.
     #[returns(ref)]
-    pub purchases: Vec<PurchaseInput>,
+    pub installed: BTreeMap<String, Installed>,
     /// License-server usage snapshots, by application then moment.
     #[returns(ref)]
     pub usage: Vec<Usage>,
@@ -141,8 +153,7 @@ pub fn parsed(db: &dyn salsa::Database, file: RuleFile) -> ParsedFile {
 
 #[salsa::tracked(returns(ref))]
 pub fn compiled(db: &dyn salsa::Database, rules: Rules) -> Compiled {
-    let mut files: Vec<&ParsedFile> = rules.files(db).iter().map(|f| parsed(db, *f)).collect();
-    files.sort_by(|a, b| a.source.path.cmp(&b.source.path));
+    let files: Vec<&ParsedFile> = rules.files(db).iter().map(|f| parsed(db, *f)).collect();
     tally_compiler::compile(&files)
 }
 
@@ -160,65 +171,49 @@ pub fn recognizer(db: &dyn salsa::Database, rules: Rules) -> Recognizer {
 #[salsa::tracked(returns(ref))]
 pub fn device_recognition(
     db: &dyn salsa::Database,
-    estate: EstateInput,
+    rules: Rules,
     device: DeviceInput,
 ) -> DeviceRecognition {
     recognize_device(
-        recognizer(db, estate.rules(db)),
+        recognizer(db, rules),
         &device.device(db).id,
         device.evidence(db),
     )
 }
 
-/// Every installation, by application.
+/// The devices whose assigned or calculated user each user is, sorted (records only).
 #[salsa::tracked(returns(ref))]
-pub fn installations_by_application(
+pub fn devices_by_user(
     db: &dyn salsa::Database,
     estate: EstateInput,
-) -> BTreeMap<String, Vec<Installation>> {
-    let mut index: BTreeMap<String, Vec<Installation>> = BTreeMap::new();
-    for device in estate.devices(db) {
-        for installation in &device_recognition(db, estate, *device).installations {
-            index
-                .entry(installation.application.clone())
-                .or_default()
-                .push(installation.clone());
+) -> BTreeMap<String, Vec<String>> {
+    let mut index: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (id, input) in estate.devices(db) {
+        let device = input.device(db);
+        for user in [&device.assigned_user, &device.calculated_user]
+            .into_iter()
+            .flatten()
+        {
+            let list = index.entry(user.clone()).or_default();
+            if list.last() != Some(id) {
+                list.push(id.clone());
+            }
         }
     }
     index
 }
 
-/// Device records by id (evidence is not read here, so evidence edits do not invalidate it).
+/// The devices of each cluster, sorted (records only).
 #[salsa::tracked(returns(ref))]
-pub fn devices(db: &dyn salsa::Database, estate: EstateInput) -> BTreeMap<String, Device> {
-    estate
-        .devices(db)
-        .iter()
-        .map(|d| (d.device(db).id.clone(), d.device(db).clone()))
-        .collect()
-}
-
-#[salsa::tracked(returns(ref))]
-pub fn users(db: &dyn salsa::Database, estate: EstateInput) -> BTreeMap<String, User> {
-    estate
-        .users(db)
-        .iter()
-        .map(|u| (u.user(db).id.clone(), u.user(db).clone()))
-        .collect()
-}
-
-#[salsa::tracked(returns(ref))]
-pub fn purchases_by_license(
+pub fn devices_by_cluster(
     db: &dyn salsa::Database,
     estate: EstateInput,
-) -> BTreeMap<String, Vec<Purchase>> {
-    let mut index: BTreeMap<String, Vec<Purchase>> = BTreeMap::new();
-    for p in estate.purchases(db) {
-        let purchase = p.purchase(db);
-        index
-            .entry(purchase.license.clone())
-            .or_default()
-            .push(purchase.clone());
+) -> BTreeMap<String, Vec<String>> {
+    let mut index: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (id, input) in estate.devices(db) {
+        if let Some(cluster) = &input.device(db).cluster {
+            index.entry(cluster.clone()).or_default().push(id.clone());
+        }
     }
     index
 }
@@ -239,26 +234,25 @@ pub fn applications_by_product(
     index
 }
 
-/// A license with its rules applied: metric, coverage and entitlements.
+/// The applications a license covers and how, from its record and the rules alone: families
+/// are built from these, so purchases and inventory never move them.
 #[salsa::tracked(returns(ref))]
-pub fn license_terms(
+pub fn license_covers(
     db: &dyn salsa::Database,
-    estate: EstateInput,
+    rules: Rules,
     license: LicenseInput,
-) -> Option<LicenseTerms> {
-    let rules = estate.rules(db);
+) -> BTreeMap<String, tally_compiler::ir::Covered> {
     let pack = pack(db, rules);
     let license = license.license(db);
-    let metric = pack.metrics.get(&license.metric)?;
-    let rights = pack.rights.get(&license.rights)?;
-    let by_product = applications_by_product(db, rules);
     let mut covers = BTreeMap::new();
+    let Some(rights) = pack.rights.get(&license.rights) else {
+        return covers;
+    };
+    let by_product = applications_by_product(db, rules);
     for member in &rights.members {
         let product = match &member.target {
-            tally_compiler::ir::CoverTarget::Product(p) => Some(p.as_str()),
-            tally_compiler::ir::CoverTarget::Application(a) => {
-                pack.applications.get(a).map(|a| a.product.as_str())
-            }
+            CoverTarget::Product(p) => Some(p.as_str()),
+            CoverTarget::Application(a) => pack.applications.get(a).map(|a| a.product.as_str()),
         };
         for app in product
             .and_then(|p| by_product.get(p))
@@ -270,12 +264,29 @@ pub fn license_terms(
             }
         }
     }
-    let purchases = purchases_by_license(db, estate).get(&license.id);
-    let own: Vec<&Purchase> = purchases.into_iter().flatten().collect();
+    covers
+}
+
+/// A license with its rules applied: metric, coverage and entitlements. `None` when its
+/// metric or rights are not declared.
+#[salsa::tracked(returns(ref))]
+pub fn license_terms(
+    db: &dyn salsa::Database,
+    estate: EstateInput,
+    input: LicenseInput,
+) -> Option<LicenseTerms> {
+    let rules = estate.rules(db);
+    let pack = pack(db, rules);
+    let license = input.license(db);
+    let metric = pack.metrics.get(&license.metric)?;
+    let rights = pack.rights.get(&license.rights)?;
+    let covers = license_covers(db, rules, input).clone();
+    let own: Vec<&Purchase> = input.purchases(db).iter().collect();
+    let as_of = estate.as_of(db);
     // Import refuses entitlements too large to add up (T0207); for an estate built otherwise
     // they count as the largest decimal, so reconciliation goes on and the license's position
     // says its entitlements are too large.
-    let entitled = position::purchased(&own, estate.as_of(db))
+    let entitled = position::purchased(&own, as_of)
         .and_then(|bought| bought.checked_add(license.extra_entitlements))
         .unwrap_or(Decimal::MAX);
     // A license's virtualization terms say which machine a machine-counting metric counts.
@@ -295,7 +306,7 @@ pub fn license_terms(
         .map(|end| {
             covers
                 .iter()
-                .filter(|(_, c)| c.via == tally_compiler::ir::CoveredVia::Upgrade)
+                .filter(|(_, c)| c.via == CoveredVia::Upgrade)
                 .filter_map(|(app, _)| {
                     let released = pack.applications.get(app)?.released.clone();
                     // Days are checked `YYYY-MM-DD`, so they compare as text.
@@ -314,7 +325,7 @@ pub fn license_terms(
         kind: rights.kind,
         entitled,
         covers,
-        out_of_term: license.out_of_term(estate.as_of(db)),
+        out_of_term: license.out_of_term(as_of),
         upgrade_ended,
         required_on: BTreeSet::new(),
     })
@@ -323,24 +334,38 @@ pub fn license_terms(
 /// A connected group of licenses and the applications they cover.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Family {
-    /// Sorted license ids.
+    /// Sorted license ids; the first is the family's key.
     pub licenses: Vec<String>,
     /// Sorted application ids.
     pub applications: Vec<String>,
 }
 
-/// The license families, from the rules and license records alone (not from inventory, so
-/// that inventory edits leave them alone), sorted by their first license id.
+impl Family {
+    /// The family's stable id: its first license id.
+    pub fn key(&self) -> &str {
+        self.licenses.first().map_or("", String::as_str)
+    }
+}
+
+/// The license families by key, from the rules and license records alone (not from inventory
+/// or purchases, so that their edits leave them alone). Licenses whose metric or rights are not
+/// declared belong to no family.
 #[salsa::tracked(returns(ref))]
-pub fn families(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Family> {
-    let mut terms: Vec<&LicenseTerms> = estate
+pub fn families(db: &dyn salsa::Database, estate: EstateInput) -> BTreeMap<String, Family> {
+    let rules = estate.rules(db);
+    let pack = pack(db, rules);
+    // In license-id order, as the directory is sorted.
+    let members: Vec<(&String, &BTreeMap<String, tally_compiler::ir::Covered>)> = estate
         .licenses(db)
         .iter()
-        .filter_map(|l| license_terms(db, estate, *l).as_ref())
+        .filter(|(_, input)| {
+            let license = input.license(db);
+            pack.metrics.contains_key(&license.metric) && pack.rights.contains_key(&license.rights)
+        })
+        .map(|(id, input)| (id, license_covers(db, rules, *input)))
         .collect();
-    terms.sort_by(|a, b| a.license.id.cmp(&b.license.id));
     // Union-find over license indexes, joined through shared applications.
-    let mut parent: Vec<usize> = (0..terms.len()).collect();
+    let mut parent: Vec<usize> = (0..members.len()).collect();
     fn root(parent: &mut [usize], mut x: usize) -> usize {
         while let Some(&p) = parent.get(x) {
             if p == x {
@@ -355,8 +380,8 @@ pub fn families(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Family> {
         x
     }
     let mut owner: BTreeMap<&str, usize> = BTreeMap::new();
-    for (i, t) in terms.iter().enumerate() {
-        for app in t.covers.keys() {
+    for (i, (_, covers)) in members.iter().enumerate() {
+        for app in covers.keys() {
             match owner.get(app.as_str()) {
                 Some(&j) => {
                     let (a, b) = (root(&mut parent, i), root(&mut parent, j));
@@ -370,83 +395,126 @@ pub fn families(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Family> {
             }
         }
     }
-    let mut groups: BTreeMap<usize, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
-    for (i, t) in terms.iter().enumerate() {
+    let mut groups: BTreeMap<usize, (Vec<String>, BTreeSet<String>)> = BTreeMap::new();
+    for (i, (id, covers)) in members.iter().enumerate() {
         let group = groups.entry(root(&mut parent, i)).or_default();
-        group.0.insert(t.license.id.clone());
-        group.1.extend(t.covers.keys().cloned());
+        group.0.push((*id).clone());
+        group.1.extend(covers.keys().cloned());
     }
     groups
         .into_values()
-        .map(|(licenses, applications)| Family {
-            licenses: licenses.into_iter().collect(),
-            applications: applications.into_iter().collect(),
+        .map(|(licenses, applications)| {
+            let family = Family {
+                licenses,
+                applications: applications.into_iter().collect(),
+            };
+            (family.key().to_string(), family)
         })
         .collect()
 }
 
-/// Everything the reconciliation of family `index` reads, cut out of the whole estate.
+/// The family with this key, if there is one: unchanged (so its readers are not run again)
+/// when other families change.
 #[salsa::tracked(returns(ref))]
-pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, index: usize) -> FamilyInput {
-    let Some(family) = families(db, estate).get(index) else {
+pub fn family(db: &dyn salsa::Database, estate: EstateInput, key: String) -> Option<Family> {
+    families(db, estate).get(&key).cloned()
+}
+
+/// The family of each license, by key.
+#[salsa::tracked(returns(ref))]
+pub fn family_of_license(
+    db: &dyn salsa::Database,
+    estate: EstateInput,
+) -> BTreeMap<String, String> {
+    families(db, estate)
+        .iter()
+        .flat_map(|(key, f)| f.licenses.iter().map(|l| (l.clone(), key.clone())))
+        .collect()
+}
+
+/// The installations of one application (none when the packs do not declare it).
+fn installations_of<'db>(
+    db: &'db dyn salsa::Database,
+    estate: EstateInput,
+    application: &str,
+) -> &'db [Arc<Installation>] {
+    estate
+        .installed(db)
+        .get(application)
+        .map_or(&[][..], |i| i.installations(db).as_slice())
+}
+
+/// A device record by id.
+fn device_record<'db>(
+    db: &'db dyn salsa::Database,
+    estate: EstateInput,
+    id: &str,
+) -> Option<&'db Device> {
+    estate.devices(db).get(id).map(|d| d.device(db))
+}
+
+/// Everything the reconciliation of a family reads, cut out of the whole estate.
+#[salsa::tracked(returns(ref))]
+pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, key: String) -> FamilyInput {
+    let Some(family) = family(db, estate, key) else {
         return FamilyInput::default();
     };
-    let mut licenses: Vec<LicenseTerms> = estate
-        .licenses(db)
+    let directory = estate.licenses(db);
+    let mut licenses: Vec<LicenseTerms> = family
+        .licenses
         .iter()
-        .filter(|l| family.licenses.binary_search(&l.license(db).id).is_ok())
+        .filter_map(|id| directory.get(id))
         .filter_map(|l| license_terms(db, estate, *l).clone())
         .collect();
-    licenses.sort_by(|a, b| a.license.id.cmp(&b.license.id));
-    let index = installations_by_application(db, estate);
     // A license that needs another product on the same device (an Oracle option and its
     // database) reads where that product is installed, whichever family it belongs to.
-    let pack_ref = pack(db, estate.rules(db));
+    let rules = estate.rules(db);
     for terms in &mut licenses {
         if let Some(needed) = &terms.license.restrictions.requires_installed {
-            terms.required_on = index
-                .iter()
-                .filter(|(app, _)| {
-                    *app == needed
-                        || pack_ref
-                            .applications
-                            .get(*app)
-                            .is_some_and(|a| a.product == *needed)
-                })
-                .flat_map(|(_, installs)| installs.iter().map(|x| x.device.clone()))
+            let of_product = applications_by_product(db, rules).get(needed);
+            terms.required_on = std::iter::once(needed)
+                .chain(of_product.into_iter().flatten())
+                .flat_map(|app| installations_of(db, estate, app))
+                .map(|x| x.device.clone())
                 .collect();
         }
     }
     let mut installations: Vec<Installation> = family
         .applications
         .iter()
-        .filter_map(|a| index.get(a))
-        .flatten()
-        .cloned()
+        .flat_map(|a| installations_of(db, estate, a))
+        .map(|i| Installation::clone(i))
         .collect();
     installations.sort_by(|a, b| (&a.device, &a.application).cmp(&(&b.device, &b.application)));
-    let all_devices = devices(db, estate);
     let mut wanted: BTreeSet<&str> = installations.iter().map(|i| i.device.as_str()).collect();
-    for terms in &licenses {
-        let targets = terms
-            .license
-            .allocations
-            .iter()
-            .map(|a| &a.target)
-            .chain(terms.license.exemptions.iter().map(|e| &e.target));
-        for target in targets {
-            match target {
-                AllocationTarget::Device(d) => {
-                    wanted.insert(d);
-                }
-                AllocationTarget::User(u) => {
-                    wanted.extend(
-                        all_devices
-                            .values()
-                            .filter(|d| d.primary_user() == Some(u))
-                            .map(|d| d.id.as_str()),
-                    );
-                }
+    let by_user = devices_by_user(db, estate);
+    let targets = || {
+        licenses.iter().flat_map(|t| {
+            t.license
+                .allocations
+                .iter()
+                .map(|a| &a.target)
+                .chain(t.license.exemptions.iter().map(|e| &e.target))
+        })
+    };
+    for target in targets() {
+        match target {
+            AllocationTarget::Device(d) => {
+                wanted.insert(d);
+            }
+            AllocationTarget::User(u) => {
+                // The devices whose primary user this is.
+                wanted.extend(
+                    by_user
+                        .get(u)
+                        .into_iter()
+                        .flatten()
+                        .filter(|d| {
+                            device_record(db, estate, d)
+                                .is_some_and(|d| d.primary_user() == Some(u.as_str()))
+                        })
+                        .map(String::as_str),
+                );
             }
         }
     }
@@ -454,48 +522,45 @@ pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, index: usize)
     // their cluster.
     let hosts: Vec<&str> = wanted
         .iter()
-        .filter_map(|d| all_devices.get(*d)?.host.as_deref())
+        .filter_map(|d| device_record(db, estate, d)?.host.as_deref())
         .collect();
     wanted.extend(hosts);
     let clusters: BTreeSet<&str> = wanted
         .iter()
-        .filter_map(|d| all_devices.get(*d)?.cluster.as_deref())
+        .filter_map(|d| device_record(db, estate, d)?.cluster.as_deref())
         .collect();
-    if !clusters.is_empty() {
+    let by_cluster = devices_by_cluster(db, estate);
+    for cluster in clusters {
         wanted.extend(
-            all_devices
-                .values()
-                .filter(|d| d.cluster.as_deref().is_some_and(|c| clusters.contains(c)))
-                .map(|d| d.id.as_str()),
+            by_cluster
+                .get(cluster)
+                .into_iter()
+                .flatten()
+                .map(String::as_str),
         );
     }
     let devices: BTreeMap<String, Device> = wanted
         .into_iter()
-        .filter_map(|d| all_devices.get(d).map(|x| (d.to_string(), x.clone())))
+        .filter_map(|d| device_record(db, estate, d).map(|x| (d.to_string(), x.clone())))
         .collect();
     // Only the users of these devices, and users allocated directly, can hold a unit.
-    let all_users = users(db, estate);
-    let allocated = licenses
-        .iter()
-        .flat_map(|t| {
-            t.license
-                .allocations
-                .iter()
-                .map(|a| &a.target)
-                .chain(t.license.exemptions.iter().map(|e| &e.target))
-        })
-        .filter_map(|target| match target {
-            AllocationTarget::User(u) => Some(u.as_str()),
-            AllocationTarget::Device(_) => None,
-        });
+    let allocated = targets().filter_map(|target| match target {
+        AllocationTarget::User(u) => Some(u.as_str()),
+        AllocationTarget::Device(_) => None,
+    });
+    let user_directory = estate.users(db);
     let users = devices
         .values()
         .flat_map(|d| [d.assigned_user.as_deref(), d.calculated_user.as_deref()])
         .flatten()
         .chain(allocated)
-        .filter_map(|u| all_users.get(u).map(|x| (u.to_string(), x.clone())))
+        .filter_map(|u| {
+            user_directory
+                .get(u)
+                .map(|x| (u.to_string(), x.user(db).clone()))
+        })
         .collect();
-    let pack = pack(db, estate.rules(db));
+    let pack = pack(db, rules);
     let tables = licenses
         .iter()
         .flat_map(|t| tables_used(&t.metric))
@@ -561,25 +626,21 @@ fn tables_used(metric: &tally_compiler::ir::Metric) -> BTreeSet<String> {
 }
 
 #[salsa::tracked(returns(ref))]
-pub fn family_outcome(
-    db: &dyn salsa::Database,
-    estate: EstateInput,
-    index: usize,
-) -> FamilyOutcome {
-    reconcile_family(family_input(db, estate, index))
+pub fn family_outcome(db: &dyn salsa::Database, estate: EstateInput, key: String) -> FamilyOutcome {
+    reconcile_family(family_input(db, estate, key))
 }
 
-/// The units each license of family `index` consumes: the sums of its rows' units, `None`
-/// when they add up to more than a decimal holds. Unchanged totals stop the update here, so
-/// positions are not recomputed for a change that moved no figure.
+/// The units each license of a family consumes: the sums of its rows' units, `None` when they
+/// add up to more than a decimal holds. Unchanged totals stop the update here, so positions
+/// are not recomputed for a change that moved no figure.
 #[salsa::tracked(returns(ref))]
 pub fn family_consumption(
     db: &dyn salsa::Database,
     estate: EstateInput,
-    index: usize,
+    key: String,
 ) -> BTreeMap<String, Option<Decimal>> {
     let mut totals: BTreeMap<String, Option<Decimal>> = BTreeMap::new();
-    for row in &family_outcome(db, estate, index).assessments {
+    for row in &family_outcome(db, estate, key).assessments {
         let total = totals
             .entry(row.license.clone())
             .or_insert(Some(Decimal::ZERO));
@@ -588,394 +649,55 @@ pub fn family_consumption(
     totals
 }
 
-/// Every assessment row, sorted by license, device, application and user.
+/// One license's position.
 #[salsa::tracked(returns(ref))]
-pub fn assessments(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Assessment> {
-    let mut rows: Vec<Assessment> = (0..families(db, estate).len())
-        .flat_map(|i| family_outcome(db, estate, i).assessments.iter().cloned())
-        .collect();
-    rows.sort_by(Assessment::report_order);
-    rows
+pub fn license_position(
+    db: &dyn salsa::Database,
+    estate: EstateInput,
+    input: LicenseInput,
+) -> Position {
+    let license = input.license(db);
+    let used = match family_of_license(db, estate).get(&license.id) {
+        Some(key) => family_consumption(db, estate, key.clone())
+            .get(&license.id)
+            .copied()
+            .unwrap_or(Some(Decimal::ZERO)),
+        None => Some(Decimal::ZERO),
+    };
+    let own: Vec<&Purchase> = input.purchases(db).iter().collect();
+    let terms = position::terms(license, pack(db, estate.rules(db)));
+    position::position(
+        license,
+        &license.metric,
+        &terms,
+        &own,
+        used,
+        estate.as_of(db),
+    )
 }
 
 /// Every license's position, sorted by license id.
 #[salsa::tracked(returns(ref))]
 pub fn positions(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Position> {
-    let mut consumed: BTreeMap<&str, Option<Decimal>> = BTreeMap::new();
-    for i in 0..families(db, estate).len() {
-        for (license, units) in family_consumption(db, estate, i) {
-            let total = consumed
-                .entry(license.as_str())
-                .or_insert(Some(Decimal::ZERO));
-            *total = total.zip(*units).and_then(|(t, u)| t.checked_add(u));
-        }
-    }
-    let purchases = purchases_by_license(db, estate);
-    let pack = pack(db, estate.rules(db));
-    let mut out: Vec<Position> = estate
+    estate
         .licenses(db)
-        .iter()
-        .map(|l| {
-            let license = l.license(db);
-            let own: Vec<&Purchase> = purchases.get(&license.id).into_iter().flatten().collect();
-            let used = consumed
-                .get(license.id.as_str())
-                .copied()
-                .unwrap_or(Some(Decimal::ZERO));
-            let terms = position::terms(license, pack);
-            position::position(
-                license,
-                &license.metric,
-                &terms,
-                &own,
-                used,
-                estate.as_of(db),
-            )
+        .values()
+        .map(|l| license_position(db, estate, *l).clone())
+        .collect()
+}
+
+/// Every assessment row, sorted by license, device, application and user.
+#[salsa::tracked(returns(ref))]
+pub fn assessments(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Assessment> {
+    let mut rows: Vec<Assessment> = families(db, estate)
+        .keys()
+        .flat_map(|key| {
+            family_outcome(db, estate, key.clone())
+                .assessments
+                .iter()
+                .cloned()
         })
         .collect();
-    out.sort_by(|a, b| a.license.cmp(&b.license));
-    out
-}
-
-/// A database loaded with rules and, once imported, an estate: the handle commands work with.
-pub struct Workspace {
-    pub db: Database,
-    pub estate: EstateInput,
-    /// Device inputs by id, for edits.
-    device_inputs: BTreeMap<String, DeviceInput>,
-}
-
-/// How many rows [`evidence_by_device`] moves before it gives back the emptied part of the
-/// list (shrinking a large allocation is done in place).
-const GROUPING_STEP: usize = 4096;
-
-/// Splits evidence rows by device, each device's rows in file order. Rows are moved from the
-/// end of the list, whose emptied part is given back as it goes, and each device's list is
-/// allocated at its final size, so the rows are never held twice.
-fn evidence_by_device(mut rows: Vec<Evidence>) -> HashMap<Arc<str>, Vec<Evidence>> {
-    let mut counts: HashMap<Arc<str>, usize> = HashMap::new();
-    for e in &rows {
-        *counts.entry(Arc::clone(&e.device)).or_default() += 1;
-    }
-    let mut by_device: HashMap<Arc<str>, Vec<Evidence>> = counts
-        .into_iter()
-        .map(|(device, n)| (device, Vec::with_capacity(n)))
-        .collect();
-    while let Some(e) = rows.pop() {
-        if let Some(list) = by_device.get_mut(&e.device) {
-            list.push(e);
-        }
-        if rows.capacity() - rows.len() >= GROUPING_STEP {
-            rows.shrink_to_fit();
-        }
-    }
-    for list in by_device.values_mut() {
-        list.reverse();
-    }
-    by_device
-}
-
-/// How many devices a recognition thread takes at a time.
-const RECOGNITION_BATCH: usize = 64;
-
-/// A rule file and whether it belongs to the standard packs (which rarely change).
-#[derive(Debug, Clone)]
-pub struct RuleSource {
-    pub source: Arc<SourceFile>,
-    pub standard: bool,
-}
-
-impl Workspace {
-    /// A workspace with rules and an empty estate.
-    pub fn new(db: Database, sources: Vec<RuleSource>, as_of: Date) -> Self {
-        let files: Vec<RuleFile> = sources
-            .into_iter()
-            .map(|s| {
-                let durability = if s.standard {
-                    Durability::HIGH
-                } else {
-                    Durability::LOW
-                };
-                RuleFile::builder(s.source)
-                    .source_durability(durability)
-                    .new(&db)
-            })
-            .collect();
-        let rules = Rules::new(&db, files);
-        let estate = EstateInput::new(
-            &db,
-            rules,
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            as_of,
-        );
-        Self {
-            db,
-            estate,
-            device_inputs: BTreeMap::new(),
-        }
-    }
-
-    pub fn compiled(&self) -> &Compiled {
-        self.parse_all();
-        compiled(&self.db, self.estate.rules(&self.db))
-    }
-
-    pub fn pack(&self) -> &CompiledPack {
-        self.parse_all();
-        pack(&self.db, self.estate.rules(&self.db))
-    }
-
-    /// Loads an imported estate, replacing whatever was loaded.
-    pub fn load(&mut self, estate: Estate) {
-        let mut evidence = evidence_by_device(estate.evidence);
-        let db = &self.db;
-        let devices: Vec<DeviceInput> = estate
-            .devices
-            .into_iter()
-            .map(|d| {
-                let ev = evidence.remove(d.id.as_str()).unwrap_or_default();
-                DeviceInput::new(db, d, ev)
-            })
-            .collect();
-        self.device_inputs = devices
-            .iter()
-            .map(|d| (d.device(db).id.clone(), *d))
-            .collect();
-        let users = estate
-            .users
-            .into_iter()
-            .map(|u| UserInput::new(db, u))
-            .collect();
-        let licenses = estate
-            .licenses
-            .into_iter()
-            .map(|l| LicenseInput::new(db, l))
-            .collect();
-        let purchases = estate
-            .purchases
-            .into_iter()
-            .map(|p| PurchaseInput::new(db, p))
-            .collect();
-        let input = self.estate;
-        input.set_devices(&mut self.db).to(devices);
-        input.set_users(&mut self.db).to(users);
-        input.set_licenses(&mut self.db).to(licenses);
-        input.set_purchases(&mut self.db).to(purchases);
-        input.set_usage(&mut self.db).to(estate.usage);
-    }
-
-    /// Replaces one device's evidence; returns false if there is no such device.
-    pub fn set_evidence(&mut self, device: &str, evidence: Vec<Evidence>) -> bool {
-        let Some(input) = self.device_inputs.get(device).copied() else {
-            return false;
-        };
-        input.set_evidence(&mut self.db).to(evidence);
-        true
-    }
-
-    /// Recognises every device on all cores, each thread on its own handle to the database:
-    /// the results land in salsa's memo, so the queries that read them afterwards (in device
-    /// order, on this thread) find them computed. Results do not depend on which thread ran.
-    fn recognize_all(&self) {
-        let estate = self.estate;
-        parallel::map_with(
-            estate.devices(&self.db),
-            RECOGNITION_BATCH,
-            || self.db.clone(),
-            |db, device| {
-                device_recognition(db, estate, *device);
-            },
-        );
-    }
-
-    /// Parses every rule file on all cores, as [`Workspace::recognize_all`] recognises devices,
-    /// so that compiling finds them parsed.
-    fn parse_all(&self) {
-        parallel::map_with(
-            self.estate.rules(&self.db).files(&self.db),
-            1,
-            || self.db.clone(),
-            |db, file| {
-                parsed(db, *file);
-            },
-        );
-    }
-
-    /// Recognition results per device, in device-id order.
-    pub fn recognition(&self) -> Vec<(&Device, &DeviceRecognition)> {
-        self.recognize_all();
-        self.estate
-            .devices(&self.db)
-            .iter()
-            .map(|d| {
-                (
-                    d.device(&self.db),
-                    device_recognition(&self.db, self.estate, *d),
-                )
-            })
-            .collect()
-    }
-
-    pub fn evidence(&self) -> Vec<&Evidence> {
-        self.estate
-            .devices(&self.db)
-            .iter()
-            .flat_map(|d| d.evidence(&self.db))
-            .collect()
-    }
-
-    pub fn assessments(&self) -> &[Assessment] {
-        self.recognize_all();
-        assessments(&self.db, self.estate)
-    }
-
-    pub fn positions(&self) -> &[Position] {
-        self.recognize_all();
-        positions(&self.db, self.estate)
-    }
-
-    pub fn families(&self) -> &[Family] {
-        families(&self.db, self.estate)
-    }
-
-    pub fn recognizer(&self) -> &Recognizer {
-        self.parse_all();
-        recognizer(&self.db, self.estate.rules(&self.db))
-    }
-
-    /// The assessment rows of one of seed 003's three views, in report order; `None` when
-    /// the estate has no such subject. See [`Subject`] for what each view holds. The license
-    /// view is limited to the devices and users linked to the license; `all` lifts the limit,
-    /// and [`Explained::left_out`] counts the rows the limit left out.
-    pub fn explain(&self, subject: Subject<'_>, all: bool) -> Option<Explained<'_>> {
-        let devices = devices(&self.db, self.estate);
-        let known = match subject {
-            Subject::Device(d) => devices.contains_key(d),
-            Subject::License(l) => self.positions().iter().any(|p| p.license == l),
-            Subject::User(u) => users(&self.db, self.estate).contains_key(u),
-        };
-        if !known {
-            return None;
-        }
-        let rows = self.assessments();
-        let (shown, left_out): (Vec<&Assessment>, usize) = match subject {
-            Subject::Device(d) => (
-                rows.iter()
-                    .filter(|a| a.device.as_deref() == Some(d))
-                    .collect(),
-                0,
-            ),
-            Subject::User(u) => {
-                let on_device = |a: &Assessment| {
-                    a.device
-                        .as_deref()
-                        .and_then(|d| devices.get(d))
-                        .is_some_and(|d| {
-                            d.assigned_user.as_deref() == Some(u)
-                                || d.calculated_user.as_deref() == Some(u)
-                        })
-                };
-                (
-                    rows.iter()
-                        .filter(|a| a.user.as_deref() == Some(u) || on_device(a))
-                        .collect(),
-                    0,
-                )
-            }
-            Subject::License(l) => {
-                let own = || rows.iter().filter(|a| a.license == l);
-                let applications: BTreeSet<&str> =
-                    own().filter_map(|a| a.application.as_deref()).collect();
-                // Linked: consuming from the license, or allocated or exempted to it.
-                let linked = |a: &&Assessment| {
-                    a.outcome == Outcome::Consumed
-                        || a.allocation.is_some()
-                        || a.exemption.is_some()
-                };
-                let linked_devices: BTreeSet<&str> = own()
-                    .filter(linked)
-                    .filter_map(|a| a.device.as_deref())
-                    .collect();
-                let linked_users: BTreeSet<&str> = own()
-                    .filter(linked)
-                    .filter_map(|a| a.user.as_deref())
-                    .collect();
-                let related: Vec<&Assessment> = rows
-                    .iter()
-                    .filter(|a| {
-                        a.license == l
-                            || a.application
-                                .as_deref()
-                                .is_some_and(|app| applications.contains(app))
-                    })
-                    .collect();
-                let total = related.len();
-                let shown: Vec<&Assessment> = if all {
-                    related
-                } else {
-                    related
-                        .into_iter()
-                        .filter(|a| {
-                            a.device
-                                .as_deref()
-                                .is_some_and(|d| linked_devices.contains(d))
-                                || a.user.as_deref().is_some_and(|u| linked_users.contains(u))
-                        })
-                        .collect()
-                };
-                let left_out = total - shown.len();
-                (shown, left_out)
-            }
-        };
-        Some(Explained {
-            rows: shown,
-            left_out,
-        })
-    }
-}
-
-/// The rows of one `explain` view.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Explained<'a> {
-    /// In report order: by license, device, application, then user.
-    pub rows: Vec<&'a Assessment>,
-    /// How many rows the view's limit left out (only the license view has one).
-    pub left_out: usize,
-}
-
-/// What `explain` is asked about: one of seed 003's three views.
-///
-/// - **License**: the rows of every license covering the license's applications, for the
-///   devices and users linked to the license (consuming from it, allocated or exempted to it);
-///   a device that only considered the license is left out, to keep the view manageable.
-/// - **Device**: every row of the device's installations (and allocations), for every
-///   license assessed for them.
-/// - **User**: the rows of the user's user-counted units, and of every installation on a
-///   device whose assigned or calculated user the user is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Subject<'a> {
-    Device(&'a str),
-    License(&'a str),
-    User(&'a str),
-}
-
-impl<'a> Subject<'a> {
-    /// "device", "license" or "user".
-    pub fn kind(self) -> &'static str {
-        match self {
-            Self::Device(_) => "device",
-            Self::License(_) => "license",
-            Self::User(_) => "user",
-        }
-    }
-
-    pub fn id(self) -> &'a str {
-        match self {
-            Self::Device(id) | Self::License(id) | Self::User(id) => id,
-        }
-    }
+    rows.sort_by(Assessment::report_order);
+    rows
 }

@@ -15,3 +15,4 @@ pub mod report;
 pub mod reports;
 pub mod sources;
 pub mod triage;
+pub mod workspace;

@@ -11,10 +11,11 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 use tally_compiler::ir::{Classification, CompiledPack};
 
-use crate::db::{Workspace, license_terms, purchases_by_license};
+use crate::estate::Purchase;
 use crate::position::{Compliance, Position};
 use crate::reconcile::{Assessment, Outcome};
 use crate::report::{Column, Rows};
+use crate::workspace::Workspace;
 
 /// An amount of money in a currency (empty when no currency is on record).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -138,7 +139,8 @@ pub fn unlicensed(ws: &Workspace) -> Vec<Unlicensed> {
     }
     let prices = Prices::new(ws);
     let mut out = Vec::new();
-    for (device, found) in ws.recognition() {
+    for view in ws.recognition() {
+        let (device, found) = (view.device, view.recognition);
         for inst in &found.installations {
             if !licensable(pack, &inst.application) {
                 continue;
@@ -216,11 +218,9 @@ impl Prices {
             .map(|p| (p.license.as_str(), p))
             .collect();
         let licenses = ws
-            .estate
-            .licenses(&ws.db)
-            .iter()
-            .filter_map(|input| {
-                let terms = license_terms(&ws.db, ws.estate, *input).as_ref()?;
+            .licenses()
+            .filter_map(|(license, _)| {
+                let terms = ws.license_terms(&license.id)?;
                 let p = by_id.get(terms.license.id.as_str())?;
                 let price = money(p.unit_price, &p.currency)?;
                 Some((
@@ -396,13 +396,13 @@ pub fn expiring(ws: &Workspace, as_of: Date, within: i64) -> Vec<Expiring> {
         let days = i64::from((d - as_of).get_days());
         (d >= as_of && days <= within).then_some(days)
     };
-    let purchases = purchases_by_license(&ws.db, ws.estate);
+    let purchases: BTreeMap<&str, &[Purchase]> = ws
+        .licenses()
+        .map(|(l, purchases)| (l.id.as_str(), purchases))
+        .collect();
     let expiries: BTreeMap<&str, Date> = ws
-        .estate
-        .licenses(&ws.db)
-        .iter()
-        .map(|l| l.license(&ws.db))
-        .filter_map(|l| Some((l.id.as_str(), l.expiry?)))
+        .licenses()
+        .filter_map(|(l, _)| Some((l.id.as_str(), l.expiry?)))
         .collect();
     let mut out = Vec::new();
     for p in ws.positions().iter().filter(|p| !p.retired()) {
@@ -432,7 +432,11 @@ pub fn expiring(ws: &Workspace, as_of: Date, within: i64) -> Vec<Expiring> {
                 value: priced(p.entitled, p.unit_price, &p.currency),
             });
         }
-        for purchase in purchases.get(&p.license).into_iter().flatten() {
+        for purchase in purchases
+            .get(p.license.as_str())
+            .copied()
+            .unwrap_or_default()
+        {
             let Some(expires) = purchase.expiry.filter(|_| !purchase.disabled) else {
                 continue;
             };

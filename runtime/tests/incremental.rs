@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use jiff::civil::date;
-use tally_runtime::db::{Database, RuleSource, Workspace};
+use tally_runtime::db::Database;
 use tally_runtime::estate::{self, Estate, EstateFiles, Evidence, EvidenceKind};
 use tally_runtime::sources;
+use tally_runtime::workspace::{Change, RuleSource, Workspace};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -60,6 +61,13 @@ fn evidence_of(estate: &Estate, device: &str) -> Vec<Evidence> {
         .collect()
 }
 
+fn evidence_change(device: &str, rows: Vec<Evidence>) -> Change {
+    Change::Evidence {
+        device: device.to_string(),
+        rows,
+    }
+}
+
 fn count(log: &[String], query: &str) -> usize {
     log.iter().filter(|q| q.as_str() == query).count()
 }
@@ -71,7 +79,7 @@ fn an_evidence_edit_equals_a_run_from_scratch() {
     let device = "CON-WS-0001";
     let mut evidence = evidence_of(&estate, device);
     evidence.push(visio_2016_on(device, 9999));
-    assert!(ws.set_evidence(device, evidence));
+    assert_eq!(ws.apply(vec![evidence_change(device, evidence)]), Ok(()));
     let incremental = ws.positions().to_vec();
     assert_ne!(
         before, incremental,
@@ -100,7 +108,10 @@ fn one_devices_edit_reruns_its_recognition_and_only_the_families_it_touches() {
     let device = "CON-WS-0001";
     let mut evidence = evidence_of(&estate, device);
     evidence.push(visio_2016_on(device, 9999));
-    ws.set_evidence(device, evidence.clone());
+    assert_eq!(
+        ws.apply(vec![evidence_change(device, evidence.clone())]),
+        Ok(())
+    );
     let _ = ws.positions();
     let log = ws.db.take_log();
     assert_eq!(
@@ -124,7 +135,7 @@ fn one_devices_edit_reruns_its_recognition_and_only_the_families_it_touches() {
         name: "Notepad++ (64-bit x64)".into(),
         ..visio_2016_on(device, 9998)
     });
-    ws.set_evidence(device, evidence);
+    assert_eq!(ws.apply(vec![evidence_change(device, evidence)]), Ok(()));
     let _ = ws.positions();
     let log = ws.db.take_log();
     assert_eq!(
@@ -132,4 +143,61 @@ fn one_devices_edit_reruns_its_recognition_and_only_the_families_it_touches() {
         0,
         "no family is reconciled again: {log:?}"
     );
+}
+
+#[test]
+fn one_purchases_edit_reconciles_only_its_licenses_family() {
+    let (mut ws, estate) = sample(Database::with_log());
+    let _ = ws.positions();
+    let _ = ws.db.take_log();
+    let license = "L-MS-VISIO-PRO-2016";
+    let family_size = ws
+        .families()
+        .values()
+        .find(|f| f.licenses.iter().any(|l| l == license))
+        .map(|f| f.licenses.len());
+    let Some(mut purchase) = estate
+        .purchases
+        .iter()
+        .find(|p| p.license == license)
+        .cloned()
+    else {
+        panic!("the sample has a Visio purchase");
+    };
+    purchase.quantity += rust_decimal::Decimal::ONE;
+    assert_eq!(ws.apply(vec![Change::Purchase(purchase)]), Ok(()));
+    let position = ws
+        .positions()
+        .iter()
+        .find(|p| p.license == license)
+        .cloned();
+    let log = ws.db.take_log();
+    assert_eq!(count(&log, "family_outcome"), 1, "{log:?}");
+    assert_eq!(count(&log, "family_input"), 1, "{log:?}");
+    assert_eq!(count(&log, "device_recognition"), 0, "{log:?}");
+    assert_eq!(
+        count(&log, "families"),
+        0,
+        "families do not depend on purchases: {log:?}"
+    );
+    assert!(
+        count(&log, "license_position") <= family_size.unwrap_or(0),
+        "only the positions of the family's licenses are computed again: {log:?}"
+    );
+    assert_eq!(
+        position.and_then(|p| p.entitled),
+        Some(rust_decimal::Decimal::from(7)),
+        "the position counts the extra unit"
+    );
+}
+
+#[test]
+fn loading_the_same_estate_again_changes_nothing() {
+    let (mut ws, estate) = sample(Database::with_log());
+    let before = ws.positions().to_vec();
+    let _ = ws.db.take_log();
+    ws.load(estate);
+    assert_eq!(ws.positions(), before.as_slice());
+    let log = ws.db.take_log();
+    assert!(log.is_empty(), "nothing is computed again: {log:?}");
 }

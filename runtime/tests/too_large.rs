@@ -5,9 +5,10 @@
 use jiff::civil::date;
 use rust_decimal::Decimal;
 use tally_compiler::SourceFile;
-use tally_runtime::db::{Database, RuleSource, Workspace};
+use tally_runtime::db::Database;
 use tally_runtime::estate::{Device, Estate, Evidence, EvidenceKind, License, Purchase};
 use tally_runtime::position::Compliance;
+use tally_runtime::workspace::{RuleSource, Workspace};
 
 const RULES: &str = r#"
 metric acme.device { counts device }

@@ -13,8 +13,9 @@ use jiff::civil::date;
 use proptest::prelude::*;
 use tally_compiler::diagnostics::{Diagnostic, SourceFile, Span};
 use tally_compiler::ir::CompiledPack;
-use tally_runtime::db::{Database, RuleSource, Subject, Workspace};
+use tally_runtime::db::Database;
 use tally_runtime::estate::{self, EstateFiles};
+use tally_runtime::workspace::{RuleSource, Subject, Workspace};
 use tally_tests::ESTATE_FILES;
 
 /// The estate the generated file is put in.

@@ -1,0 +1,940 @@
+//! The workspace: a salsa database loaded with rules and an estate, changed by identity.
+//!
+//! [`Workspace::apply`] takes [`Change`]s keyed by id (a device's record or evidence, a user, a
+//! license, a purchase, a rule file) and sets only the inputs whose values differ, in the
+//! manner of rust-analyzer's change application; [`Workspace::load`] diffs a whole imported
+//! estate against what is loaded and applies the difference. After each batch the workspace
+//! recognises the devices whose evidence (or rules) changed and updates the application →
+//! installations index ([`Installed`]) by difference, so one device's edit costs work
+//! proportional to that device and the families its installations belong to.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use jiff::civil::Date;
+use salsa::{Durability, Setter};
+use tally_compiler::diagnostics::{Diagnostic, SourceFile};
+use tally_compiler::ir::CompiledPack;
+use tally_compiler::{Compiled, parallel};
+
+use crate::db::{
+    Database, DeviceInput, EstateInput, Family, Installed, LicenseInput, RuleFile, Rules,
+    UserInput, assessments, compiled, device_recognition, families, license_terms, pack, parsed,
+    positions, recognizer,
+};
+use crate::estate::{self, Device, Estate, EstateFiles, Evidence, License, Purchase, Usage, User};
+use crate::position::Position;
+use crate::recognize::{DeviceRecognition, Installation, Recognizer};
+use crate::reconcile::{Assessment, LicenseTerms, Outcome};
+use crate::sources;
+
+/// A rule file and whether it belongs to the standard packs (which rarely change).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleSource {
+    pub source: Arc<SourceFile>,
+    pub standard: bool,
+}
+
+/// One edit to the loaded rules or estate, keyed by id.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Adds a device, or replaces the record of the device with its id (its evidence stays).
+    Device(Device),
+    /// Replaces the evidence rows of a device, in file order.
+    Evidence {
+        device: String,
+        rows: Vec<Evidence>,
+    },
+    /// Removes a device and its evidence.
+    RemoveDevice(String),
+    /// Adds a user, or replaces the one with its id.
+    User(User),
+    RemoveUser(String),
+    /// Adds a license, or replaces the one with its id (its purchases stay).
+    License(License),
+    RemoveLicense(String),
+    /// Adds a purchase, or replaces the one with its id.
+    Purchase(Purchase),
+    RemovePurchase(String),
+    /// Replaces the usage rows.
+    Usage(Vec<Usage>),
+    /// Moves the day the estate is reconciled as of.
+    AsOf(Date),
+    /// Adds a rule file, or replaces the one with its path.
+    RuleFile(RuleSource),
+    /// Removes the rule file with this path.
+    RemoveRuleFile(String),
+}
+
+/// A change that names something the workspace does not have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownId {
+    /// "device", "user", "license", "purchase" or "rule file".
+    pub kind: &'static str,
+    pub id: String,
+}
+
+impl std::fmt::Display for UnknownId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "there is no {} `{}` to change", self.kind, self.id)
+    }
+}
+
+/// What recognition found on one device, with the rows it read.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceView<'a> {
+    pub device: &'a Device,
+    /// The device's evidence rows, in file order: the rows the recognition's evidence ids
+    /// index.
+    pub evidence: &'a [Evidence],
+    pub recognition: &'a DeviceRecognition,
+}
+
+/// A database loaded with rules and, once imported, an estate: the handle commands work with.
+pub struct Workspace {
+    pub db: Database,
+    pub estate: EstateInput,
+    /// Rule file inputs by path.
+    rule_files: BTreeMap<String, RuleFile>,
+    /// Every purchase by id, and the purchase ids of each license id.
+    purchases: BTreeMap<String, Purchase>,
+    purchases_of: BTreeMap<String, BTreeSet<String>>,
+    /// The applications each device is indexed under in [`Installed`].
+    indexed: HashMap<String, Vec<String>>,
+    /// Devices whose evidence changed (or that were added or removed) since the index was
+    /// last updated.
+    dirty: BTreeSet<String>,
+    /// Whether the rules changed since the index was last updated (every device is dirty).
+    rules_changed: bool,
+}
+
+/// How many devices a recognition thread takes at a time.
+const RECOGNITION_BATCH: usize = 64;
+
+/// The durability of what changes rarely: records and directories.
+const RECORDS: Durability = Durability::MEDIUM;
+
+impl Workspace {
+    /// A workspace with rules and an empty estate.
+    pub fn new(db: Database, sources: Vec<RuleSource>, as_of: Date) -> Self {
+        let rule_files: BTreeMap<String, RuleFile> = sources
+            .into_iter()
+            .map(|s| (s.source.path.clone(), new_rule_file(&db, s)))
+            .collect();
+        let rules = Rules::new(&db, rule_files.values().copied().collect());
+        let estate = EstateInput::builder(
+            rules,
+            BTreeMap::new(),
+            BTreeMap::new(),
+            BTreeMap::new(),
+            BTreeMap::new(),
+            Vec::new(),
+            as_of,
+        )
+        .devices_durability(RECORDS)
+        .users_durability(RECORDS)
+        .licenses_durability(RECORDS)
+        .installed_durability(RECORDS)
+        .as_of_durability(RECORDS)
+        .new(&db);
+        Self {
+            db,
+            estate,
+            rule_files,
+            purchases: BTreeMap::new(),
+            purchases_of: BTreeMap::new(),
+            indexed: HashMap::new(),
+            dirty: BTreeSet::new(),
+            rules_changed: true,
+        }
+    }
+
+    /// A workspace with the standard packs (unless `standard` is empty) and the rule packs
+    /// (files or folders) read from disk; fails with a diagnostic for each pack that cannot be
+    /// read.
+    pub fn open(
+        standard: &[(&str, &str)],
+        packs: &[PathBuf],
+        as_of: Date,
+    ) -> Result<Self, Vec<Diagnostic>> {
+        let mut sources: Vec<RuleSource> = standard
+            .iter()
+            .map(|(path, text)| RuleSource {
+                source: SourceFile::new(*path, *text),
+                standard: true,
+            })
+            .collect();
+        let mut errors = Vec::new();
+        for pack in packs {
+            match sources::read_pack(pack) {
+                Ok(files) => sources.extend(files.into_iter().map(|source| RuleSource {
+                    source,
+                    standard: false,
+                })),
+                Err(d) => errors.push(*d),
+            }
+        }
+        if errors.is_empty() {
+            Ok(Self::new(Database::default(), sources, as_of))
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Compiles the rules: their warnings, or every diagnostic when there are errors.
+    pub fn check_rules(&self) -> Result<&[Diagnostic], &[Diagnostic]> {
+        let compiled = self.compiled();
+        if compiled.has_errors() {
+            Err(&compiled.diagnostics)
+        } else {
+            Ok(&compiled.diagnostics)
+        }
+    }
+
+    /// Imports estate files against the compiled rules and loads them by difference; on bad
+    /// input, fails with every diagnostic and keeps what was loaded.
+    pub fn load_files(&mut self, files: &EstateFiles) -> Result<(), Vec<Diagnostic>> {
+        let estate = estate::import(files, self.pack())?;
+        self.load(estate);
+        Ok(())
+    }
+
+    pub fn compiled(&self) -> &Compiled {
+        self.parse_all();
+        compiled(&self.db, self.estate.rules(&self.db))
+    }
+
+    pub fn pack(&self) -> &CompiledPack {
+        self.parse_all();
+        pack(&self.db, self.estate.rules(&self.db))
+    }
+
+    pub fn recognizer(&self) -> &Recognizer {
+        self.parse_all();
+        recognizer(&self.db, self.estate.rules(&self.db))
+    }
+
+    /// Loads an imported estate: diffs it row by row against what is loaded and applies the
+    /// difference, so loading the same estate again changes nothing.
+    pub fn load(&mut self, estate: Estate) {
+        let changes = self.difference(estate);
+        // Every id the difference names is known or added by it.
+        let _ = self.apply(changes);
+    }
+
+    /// The changes that turn what is loaded into `estate`.
+    fn difference(&self, estate: Estate) -> Vec<Change> {
+        let db = &self.db;
+        let mut changes = Vec::new();
+        let mut evidence = evidence_by_device(estate.evidence);
+        let loaded = self.estate.devices(db);
+        let kept: HashSet<&str> = estate.devices.iter().map(|d| d.id.as_str()).collect();
+        changes.extend(
+            loaded
+                .keys()
+                .filter(|id| !kept.contains(id.as_str()))
+                .map(|id| Change::RemoveDevice(id.clone())),
+        );
+        for device in estate.devices {
+            let rows = evidence.remove(device.id.as_str()).unwrap_or_default();
+            let old = loaded.get(&device.id);
+            let new_rows = old.is_none_or(|o| *o.evidence(db) != rows);
+            let id = device.id.clone();
+            if old.is_none_or(|o| *o.device(db) != device) {
+                changes.push(Change::Device(device));
+            }
+            if new_rows {
+                changes.push(Change::Evidence { device: id, rows });
+            }
+        }
+        let users = self.estate.users(db);
+        let kept: HashSet<&str> = estate.users.iter().map(|u| u.id.as_str()).collect();
+        changes.extend(
+            users
+                .keys()
+                .filter(|id| !kept.contains(id.as_str()))
+                .map(|id| Change::RemoveUser(id.clone())),
+        );
+        changes.extend(
+            estate
+                .users
+                .into_iter()
+                .filter(|u| users.get(&u.id).is_none_or(|o| o.user(db) != u))
+                .map(Change::User),
+        );
+        let licenses = self.estate.licenses(db);
+        let kept: HashSet<&str> = estate.licenses.iter().map(|l| l.id.as_str()).collect();
+        changes.extend(
+            licenses
+                .keys()
+                .filter(|id| !kept.contains(id.as_str()))
+                .map(|id| Change::RemoveLicense(id.clone())),
+        );
+        changes.extend(
+            estate
+                .licenses
+                .into_iter()
+                .filter(|l| licenses.get(&l.id).is_none_or(|o| o.license(db) != l))
+                .map(Change::License),
+        );
+        let kept: HashSet<&str> = estate.purchases.iter().map(|p| p.id.as_str()).collect();
+        changes.extend(
+            self.purchases
+                .keys()
+                .filter(|id| !kept.contains(id.as_str()))
+                .map(|id| Change::RemovePurchase(id.clone())),
+        );
+        changes.extend(
+            estate
+                .purchases
+                .into_iter()
+                .filter(|p| self.purchases.get(&p.id) != Some(p))
+                .map(Change::Purchase),
+        );
+        if *self.estate.usage(db) != estate.usage {
+            changes.push(Change::Usage(estate.usage));
+        }
+        changes
+    }
+
+    /// Applies changes in order, setting only the inputs whose values change, then brings the
+    /// installation index up to date. Nothing is applied when a change names a device, user,
+    /// license, purchase or rule file that is not there (and not added before it).
+    pub fn apply(&mut self, changes: Vec<Change>) -> Result<(), UnknownId> {
+        self.check(&changes)?;
+        for change in changes {
+            self.apply_one(change);
+        }
+        self.update_index();
+        Ok(())
+    }
+
+    /// Refuses a batch with a change to something neither loaded nor added earlier in it.
+    fn check(&self, changes: &[Change]) -> Result<(), UnknownId> {
+        let mut present: HashMap<(&'static str, &str), bool> = HashMap::new();
+        for change in changes {
+            let Some((kind, id, effect)) = change.target() else {
+                continue;
+            };
+            let here = present
+                .get(&(kind, id))
+                .copied()
+                .unwrap_or_else(|| self.has(kind, id));
+            match effect {
+                Effect::Adds => {
+                    present.insert((kind, id), true);
+                }
+                Effect::Edits | Effect::Removes if !here => {
+                    return Err(UnknownId {
+                        kind,
+                        id: id.to_string(),
+                    });
+                }
+                Effect::Edits => {}
+                Effect::Removes => {
+                    present.insert((kind, id), false);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether something of this kind with this id is loaded.
+    fn has(&self, kind: &str, id: &str) -> bool {
+        let db = &self.db;
+        match kind {
+            "device" => self.estate.devices(db).contains_key(id),
+            "user" => self.estate.users(db).contains_key(id),
+            "license" => self.estate.licenses(db).contains_key(id),
+            "purchase" => self.purchases.contains_key(id),
+            _ => self.rule_files.contains_key(id),
+        }
+    }
+
+    fn apply_one(&mut self, change: Change) {
+        let estate = self.estate;
+        match change {
+            Change::Device(device) => {
+                let id = device.id.clone();
+                match self.estate.devices(&self.db).get(&id).copied() {
+                    Some(input) => {
+                        if *input.device(&self.db) != device {
+                            input
+                                .set_device(&mut self.db)
+                                .with_durability(RECORDS)
+                                .to(device);
+                        }
+                    }
+                    None => {
+                        let input = DeviceInput::builder(device, Vec::new())
+                            .device_durability(RECORDS)
+                            .new(&self.db);
+                        let mut directory = estate.devices(&self.db).clone();
+                        directory.insert(id.clone(), input);
+                        estate
+                            .set_devices(&mut self.db)
+                            .with_durability(RECORDS)
+                            .to(directory);
+                        self.dirty.insert(id);
+                    }
+                }
+            }
+            Change::Evidence { device, rows } => {
+                if let Some(input) = estate.devices(&self.db).get(&device).copied()
+                    && *input.evidence(&self.db) != rows
+                {
+                    input.set_evidence(&mut self.db).to(rows);
+                    self.dirty.insert(device);
+                }
+            }
+            Change::RemoveDevice(id) => {
+                let mut directory = estate.devices(&self.db).clone();
+                if directory.remove(&id).is_some() {
+                    estate
+                        .set_devices(&mut self.db)
+                        .with_durability(RECORDS)
+                        .to(directory);
+                    self.dirty.insert(id);
+                }
+            }
+            Change::User(user) => match estate.users(&self.db).get(&user.id).copied() {
+                Some(input) => {
+                    if *input.user(&self.db) != user {
+                        input
+                            .set_user(&mut self.db)
+                            .with_durability(RECORDS)
+                            .to(user);
+                    }
+                }
+                None => {
+                    let mut directory = estate.users(&self.db).clone();
+                    let id = user.id.clone();
+                    let input = UserInput::builder(user)
+                        .user_durability(RECORDS)
+                        .new(&self.db);
+                    directory.insert(id, input);
+                    estate
+                        .set_users(&mut self.db)
+                        .with_durability(RECORDS)
+                        .to(directory);
+                }
+            },
+            Change::RemoveUser(id) => {
+                let mut directory = estate.users(&self.db).clone();
+                if directory.remove(&id).is_some() {
+                    estate
+                        .set_users(&mut self.db)
+                        .with_durability(RECORDS)
+                        .to(directory);
+                }
+            }
+            Change::License(license) => match estate.licenses(&self.db).get(&license.id).copied() {
+                Some(input) => {
+                    if *input.license(&self.db) != license {
+                        input
+                            .set_license(&mut self.db)
+                            .with_durability(RECORDS)
+                            .to(license);
+                    }
+                }
+                None => {
+                    let mut directory = estate.licenses(&self.db).clone();
+                    let id = license.id.clone();
+                    let input = LicenseInput::builder(license, self.purchases_for(&id))
+                        .license_durability(RECORDS)
+                        .new(&self.db);
+                    directory.insert(id, input);
+                    estate
+                        .set_licenses(&mut self.db)
+                        .with_durability(RECORDS)
+                        .to(directory);
+                }
+            },
+            Change::RemoveLicense(id) => {
+                let mut directory = estate.licenses(&self.db).clone();
+                if directory.remove(&id).is_some() {
+                    estate
+                        .set_licenses(&mut self.db)
+                        .with_durability(RECORDS)
+                        .to(directory);
+                }
+            }
+            Change::Purchase(purchase) => {
+                let id = purchase.id.clone();
+                let license = purchase.license.clone();
+                let old = self.purchases.insert(id.clone(), purchase);
+                if let Some(old) = &old
+                    && old.license != license
+                {
+                    if let Some(ids) = self.purchases_of.get_mut(&old.license) {
+                        ids.remove(&id);
+                    }
+                    self.refresh_purchases(&old.license);
+                }
+                self.purchases_of
+                    .entry(license.clone())
+                    .or_default()
+                    .insert(id);
+                self.refresh_purchases(&license);
+            }
+            Change::RemovePurchase(id) => {
+                if let Some(old) = self.purchases.remove(&id) {
+                    if let Some(ids) = self.purchases_of.get_mut(&old.license) {
+                        ids.remove(&id);
+                    }
+                    self.refresh_purchases(&old.license);
+                }
+            }
+            Change::Usage(rows) => {
+                if *estate.usage(&self.db) != rows {
+                    estate.set_usage(&mut self.db).to(rows);
+                }
+            }
+            Change::AsOf(day) => {
+                if estate.as_of(&self.db) != day {
+                    estate
+                        .set_as_of(&mut self.db)
+                        .with_durability(RECORDS)
+                        .to(day);
+                }
+            }
+            Change::RuleFile(source) => {
+                let path = source.source.path.clone();
+                match self.rule_files.get(&path).copied() {
+                    Some(file) => {
+                        if **file.source(&self.db) != *source.source {
+                            file.set_source(&mut self.db)
+                                .with_durability(durability(source.standard))
+                                .to(source.source);
+                            self.rules_changed = true;
+                        }
+                    }
+                    None => {
+                        let file = new_rule_file(&self.db, source);
+                        self.rule_files.insert(path, file);
+                        self.set_rule_files();
+                    }
+                }
+            }
+            Change::RemoveRuleFile(path) => {
+                if self.rule_files.remove(&path).is_some() {
+                    self.set_rule_files();
+                }
+            }
+        }
+    }
+
+    /// The purchases of a license id, sorted by purchase id.
+    fn purchases_for(&self, license: &str) -> Vec<Purchase> {
+        self.purchases_of
+            .get(license)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.purchases.get(id).cloned())
+            .collect()
+    }
+
+    /// Sets a license's purchases after one of them changed.
+    fn refresh_purchases(&mut self, license: &str) {
+        let purchases = self.purchases_for(license);
+        if let Some(input) = self.estate.licenses(&self.db).get(license).copied()
+            && *input.purchases(&self.db) != purchases
+        {
+            input.set_purchases(&mut self.db).to(purchases);
+        }
+    }
+
+    fn set_rule_files(&mut self) {
+        let files = self.rule_files.values().copied().collect();
+        let rules = self.estate.rules(&self.db);
+        rules.set_files(&mut self.db).to(files);
+        self.rules_changed = true;
+    }
+
+    /// Recognises the devices that changed (all of them after a rule change), on all cores,
+    /// and updates the installations of each application they were or are installed with.
+    fn update_index(&mut self) {
+        if self.rules_changed {
+            self.parse_all();
+            self.update_application_directory();
+            self.dirty = self.estate.devices(&self.db).keys().cloned().collect();
+            self.dirty.extend(self.indexed.keys().cloned());
+            self.rules_changed = false;
+        }
+        if self.dirty.is_empty() {
+            return;
+        }
+        let dirty = std::mem::take(&mut self.dirty);
+        let rules = self.estate.rules(&self.db);
+        let directory = self.estate.devices(&self.db);
+        let inputs: Vec<(&String, Option<DeviceInput>)> = dirty
+            .iter()
+            .map(|id| (id, directory.get(id).copied()))
+            .collect();
+        parallel::map_with(
+            &inputs,
+            RECOGNITION_BATCH,
+            || self.db.clone(),
+            |db, (_, input)| {
+                if let Some(input) = input {
+                    device_recognition(db, rules, *input);
+                }
+            },
+        );
+        let mut affected: BTreeMap<&str, Vec<Arc<Installation>>> = BTreeMap::new();
+        let mut now_indexed: Vec<(String, Vec<String>)> = Vec::new();
+        for (id, input) in &inputs {
+            if let Some(apps) = self.indexed.get(*id) {
+                for app in apps {
+                    affected.entry(app.as_str()).or_default();
+                }
+            }
+            let installations = input
+                .map(|d| {
+                    device_recognition(&self.db, rules, d)
+                        .installations
+                        .as_slice()
+                })
+                .unwrap_or_default();
+            for installation in installations {
+                affected
+                    .entry(installation.application.as_str())
+                    .or_default()
+                    .push(Arc::new(installation.clone()));
+            }
+            now_indexed.push((
+                (*id).clone(),
+                installations
+                    .iter()
+                    .map(|i| i.application.clone())
+                    .collect(),
+            ));
+        }
+        let dirty: HashSet<&str> = dirty.iter().map(String::as_str).collect();
+        let applications = self.estate.installed(&self.db);
+        let mut updates: Vec<(Installed, Vec<Arc<Installation>>)> = Vec::new();
+        for (app, added) in affected {
+            let Some(handle) = applications.get(app).copied() else {
+                continue;
+            };
+            let old = handle.installations(&self.db);
+            let mut list: Vec<Arc<Installation>> = old
+                .iter()
+                .filter(|i| !dirty.contains(i.device.as_str()))
+                .cloned()
+                .collect();
+            list.extend(added);
+            list.sort_by(|a, b| a.device.cmp(&b.device));
+            if list != *old {
+                updates.push((handle, list));
+            }
+        }
+        for (handle, list) in updates {
+            handle.set_installations(&mut self.db).to(list);
+        }
+        for (id, apps) in now_indexed {
+            if apps.is_empty() {
+                self.indexed.remove(&id);
+            } else {
+                self.indexed.insert(id, apps);
+            }
+        }
+    }
+
+    /// Gives every application the packs declare an [`Installed`] input, keeping the inputs of
+    /// those still declared.
+    fn update_application_directory(&mut self) {
+        let declared: Vec<String> = self.pack().applications.keys().cloned().collect();
+        let current = self.estate.installed(&self.db);
+        if current.len() == declared.len() && declared.iter().all(|a| current.contains_key(a)) {
+            return;
+        }
+        let directory: BTreeMap<String, Installed> = declared
+            .into_iter()
+            .map(|app| {
+                let handle = current
+                    .get(&app)
+                    .copied()
+                    .unwrap_or_else(|| Installed::new(&self.db, Vec::new()));
+                (app, handle)
+            })
+            .collect();
+        self.estate
+            .set_installed(&mut self.db)
+            .with_durability(RECORDS)
+            .to(directory);
+    }
+
+    /// Parses every rule file on all cores so that compiling finds them parsed.
+    fn parse_all(&self) {
+        parallel::map_with(
+            self.estate.rules(&self.db).files(&self.db),
+            1,
+            || self.db.clone(),
+            |db, file| {
+                parsed(db, *file);
+            },
+        );
+    }
+
+    /// Recognition per device, in device-id order.
+    pub fn recognition(&self) -> Vec<DeviceView<'_>> {
+        let rules = self.estate.rules(&self.db);
+        self.estate
+            .devices(&self.db)
+            .values()
+            .map(|d| DeviceView {
+                device: d.device(&self.db),
+                evidence: d.evidence(&self.db),
+                recognition: device_recognition(&self.db, rules, *d),
+            })
+            .collect()
+    }
+
+    /// Every assessment row, sorted by license, device, application and user.
+    pub fn assessments(&self) -> &[Assessment] {
+        assessments(&self.db, self.estate)
+    }
+
+    pub fn positions(&self) -> &[Position] {
+        positions(&self.db, self.estate)
+    }
+
+    /// The license families by key.
+    pub fn families(&self) -> &BTreeMap<String, Family> {
+        families(&self.db, self.estate)
+    }
+
+    /// Each license with its purchases, sorted by license id.
+    pub fn licenses(&self) -> impl Iterator<Item = (&License, &[Purchase])> {
+        self.estate
+            .licenses(&self.db)
+            .values()
+            .map(|l| (l.license(&self.db), l.purchases(&self.db).as_slice()))
+    }
+
+    /// A license with its rules applied; `None` for an unknown license, or one whose metric or
+    /// rights are not declared.
+    pub fn license_terms(&self, id: &str) -> Option<&LicenseTerms> {
+        let input = self.estate.licenses(&self.db).get(id)?;
+        license_terms(&self.db, self.estate, *input).as_ref()
+    }
+
+    /// A device's record.
+    pub fn device(&self, id: &str) -> Option<&Device> {
+        self.estate
+            .devices(&self.db)
+            .get(id)
+            .map(|d| d.device(&self.db))
+    }
+
+    /// A user's record.
+    pub fn user(&self, id: &str) -> Option<&User> {
+        self.estate
+            .users(&self.db)
+            .get(id)
+            .map(|u| u.user(&self.db))
+    }
+    /// The assessment rows of one of seed 003's three views, in report order; `None` when
+    /// the estate has no such subject. See [`Subject`] for what each view holds. The license
+    /// view is limited to the devices and users linked to the license; `all` lifts the limit,
+    /// and [`Explained::left_out`] counts the rows the limit left out.
+    pub fn explain(&self, subject: Subject<'_>, all: bool) -> Option<Explained<'_>> {
+        let known = match subject {
+            Subject::Device(d) => self.device(d).is_some(),
+            Subject::License(l) => self.estate.licenses(&self.db).contains_key(l),
+            Subject::User(u) => self.user(u).is_some(),
+        };
+        if !known {
+            return None;
+        }
+        let rows = self.assessments();
+        let (shown, left_out): (Vec<&Assessment>, usize) = match subject {
+            Subject::Device(d) => (
+                rows.iter()
+                    .filter(|a| a.device.as_deref() == Some(d))
+                    .collect(),
+                0,
+            ),
+            Subject::User(u) => {
+                let on_device = |a: &Assessment| {
+                    a.device
+                        .as_deref()
+                        .and_then(|d| self.device(d))
+                        .is_some_and(|d| {
+                            d.assigned_user.as_deref() == Some(u)
+                                || d.calculated_user.as_deref() == Some(u)
+                        })
+                };
+                (
+                    rows.iter()
+                        .filter(|a| a.user.as_deref() == Some(u) || on_device(a))
+                        .collect(),
+                    0,
+                )
+            }
+            Subject::License(l) => {
+                let own = || rows.iter().filter(|a| a.license == l);
+                let applications: BTreeSet<&str> =
+                    own().filter_map(|a| a.application.as_deref()).collect();
+                // Linked: consuming from the license, or allocated or exempted to it.
+                let linked = |a: &&Assessment| {
+                    a.outcome == Outcome::Consumed
+                        || a.allocation.is_some()
+                        || a.exemption.is_some()
+                };
+                let linked_devices: BTreeSet<&str> = own()
+                    .filter(linked)
+                    .filter_map(|a| a.device.as_deref())
+                    .collect();
+                let linked_users: BTreeSet<&str> = own()
+                    .filter(linked)
+                    .filter_map(|a| a.user.as_deref())
+                    .collect();
+                let related: Vec<&Assessment> = rows
+                    .iter()
+                    .filter(|a| {
+                        a.license == l
+                            || a.application
+                                .as_deref()
+                                .is_some_and(|app| applications.contains(app))
+                    })
+                    .collect();
+                let total = related.len();
+                let shown: Vec<&Assessment> = if all {
+                    related
+                } else {
+                    related
+                        .into_iter()
+                        .filter(|a| {
+                            a.device
+                                .as_deref()
+                                .is_some_and(|d| linked_devices.contains(d))
+                                || a.user.as_deref().is_some_and(|u| linked_users.contains(u))
+                        })
+                        .collect()
+                };
+                let left_out = total - shown.len();
+                (shown, left_out)
+            }
+        };
+        Some(Explained {
+            rows: shown,
+            left_out,
+        })
+    }
+}
+
+/// The rows of one `explain` view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explained<'a> {
+    /// In report order: by license, device, application, then user.
+    pub rows: Vec<&'a Assessment>,
+    /// How many rows the view's limit left out (only the license view has one).
+    pub left_out: usize,
+}
+
+/// What `explain` is asked about: one of seed 003's three views.
+///
+/// - **License**: the rows of every license covering the license's applications, for the
+///   devices and users linked to the license (consuming from it, allocated or exempted to it);
+///   a device that only considered the license is left out, to keep the view manageable.
+/// - **Device**: every row of the device's installations (and allocations), for every
+///   license assessed for them.
+/// - **User**: the rows of the user's user-counted units, and of every installation on a
+///   device whose assigned or calculated user the user is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject<'a> {
+    Device(&'a str),
+    License(&'a str),
+    User(&'a str),
+}
+
+impl<'a> Subject<'a> {
+    /// "device", "license" or "user".
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::Device(_) => "device",
+            Self::License(_) => "license",
+            Self::User(_) => "user",
+        }
+    }
+
+    pub fn id(self) -> &'a str {
+        match self {
+            Self::Device(id) | Self::License(id) | Self::User(id) => id,
+        }
+    }
+}
+
+/// What a change does to the thing it names.
+enum Effect {
+    Adds,
+    Edits,
+    Removes,
+}
+
+impl Change {
+    /// The kind and id of what the change names, and what it does to it.
+    fn target(&self) -> Option<(&'static str, &str, Effect)> {
+        Some(match self {
+            Self::Device(d) => ("device", d.id.as_str(), Effect::Adds),
+            Self::Evidence { device, .. } => ("device", device.as_str(), Effect::Edits),
+            Self::RemoveDevice(id) => ("device", id.as_str(), Effect::Removes),
+            Self::User(u) => ("user", u.id.as_str(), Effect::Adds),
+            Self::RemoveUser(id) => ("user", id.as_str(), Effect::Removes),
+            Self::License(l) => ("license", l.id.as_str(), Effect::Adds),
+            Self::RemoveLicense(id) => ("license", id.as_str(), Effect::Removes),
+            Self::Purchase(p) => ("purchase", p.id.as_str(), Effect::Adds),
+            Self::RemovePurchase(id) => ("purchase", id.as_str(), Effect::Removes),
+            Self::RuleFile(s) => ("rule file", s.source.path.as_str(), Effect::Adds),
+            Self::RemoveRuleFile(path) => ("rule file", path.as_str(), Effect::Removes),
+            Self::Usage(_) | Self::AsOf(_) => return None,
+        })
+    }
+}
+
+fn durability(standard: bool) -> Durability {
+    if standard {
+        Durability::HIGH
+    } else {
+        Durability::LOW
+    }
+}
+
+fn new_rule_file(db: &Database, source: RuleSource) -> RuleFile {
+    RuleFile::builder(source.source)
+        .source_durability(durability(source.standard))
+        .new(db)
+}
+
+/// How many rows [`evidence_by_device`] moves before it gives back the emptied part of the
+/// list (shrinking a large allocation is done in place).
+const GROUPING_STEP: usize = 4096;
+
+/// Splits evidence rows by device, each device's rows in file order. Rows are moved from the
+/// end of the list, whose emptied part is given back as it goes, and each device's list is
+/// allocated at its final size, so the rows are never held twice.
+fn evidence_by_device(mut rows: Vec<Evidence>) -> HashMap<Arc<str>, Vec<Evidence>> {
+    let mut counts: HashMap<Arc<str>, usize> = HashMap::new();
+    for e in &rows {
+        *counts.entry(Arc::clone(&e.device)).or_default() += 1;
+    }
+    let mut by_device: HashMap<Arc<str>, Vec<Evidence>> = counts
+        .into_iter()
+        .map(|(device, n)| (device, Vec::with_capacity(n)))
+        .collect();
+    while let Some(e) = rows.pop() {
+        if let Some(list) = by_device.get_mut(&e.device) {
+            list.push(e);
+        }
+        if rows.capacity() - rows.len() >= GROUPING_STEP {
+            rows.shrink_to_fit();
+        }
+    }
+    for list in by_device.values_mut() {
+        list.reverse();
+    }
+    by_device
+}
