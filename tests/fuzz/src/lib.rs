@@ -14,7 +14,8 @@ use std::sync::{Arc, OnceLock};
 use jiff::civil::{Date, date};
 use tally_compiler::diagnostics::{Diagnostic, SourceFile, Span};
 use tally_compiler::ir::CompiledPack;
-use tally_runtime::db::{Database, RuleSource, Subject, Workspace};
+use tally_runtime::db::Database;
+use tally_runtime::workspace::{RuleSource, Subject, Workspace};
 use tally_runtime::estate::{self, EstateFiles};
 use tally_runtime::report::{self, Format};
 
