@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 use tally_compiler::SourceFile;
 use tally_fuzz::scenario::Scenario;
 use tally_fuzz::{check_diagnostics, metric_pack, metric_sources, rule_sources};
-use tally_runtime::db::RuleSource;
+use tally_runtime::workspace::RuleSource;
 use tally_runtime::estate::{self, EstateFiles};
 
 /// With `TALLY_FUZZ_DEBUG` set, the target prints the files it wrote and how far each input got
