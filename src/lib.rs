@@ -25,7 +25,7 @@ use tally_runtime::pack_tests::TestFilter;
 use tally_runtime::position::Compliance;
 use tally_runtime::report::{self, Format, Layout, Rows};
 use tally_runtime::reports::{self, By};
-use tally_runtime::workspace::{Subject, Workspace};
+use tally_runtime::workspace::{self, Subject, Workspace};
 use tally_runtime::{inventory, overlaps, pack_tests, triage};
 
 #[derive(Parser)]
@@ -164,6 +164,23 @@ enum Command {
         /// must have the device, instead of printing them.
         #[arg(long, value_name = "ESTATE_DIR")]
         into: Option<PathBuf>,
+    },
+    /// Measure a full run on an estate folder stage by stage, and the latency of updates
+    /// after random single-device and single-purchase edits; prints JSON.
+    Bench {
+        /// The estate folder (`tally gen estate` makes large ones).
+        estate: PathBuf,
+        #[command(flatten)]
+        rules: RuleArgs,
+        /// The day purchases are judged current on (YYYY-MM-DD); today when omitted.
+        #[arg(long, value_name = "DATE", value_parser = parse_day)]
+        as_of: Option<Date>,
+        /// How many edits of each kind to time.
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        edits: usize,
+        /// The seed the edits are drawn from.
+        #[arg(long, value_name = "S", default_value_t = 1)]
+        seed: u64,
     },
     /// List or export the standard rule packs compiled into tally.
     Packs {
@@ -442,6 +459,20 @@ where
             into,
         } => import(&mut io, format.into(), &inputs, &device, into.as_deref()),
         Command::Packs { command } => packs::run(&mut io, &command),
+        Command::Bench {
+            estate,
+            rules,
+            as_of,
+            edits,
+            seed,
+        } => bench(
+            &mut io,
+            &estate,
+            &rules,
+            as_of.unwrap_or_else(today),
+            edits,
+            seed,
+        ),
     };
     let code = match result {
         Ok(()) => 0,
@@ -467,7 +498,7 @@ impl Command {
             | Self::Reconcile { estate: args, .. }
             | Self::Report { estate: args, .. }
             | Self::Explain { estate: args, .. } => args.format.into(),
-            Self::Import { .. } => Format::Table,
+            Self::Import { .. } | Self::Bench { .. } => Format::Table,
         }
     }
 }
@@ -580,13 +611,35 @@ impl Io<'_> {
 
 /// Loads the standard packs (unless left out) and the given packs into a workspace.
 fn workspace(extra: &[PathBuf], rules: &RuleArgs, as_of: Date) -> Result<Workspace, Failure> {
-    let standard = if rules.no_std {
-        &[][..]
+    let packs: Vec<PathBuf> = extra.iter().chain(&rules.packs).cloned().collect();
+    Workspace::open(standard_packs(rules), &packs, as_of).map_err(Failure::Input)
+}
+
+/// The standard packs' files, unless left out.
+fn standard_packs(rules: &RuleArgs) -> &'static [(&'static str, &'static str)] {
+    if rules.no_std {
+        &[]
     } else {
         embedded::STANDARD_PACKS
-    };
-    let packs: Vec<PathBuf> = extra.iter().chain(&rules.packs).cloned().collect();
-    Workspace::open(standard, &packs, as_of).map_err(Failure::Input)
+    }
+}
+
+/// `tally bench`: the measurements as JSON.
+fn bench(
+    io: &mut Io,
+    estate: &Path,
+    rules: &RuleArgs,
+    as_of: Date,
+    edits: usize,
+    seed: u64,
+) -> Result<(), Failure> {
+    let sources =
+        workspace::read_rules(standard_packs(rules), &rules.packs).map_err(Failure::Input)?;
+    let report =
+        tally_runtime::bench::run(sources, estate, as_of, edits, seed).map_err(Failure::Input)?;
+    let text = serde_json::to_string_pretty(&report).unwrap_or_default();
+    io.print(&format!("{text}\n"));
+    Ok(())
 }
 
 /// Compiles; fails with the diagnostics on errors, and prints the warnings otherwise. With

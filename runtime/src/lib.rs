@@ -1,6 +1,7 @@
 //! The Tally runtime: estate import, recognition and triage of the unrecognised, reconciliation,
 //! positions, assessments and reports, computed incrementally over a salsa database.
 
+pub mod bench;
 pub mod db;
 pub mod estate;
 pub mod files;

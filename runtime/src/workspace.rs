@@ -158,28 +158,8 @@ impl Workspace {
         packs: &[PathBuf],
         as_of: Date,
     ) -> Result<Self, Vec<Diagnostic>> {
-        let mut sources: Vec<RuleSource> = standard
-            .iter()
-            .map(|(path, text)| RuleSource {
-                source: SourceFile::new(*path, *text),
-                standard: true,
-            })
-            .collect();
-        let mut errors = Vec::new();
-        for pack in packs {
-            match sources::read_pack(pack) {
-                Ok(files) => sources.extend(files.into_iter().map(|source| RuleSource {
-                    source,
-                    standard: false,
-                })),
-                Err(d) => errors.push(*d),
-            }
-        }
-        if errors.is_empty() {
-            Ok(Self::new(Database::default(), sources, as_of))
-        } else {
-            Err(errors)
-        }
+        let sources = read_rules(standard, packs)?;
+        Ok(Self::new(Database::default(), sources, as_of))
     }
 
     /// Compiles the rules: their warnings, or every diagnostic when there are errors.
@@ -729,6 +709,14 @@ impl Workspace {
             .map(|d| d.device(&self.db))
     }
 
+    /// A device's evidence rows, in file order.
+    pub fn evidence_of(&self, id: &str) -> Option<&[Evidence]> {
+        self.estate
+            .devices(&self.db)
+            .get(id)
+            .map(|d| d.evidence(&self.db).as_slice())
+    }
+
     /// A user's record.
     pub fn user(&self, id: &str) -> Option<&User> {
         self.estate
@@ -865,6 +853,36 @@ impl<'a> Subject<'a> {
         match self {
             Self::Device(id) | Self::License(id) | Self::User(id) => id,
         }
+    }
+}
+
+/// The standard packs' files (given as path and text) and the rule packs (files or folders)
+/// read from disk; fails with a diagnostic for each pack that cannot be read.
+pub fn read_rules(
+    standard: &[(&str, &str)],
+    packs: &[PathBuf],
+) -> Result<Vec<RuleSource>, Vec<Diagnostic>> {
+    let mut sources: Vec<RuleSource> = standard
+        .iter()
+        .map(|(path, text)| RuleSource {
+            source: SourceFile::new(*path, *text),
+            standard: true,
+        })
+        .collect();
+    let mut errors = Vec::new();
+    for pack in packs {
+        match sources::read_pack(pack) {
+            Ok(files) => sources.extend(files.into_iter().map(|source| RuleSource {
+                source,
+                standard: false,
+            })),
+            Err(d) => errors.push(*d),
+        }
+    }
+    if errors.is_empty() {
+        Ok(sources)
+    } else {
+        Err(errors)
     }
 }
 
