@@ -669,8 +669,8 @@ fn run(label: &str, size: &Size, paths: &[&str]) {
         let recognition = ws.recognition();
         let (took, cpu) = (started.elapsed(), cpu_time().saturating_sub(cpu_before));
         let mut totals = Totals::default();
-        for (_, r) in &recognition {
-            totals.add(r);
+        for view in &recognition {
+            totals.add(view.recognition);
         }
         println!("  salsa (Workspace::recognition, as the command line):");
         totals.report(rows, took, cpu);

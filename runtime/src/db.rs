@@ -21,7 +21,7 @@ use crate::estate::{
     AllocationTarget, Device, Estate, Evidence, License, Purchase, Usage, User, VirtualCount,
 };
 use crate::position::{self, Position};
-use crate::recognize::{DeviceRecognition, Installation, Recognizer, recognize_device};
+use crate::recognize::{DeviceRecognition, DeviceView, Installation, Recognizer, recognize_device};
 use crate::reconcile::{
     Assessment, FamilyInput, FamilyOutcome, LicenseTerms, Outcome, reconcile_family,
 };
@@ -805,26 +805,17 @@ impl Workspace {
         );
     }
 
-    /// Recognition results per device, in device-id order.
-    pub fn recognition(&self) -> Vec<(&Device, &DeviceRecognition)> {
+    /// Every device with its evidence and recognition results, in device-id order.
+    pub fn recognition(&self) -> Vec<DeviceView<'_>> {
         self.recognize_all();
         self.estate
             .devices(&self.db)
             .iter()
-            .map(|d| {
-                (
-                    d.device(&self.db),
-                    device_recognition(&self.db, self.estate, *d),
-                )
+            .map(|d| DeviceView {
+                device: d.device(&self.db),
+                evidence: d.evidence(&self.db),
+                recognition: device_recognition(&self.db, self.estate, *d),
             })
-            .collect()
-    }
-
-    pub fn evidence(&self) -> Vec<&Evidence> {
-        self.estate
-            .devices(&self.db)
-            .iter()
-            .flat_map(|d| d.evidence(&self.db))
             .collect()
     }
 

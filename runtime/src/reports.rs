@@ -138,8 +138,9 @@ pub fn unlicensed(ws: &Workspace) -> Vec<Unlicensed> {
     }
     let prices = Prices::new(ws);
     let mut out = Vec::new();
-    for (device, found) in ws.recognition() {
-        for inst in &found.installations {
+    for view in ws.recognition() {
+        let device = view.device;
+        for inst in &view.recognition.installations {
             if !licensable(pack, &inst.application) {
                 continue;
             }

@@ -133,3 +133,58 @@ fn one_devices_edit_reruns_its_recognition_and_only_the_families_it_touches() {
         "no family is reconciled again: {log:?}"
     );
 }
+
+#[test]
+fn shifted_evidence_lines_reconcile_nothing_again() {
+    let (mut ws, estate) = sample(Database::with_log());
+    let before = ws.positions().to_vec();
+    let _ = ws.db.take_log();
+
+    // A row inserted at the top of evidence.csv moves every other row one line down: each
+    // device is recognised again, to the same result, as recognition names rows by their index
+    // among the device's rows.
+    let devices: Vec<String> = ws
+        .recognition()
+        .iter()
+        .map(|v| v.device.id.clone())
+        .collect();
+    let _ = ws.db.take_log();
+    for device in &devices {
+        let shifted: Vec<Evidence> = evidence_of(&estate, device)
+            .into_iter()
+            .map(|e| Evidence {
+                line: e.line + 1,
+                ..e
+            })
+            .collect();
+        assert!(ws.set_evidence(device, shifted));
+    }
+    assert_eq!(ws.positions(), before);
+    let log = ws.db.take_log();
+    assert_eq!(count(&log, "device_recognition"), devices.len());
+    assert_eq!(
+        count(&log, "installations_by_application"),
+        0,
+        "no installation moved: {log:?}"
+    );
+    assert_eq!(
+        count(&log, "family_outcome"),
+        0,
+        "no family is reconciled again: {log:?}"
+    );
+
+    // The reports still show the rows' lines, as they now stand.
+    let mut shown = 0;
+    for view in ws.recognition() {
+        let original = evidence_of(&estate, &view.device.id);
+        for id in &view.recognition.unrecognized {
+            let at = usize::try_from(*id).unwrap();
+            assert_eq!(
+                view.row(*id).map(|e| e.line),
+                original.get(at).map(|e| e.line + 1)
+            );
+            shown += 1;
+        }
+    }
+    assert!(shown > 0, "the sample has unrecognised rows");
+}

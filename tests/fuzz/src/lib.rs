@@ -210,7 +210,7 @@ pub fn run_in(ws: &mut Workspace, estate: estate::Estate) {
         let _ = report::positions(positions).render(format);
     }
     let recognition = ws.recognition();
-    let _ = report::recognition(&recognition, &ws.evidence()).render(Format::Table);
+    let _ = report::recognition(&recognition).render(Format::Table);
     let sources = report::declaration_sources(ws.pack());
     let subjects = devices
         .iter()
