@@ -760,15 +760,13 @@ fn load(io: &mut Io, args: &EstateArgs) -> Result<Workspace, Failure> {
 
 fn recognize(io: &mut Io, args: &EstateArgs, unrecognized: bool) -> Result<(), Failure> {
     let ws = load(io, args)?;
-    let views = ws.recognition();
-    let recognition: Vec<_> = views.iter().map(|v| (v.device, v.recognition)).collect();
-    let evidence: Vec<_> = views.iter().flat_map(|v| v.evidence).collect();
+    let recognition = ws.recognition();
     io.diagnostics(&overlaps::in_estate(ws.compiled(), &recognition));
     let text = if unrecognized {
-        let (rows, noise) = triage::split(&recognition, &evidence);
+        let (rows, noise) = triage::split(&recognition);
         report::triage(&triage::triage(&rows, noise), args.format.into())
     } else {
-        report::recognition(&recognition, &evidence).render_as(args.format.into(), io.layout)
+        report::recognition(&recognition).render_as(args.format.into(), io.layout)
     };
     io.print(&text);
     Ok(())

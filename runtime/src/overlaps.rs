@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use tally_compiler::Compiled;
 use tally_compiler::diagnostics::{Diagnostic, codes};
 
-use crate::estate::Device;
-use crate::recognize::{DeviceRecognition, Recognizer, RuleRef};
+use crate::recognize::{DeviceView, Recognizer, RuleRef};
 
 /// The rule pairs of different applications that one row can be shown to match.
 pub fn in_rules(compiled: &Compiled, recognizer: &Recognizer) -> Vec<Diagnostic> {
@@ -31,17 +30,16 @@ pub fn in_rules(compiled: &Compiled, recognizer: &Recognizer) -> Vec<Diagnostic>
 
 /// The rows of an estate linked to two installations, one finding per pair of rules with the
 /// first row and the number of others.
-pub fn in_estate(
-    compiled: &Compiled,
-    recognition: &[(&Device, &DeviceRecognition)],
-) -> Vec<Diagnostic> {
+pub fn in_estate(compiled: &Compiled, recognition: &[DeviceView<'_>]) -> Vec<Diagnostic> {
     let mut pairs: BTreeMap<(&RuleRef, &RuleRef), (usize, &str, usize)> = BTreeMap::new();
-    for (device, found) in recognition {
-        for overlap in &found.overlaps {
+    for view in recognition {
+        for overlap in &view.recognition.overlaps {
+            // The row is named by its `evidence.csv` line.
+            let line = view.row(overlap.evidence).map_or(0, |e| e.line);
             pairs
                 .entry((&overlap.first, &overlap.second))
                 .and_modify(|(_, _, more)| *more += 1)
-                .or_insert((overlap.line, device.id.as_str(), 0));
+                .or_insert((line, view.device.id.as_str(), 0));
         }
     }
     pairs

@@ -67,7 +67,8 @@ pub fn run(pack: &CompiledPack, recognizer: &Recognizer, filter: &TestFilter) ->
         .collect()
 }
 
-/// The givens of a test as evidence rows of one device, numbered from 1.
+/// The givens of a test as evidence rows of one device, in order (recognition names them by
+/// their index, so they need no line).
 fn evidence(test: &TestCase) -> Vec<Evidence> {
     test.givens
         .iter()
@@ -78,9 +79,7 @@ fn evidence(test: &TestCase) -> Vec<Evidence> {
             )),
             Given::Application(_) => None,
         })
-        .enumerate()
-        .map(|(i, mut e)| {
-            e.line = i + 1;
+        .map(|mut e| {
             e.device = "test".into();
             e
         })

@@ -31,7 +31,7 @@ use tally_compiler::ir::{
     VersionOp, compare_versions,
 };
 
-use crate::estate::{Evidence, EvidenceField, EvidenceKind};
+use crate::estate::{Device, Evidence, EvidenceField, EvidenceKind};
 
 /// A compiled test of one field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -607,13 +607,20 @@ pub enum RowOutcome {
     Applications(Vec<String>),
 }
 
+/// The index of a row in its device's evidence list, in file order (0-based). Recognition
+/// results name rows by it rather than by `evidence.csv` line, so they depend only on the
+/// device's own rows: a row inserted or removed elsewhere in the file shifts the lines but
+/// changes no other device's result. [`DeviceView::row`] maps an id back to its [`Evidence`],
+/// whose `line` is the one to show.
+pub type EvidenceId = u32;
+
 /// One application installed on one device.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Installation {
     pub device: String,
     pub application: String,
-    /// The `evidence.csv` lines that recognised it, in order.
-    pub evidence: Vec<usize>,
+    /// The evidence rows that recognised it, ascending.
+    pub evidence: Vec<EvidenceId>,
     /// Applications it absorbed: suite members and lesser editions, sorted.
     pub absorbed: Vec<String>,
     /// The latest `last_used` day among its evidence rows, if any row has one.
@@ -623,7 +630,8 @@ pub struct Installation {
 /// A noise row: evidence an `ignore` declaration matches.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Noise {
-    pub line: usize,
+    /// The noise row.
+    pub evidence: EvidenceId,
     pub ignore: String,
     pub category: NoiseCategory,
 }
@@ -631,7 +639,8 @@ pub struct Noise {
 /// One row that rules of two installed applications match.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Overlap {
-    pub line: usize,
+    /// The row both rules match.
+    pub evidence: EvidenceId,
     pub first: RuleRef,
     pub second: RuleRef,
 }
@@ -643,32 +652,63 @@ pub struct DeviceRecognition {
     pub installations: Vec<Installation>,
     /// Installations of applications classified `ignored`, sorted by application.
     pub ignored_applications: Vec<Installation>,
-    /// Evidence lines no rule recognised.
-    pub unrecognized: Vec<usize>,
-    /// Evidence lines that are noise.
+    /// Evidence rows no rule recognised, ascending.
+    pub unrecognized: Vec<EvidenceId>,
+    /// Evidence rows that are noise, in row order.
     pub noise: Vec<Noise>,
-    /// Evidence lines marked as ignored in the estate.
-    pub ignored: Vec<usize>,
-    /// Rows linked to two installations.
+    /// Evidence rows marked as ignored in the estate, ascending.
+    pub ignored: Vec<EvidenceId>,
+    /// Rows linked to two installations, in row order.
     pub overlaps: Vec<Overlap>,
 }
 
-/// Recognises one device's evidence.
+/// One device as the reports see it: its record, its evidence rows in file order, and what
+/// recognition found on them (whose [`EvidenceId`]s index `evidence`).
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceView<'a> {
+    pub device: &'a Device,
+    pub evidence: &'a [Evidence],
+    pub recognition: &'a DeviceRecognition,
+}
+
+impl<'a> DeviceView<'a> {
+    /// The row an evidence id of this device names.
+    pub fn row(&self, id: EvidenceId) -> Option<&'a Evidence> {
+        row(self.evidence, id)
+    }
+
+    /// The rows evidence ids of this device name, in the ids' order.
+    pub fn rows<'i>(
+        &self,
+        ids: impl IntoIterator<Item = &'i EvidenceId>,
+    ) -> impl Iterator<Item = &'a Evidence> {
+        let evidence = self.evidence;
+        ids.into_iter().filter_map(move |id| row(evidence, *id))
+    }
+}
+
+/// The row of `evidence` an id names.
+fn row(evidence: &[Evidence], id: EvidenceId) -> Option<&Evidence> {
+    usize::try_from(id).ok().and_then(|i| evidence.get(i))
+}
+
+/// Recognises one device's evidence, its rows in file order. The result names rows by their
+/// [`EvidenceId`], their index in `evidence`, and never reads their `line`: it depends only on
+/// the rows' contents and order. (A device's rows beyond the largest id are not looked at.)
 pub fn recognize_device(
     recognizer: &Recognizer,
     device: &str,
     evidence: &[Evidence],
 ) -> DeviceRecognition {
     let mut result = DeviceRecognition::default();
-    let by_line: BTreeMap<usize, &Evidence> = evidence.iter().map(|e| (e.line, e)).collect();
-    // (application, rule, line) for every application rule a row matched.
-    let mut hits: Vec<(usize, usize, usize)> = Vec::new();
-    // Every counted row's line with where its rules lie in `matched_rules`.
-    let mut rows: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+    // (application, rule, row) for every application rule a row matched.
+    let mut hits: Vec<(usize, usize, EvidenceId)> = Vec::new();
+    // Every counted row with where its rules lie in `matched_rules`.
+    let mut rows: Vec<(EvidenceId, std::ops::Range<usize>)> = Vec::new();
     let mut matched_rules: Vec<usize> = Vec::new();
-    for e in evidence {
+    for (id, e) in (0..=EvidenceId::MAX).zip(evidence) {
         if e.ignored {
-            result.ignored.push(e.line);
+            result.ignored.push(id);
             continue;
         }
         let start = matched_rules.len();
@@ -676,26 +716,26 @@ pub fn recognize_device(
         let rules = matched_rules.get(start..).unwrap_or_default();
         if let Some(ignore) = recognizer.noise(rules) {
             result.noise.push(Noise {
-                line: e.line,
+                evidence: id,
                 ignore: ignore.id.clone(),
                 category: ignore.category,
             });
             matched_rules.truncate(start);
             continue;
         }
-        for id in rules {
-            if let Some(Owner::Application(app)) = recognizer.rules.get(*id).map(|r| r.owner) {
-                hits.push((app, *id, e.line));
+        for rule in rules {
+            if let Some(Owner::Application(app)) = recognizer.rules.get(*rule).map(|r| r.owner) {
+                hits.push((app, *rule, id));
             }
         }
-        rows.push((e.line, start..matched_rules.len()));
+        rows.push((id, start..matched_rules.len()));
     }
     hits.sort_unstable();
-    // Each matched application with where the lines its rules matched (sorted, without
-    // repeats) lie in `matched_lines`.
+    // Each matched application with where the rows its rules matched (sorted, without
+    // repeats) lie in `matched_rows`.
     let mut matched: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
-    let mut matched_lines: Vec<usize> = Vec::new();
-    let mut scratch: Vec<usize> = Vec::new();
+    let mut matched_rows: Vec<EvidenceId> = Vec::new();
+    let mut scratch: Vec<EvidenceId> = Vec::new();
     // Ascending, as `hits` is sorted.
     let mut recognized: Vec<usize> = Vec::new();
     for group in hits.chunk_by(|a, b| a.0 == b.0) {
@@ -718,19 +758,19 @@ pub fn recognize_device(
             recognized.push(app);
         }
         scratch.clear();
-        scratch.extend(group.iter().map(|(_, _, line)| *line));
+        scratch.extend(group.iter().map(|(_, _, row)| *row));
         scratch.sort_unstable();
         scratch.dedup();
-        let start = matched_lines.len();
-        matched_lines.extend_from_slice(&scratch);
-        matched.push((app, start..matched_lines.len()));
+        let start = matched_rows.len();
+        matched_rows.extend_from_slice(&scratch);
+        matched.push((app, start..matched_rows.len()));
     }
-    let lines_of = |app: usize| {
+    let rows_of = |app: usize| {
         matched
             .binary_search_by_key(&app, |(a, _)| *a)
             .ok()
             .and_then(|i| matched.get(i))
-            .and_then(|(_, range)| matched_lines.get(range.clone()))
+            .and_then(|(_, range)| matched_rows.get(range.clone()))
             .unwrap_or_default()
     };
     let home = fold(recognizer, recognized);
@@ -746,7 +786,7 @@ pub fn recognize_device(
     installs.sort_unstable();
     // The installations a row is linked to, each with the first rule that links it.
     let mut homes: Vec<(usize, usize)> = Vec::new();
-    for (line, range) in &rows {
+    for (row, range) in &rows {
         homes.clear();
         for id in matched_rules.get(range.clone()).unwrap_or_default() {
             if let Some(Owner::Application(app)) = recognizer.rules.get(*id).map(|r| r.owner)
@@ -758,7 +798,7 @@ pub fn recognize_device(
         }
         homes.sort_unstable();
         match homes.as_slice() {
-            [] => result.unrecognized.push(*line),
+            [] => result.unrecognized.push(*row),
             [_] => {}
             [(_, first), rest @ ..] => {
                 for (_, second) in rest {
@@ -766,7 +806,7 @@ pub fn recognize_device(
                         (recognizer.rule_ref(*first), recognizer.rule_ref(*second))
                     {
                         result.overlaps.push(Overlap {
-                            line: *line,
+                            evidence: *row,
                             first: a,
                             second: b,
                         });
@@ -784,20 +824,20 @@ pub fn recognize_device(
         };
         let (app, entry) = entry;
         // Allocated at its size: the results of every device are kept.
-        let mut lines: Vec<usize> =
-            Vec::with_capacity(group.iter().map(|(_, a)| lines_of(*a).len()).sum());
-        lines.extend(group.iter().flat_map(|(_, a)| lines_of(*a)));
-        lines.sort_unstable();
-        lines.dedup();
-        let last_used = lines
+        let mut ids: Vec<EvidenceId> =
+            Vec::with_capacity(group.iter().map(|(_, a)| rows_of(*a).len()).sum());
+        ids.extend(group.iter().flat_map(|(_, a)| rows_of(*a)));
+        ids.sort_unstable();
+        ids.dedup();
+        let last_used = ids
             .iter()
-            .filter_map(|l| by_line.get(l).and_then(|e| e.last_used))
+            .filter_map(|id| row(evidence, *id).and_then(|e| e.last_used))
             .max();
         let installation = Installation {
             device: device.to_string(),
             application: entry.id.clone(),
             last_used,
-            evidence: lines,
+            evidence: ids,
             absorbed: group
                 .iter()
                 .filter(|(_, a)| *a != app)

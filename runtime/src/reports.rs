@@ -140,8 +140,8 @@ pub fn unlicensed(ws: &Workspace) -> Vec<Unlicensed> {
     let prices = Prices::new(ws);
     let mut out = Vec::new();
     for view in ws.recognition() {
-        let (device, found) = (view.device, view.recognition);
-        for inst in &found.installations {
+        let device = view.device;
+        for inst in &view.recognition.installations {
             if !licensable(pack, &inst.application) {
                 continue;
             }

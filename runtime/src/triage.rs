@@ -14,8 +14,8 @@ use std::fmt;
 
 use tally_compiler::evidence::normalize_publisher;
 
-use crate::estate::{Device, Evidence, EvidenceField, EvidenceKind};
-use crate::recognize::{DeviceRecognition, like};
+use crate::estate::{Evidence, EvidenceField, EvidenceKind};
+use crate::recognize::{DeviceView, like};
 
 /// How many device ids a group lists as examples.
 pub const SAMPLE_DEVICES: usize = 3;
@@ -693,23 +693,19 @@ fn repeats_version(unit: &str, version: &str) -> bool {
 /// The unrecognised rows that are not noise, and the noise counted by category: rows an
 /// `ignore` declaration matched, under its category, and rows the estate marks as ignored,
 /// under `ignored`.
-pub fn split<'a>(
-    recognition: &[(&Device, &DeviceRecognition)],
-    evidence: &[&'a Evidence],
-) -> (Vec<&'a Evidence>, Vec<NoiseCount>) {
-    let by_line: BTreeMap<usize, &'a Evidence> = evidence.iter().map(|e| (e.line, *e)).collect();
-    let row = |line: &usize| by_line.get(line).copied();
+pub fn split<'a>(recognition: &[DeviceView<'a>]) -> (Vec<&'a Evidence>, Vec<NoiseCount>) {
     let mut unrecognized = Vec::new();
     let mut noise = Vec::new();
-    for (_, found) in recognition {
-        noise.extend(found.ignored.iter().filter_map(row).map(|e| ("ignored", e)));
+    for view in recognition {
+        let found = view.recognition;
+        noise.extend(view.rows(&found.ignored).map(|e| ("ignored", e)));
         noise.extend(
             found
                 .noise
                 .iter()
-                .filter_map(|n| Some((n.category.as_str(), row(&n.line)?))),
+                .filter_map(|n| Some((n.category.as_str(), view.row(n.evidence)?))),
         );
-        unrecognized.extend(found.unrecognized.iter().filter_map(row));
+        unrecognized.extend(view.rows(&found.unrecognized));
     }
     (unrecognized, NoiseCount::count(noise))
 }

@@ -25,7 +25,7 @@ use crate::db::{
 };
 use crate::estate::{self, Device, Estate, EstateFiles, Evidence, License, Purchase, Usage, User};
 use crate::position::Position;
-use crate::recognize::{DeviceRecognition, Installation, Recognizer};
+use crate::recognize::{DeviceView, Installation, Recognizer};
 use crate::reconcile::{Assessment, LicenseTerms, Outcome};
 use crate::sources;
 
@@ -79,16 +79,6 @@ impl std::fmt::Display for UnknownId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "there is no {} `{}` to change", self.kind, self.id)
     }
-}
-
-/// What recognition found on one device, with the rows it read.
-#[derive(Debug, Clone, Copy)]
-pub struct DeviceView<'a> {
-    pub device: &'a Device,
-    /// The device's evidence rows, in file order: the rows the recognition's evidence ids
-    /// index.
-    pub evidence: &'a [Evidence],
-    pub recognition: &'a DeviceRecognition,
 }
 
 /// A database loaded with rules and, once imported, an estate: the handle commands work with.

@@ -201,3 +201,53 @@ fn loading_the_same_estate_again_changes_nothing() {
     let log = ws.db.take_log();
     assert!(log.is_empty(), "nothing is computed again: {log:?}");
 }
+
+#[test]
+fn shifted_evidence_lines_reconcile_nothing_again() {
+    let (mut ws, estate) = sample(Database::with_log());
+    let before = ws.positions().to_vec();
+    let _ = ws.db.take_log();
+
+    // A row inserted at the top of evidence.csv moves every other row one line down: each
+    // device is recognised again, to the same result, as recognition names rows by their index
+    // among the device's rows.
+    // Devices without evidence have nothing to shift.
+    let devices = ws
+        .recognition()
+        .iter()
+        .filter(|v| !v.evidence.is_empty())
+        .count();
+    let mut shifted = estate.clone();
+    for e in &mut shifted.evidence {
+        e.line += 1;
+    }
+    ws.load(shifted);
+    assert_eq!(ws.positions(), before);
+    let log = ws.db.take_log();
+    assert_eq!(count(&log, "device_recognition"), devices);
+    assert_eq!(
+        count(&log, "family_input"),
+        0,
+        "no installation moved: {log:?}"
+    );
+    assert_eq!(
+        count(&log, "family_outcome"),
+        0,
+        "no family is reconciled again: {log:?}"
+    );
+
+    // The reports still show the rows' lines, as they now stand.
+    let mut shown = 0;
+    for view in ws.recognition() {
+        let original = evidence_of(&estate, &view.device.id);
+        for id in &view.recognition.unrecognized {
+            let at = usize::try_from(*id).unwrap();
+            assert_eq!(
+                view.row(*id).map(|e| e.line),
+                original.get(at).map(|e| e.line + 1)
+            );
+            shown += 1;
+        }
+    }
+    assert!(shown > 0, "the sample has unrecognised rows");
+}

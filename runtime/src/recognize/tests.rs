@@ -181,6 +181,8 @@ fn every_evidence_kind_matches_its_own_fields() {
     assert!(apps(&r, &swid).is_empty());
 }
 
+/// Recognises one device's rows, numbered as `evidence.csv` lines from 2 (which recognition
+/// does not read: it names rows by their index).
 fn device(r: &Recognizer, rows: Vec<Evidence>) -> DeviceRecognition {
     let rows: Vec<Evidence> = rows
         .into_iter()
@@ -193,7 +195,7 @@ fn device(r: &Recognizer, rows: Vec<Evidence>) -> DeviceRecognition {
     recognize_device(r, "D", &rows)
 }
 
-fn installed(d: &DeviceRecognition) -> Vec<(&str, Vec<usize>, Vec<&str>)> {
+fn installed(d: &DeviceRecognition) -> Vec<(&str, Vec<EvidenceId>, Vec<&str>)> {
     d.installations
         .iter()
         .map(|i| {
@@ -224,14 +226,14 @@ fn file_existence_rules_decide_together() {
         d.installations.is_empty(),
         "needs one at-least-one file too"
     );
-    assert_eq!(d.unrecognized, [2, 3]);
+    assert_eq!(d.unrecognized, [0, 1]);
     let d = device(&r, vec![file("tool9.dll"), file("tool9-en.dll")]);
     assert!(d.installations.is_empty(), "the required file is missing");
     let d = device(
         &r,
         vec![file("tool.exe"), file("tool9-en.dll"), file("readme.txt")],
     );
-    assert_eq!(installed(&d), [("acme.tool_9", vec![2, 3, 4], vec![])]);
+    assert_eq!(installed(&d), [("acme.tool_9", vec![0, 1, 2], vec![])]);
     assert!(d.unrecognized.is_empty());
 }
 
@@ -269,7 +271,7 @@ fn suites_absorb_members_and_editions_absorb_lesser_ones() {
         installed(&d),
         [(
             "acme.office_pro_5",
-            vec![2, 3, 4],
+            vec![0, 1, 2],
             vec!["acme.office_std_5", "acme.sheet_5", "acme.writer_5"]
         )]
     );
@@ -280,8 +282,8 @@ fn suites_absorb_members_and_editions_absorb_lesser_ones() {
     assert_eq!(
         installed(&d),
         [
-            ("acme.office_std_5", vec![2], vec![]),
-            ("acme.writer_5", vec![3], vec![])
+            ("acme.office_std_5", vec![0], vec![]),
+            ("acme.writer_5", vec![1], vec![])
         ]
     );
 }
@@ -299,12 +301,12 @@ fn a_suite_without_rules_is_recognised_from_all_its_members() {
         installed(&d),
         [(
             "acme.bundle_5",
-            vec![2, 3],
+            vec![0, 1],
             vec!["acme.sheet_5", "acme.writer_5"]
         )]
     );
     let d = device(&r, vec![i("Acme Writer 5")]);
-    assert_eq!(installed(&d), [("acme.writer_5", vec![2], vec![])]);
+    assert_eq!(installed(&d), [("acme.writer_5", vec![0], vec![])]);
 }
 
 #[test]
@@ -333,15 +335,15 @@ fn noise_wins_and_overlaps_are_reported() {
     assert_eq!(
         d.noise
             .iter()
-            .map(|n| (n.line, n.category))
+            .map(|n| (n.evidence, n.category))
             .collect::<Vec<_>>(),
-        [(2, NoiseCategory::Update), (3, NoiseCategory::Update)]
+        [(0, NoiseCategory::Update), (1, NoiseCategory::Update)]
     );
-    assert_eq!(d.unrecognized, [5]);
+    assert_eq!(d.unrecognized, [3]);
     assert_eq!(
         d.overlaps,
         [Overlap {
-            line: 4,
+            evidence: 2,
             first: RuleRef {
                 owner: "acme.other_1".into(),
                 index: 0
@@ -379,4 +381,52 @@ fn ignored_applications_are_kept_apart() {
     let d = device(&r, vec![installer("Acme", "Acme Agent", "")]);
     assert!(d.installations.is_empty());
     assert_eq!(d.ignored_applications.len(), 1);
+}
+
+#[test]
+fn results_name_rows_by_index_so_shifted_lines_change_nothing() {
+    let r = recognizer(&format!(
+        r#"{ACME}
+        product acme.other {{ name "Other" publisher acme }}
+        application acme.tool_1 {{ product acme.tool recognize installer {{ name like "Acme Tool%" }} }}
+        application acme.other_1 {{ product acme.other recognize installer {{ name like "%Tool%" }} }}
+        ignore acme.updates {{ category update recognize installer {{ name like "Update for %" }} }}
+    "#
+    ));
+    let mut used = installer("Acme", "Acme Tool 1", "");
+    used.last_used = Some(jiff::civil::date(2026, 3, 1));
+    let mut marked = installer("Acme", "Acme Tool 1", "");
+    marked.ignored = true;
+    let rows = [
+        installer("Acme", "Update for Acme Tool (KB1)", ""),
+        marked,
+        used,
+        installer("Acme", "Unknown", ""),
+    ];
+    // The device's rows as they stand in the file, then after rows were inserted above them
+    // and between them (other devices' rows, say): the same rows on other lines.
+    let numbered = |lines: [usize; 4]| -> Vec<Evidence> {
+        rows.iter()
+            .zip(lines)
+            .map(|(e, line)| Evidence { line, ..e.clone() })
+            .collect()
+    };
+    let before = recognize_device(&r, "D", &numbered([2, 3, 4, 5]));
+    let after = recognize_device(&r, "D", &numbered([3, 10, 11, 40]));
+    assert_eq!(before, after);
+    assert_eq!(
+        installed(&before),
+        [
+            ("acme.other_1", vec![2], vec![]),
+            ("acme.tool_1", vec![2], vec![])
+        ]
+    );
+    assert_eq!(
+        before.installations.first().and_then(|i| i.last_used),
+        Some(jiff::civil::date(2026, 3, 1))
+    );
+    assert_eq!(before.noise.first().map(|n| n.evidence), Some(0));
+    assert_eq!(before.ignored, [1]);
+    assert_eq!(before.unrecognized, [3]);
+    assert_eq!(before.overlaps.first().map(|o| o.evidence), Some(2));
 }

@@ -16,10 +16,10 @@ use tally_compiler::ir::CompiledPack;
 use tally_compiler::syntax::ParsedFile;
 use tally_compiler::syntax::ast::DeclKind;
 
-use crate::estate::{Device, Evidence, EvidenceField, EvidenceKind};
+use crate::estate::{Evidence, EvidenceField, EvidenceKind};
 use crate::pack_tests::TestResult;
 use crate::position::Position;
-use crate::recognize::DeviceRecognition;
+use crate::recognize::{DeviceView, EvidenceId};
 use crate::reconcile::Assessment;
 use crate::triage::{Group, NoiseCount, Triage};
 
@@ -282,16 +282,21 @@ pub fn declaration_sources(pack: &CompiledPack) -> BTreeMap<String, String> {
 /// classified `ignored`), then one per unrecognised, noise or ignored evidence row. Each row
 /// shows the evidence kind; `note` says what an installation absorbed or which `ignore`
 /// declaration a noise row matched.
-pub fn recognition(devices: &[(&Device, &DeviceRecognition)], evidence: &[&Evidence]) -> Rows {
-    let by_line: BTreeMap<usize, &Evidence> = evidence.iter().map(|e| (e.line, *e)).collect();
+pub fn recognition(devices: &[DeviceView<'_>]) -> Rows {
     let mut rows = Vec::new();
-    let row = |status: &str, device: &str, application: &str, lines: &[usize], note: String| {
-        let first = lines.first().and_then(|l| by_line.get(l));
+    // The rows that evidence ids name are shown by their `evidence.csv` lines.
+    let row = |status: &str,
+               view: &DeviceView<'_>,
+               application: &str,
+               ids: &[EvidenceId],
+               note: String| {
+        let evidence: Vec<&Evidence> = view.rows(ids).collect();
+        let first = evidence.first();
         let text = |f: fn(&Evidence) -> &str| first.map(|e| f(e).to_string()).unwrap_or_default();
-        let lines: Vec<String> = lines.iter().map(usize::to_string).collect();
+        let lines: Vec<String> = evidence.iter().map(|e| e.line.to_string()).collect();
         vec![
             status.to_string(),
-            device.to_string(),
+            view.device.id.to_string(),
             application.to_string(),
             text(|e| e.kind.as_str()),
             text(|e| &e.publisher),
@@ -301,7 +306,8 @@ pub fn recognition(devices: &[(&Device, &DeviceRecognition)], evidence: &[&Evide
             note,
         ]
     };
-    for (device, found) in devices {
+    for view in devices {
+        let found = view.recognition;
         for (status, installs) in [
             ("installed", &found.installations),
             ("ignored_application", &found.ignored_applications),
@@ -311,24 +317,18 @@ pub fn recognition(devices: &[(&Device, &DeviceRecognition)], evidence: &[&Evide
                     [] => String::new(),
                     absorbed => format!("absorbs {}", absorbed.join(", ")),
                 };
-                rows.push(row(
-                    status,
-                    &device.id,
-                    &inst.application,
-                    &inst.evidence,
-                    note,
-                ));
+                rows.push(row(status, view, &inst.application, &inst.evidence, note));
             }
         }
-        for line in &found.unrecognized {
-            rows.push(row("unrecognized", &device.id, "", &[*line], String::new()));
+        for id in &found.unrecognized {
+            rows.push(row("unrecognized", view, "", &[*id], String::new()));
         }
         for noise in &found.noise {
             let note = format!("{} ({})", noise.category.as_str(), noise.ignore);
-            rows.push(row("noise", &device.id, "", &[noise.line], note));
+            rows.push(row("noise", view, "", &[noise.evidence], note));
         }
-        for line in &found.ignored {
-            rows.push(row("ignored", &device.id, "", &[*line], String::new()));
+        for id in &found.ignored {
+            rows.push(row("ignored", view, "", &[*id], String::new()));
         }
     }
     Rows::new(

@@ -210,10 +210,8 @@ pub fn run_in(ws: &mut Workspace, estate: estate::Estate) {
     for format in [Format::Table, Format::Json, Format::Csv] {
         let _ = report::positions(positions).render(format);
     }
-    let views = ws.recognition();
-    let recognition: Vec<_> = views.iter().map(|v| (v.device, v.recognition)).collect();
-    let evidence: Vec<_> = views.iter().flat_map(|v| v.evidence).collect();
-    let _ = report::recognition(&recognition, &evidence).render(Format::Table);
+    let recognition = ws.recognition();
+    let _ = report::recognition(&recognition).render(Format::Table);
     let sources = report::declaration_sources(ws.pack());
     let subjects = devices
         .iter()
