@@ -30,7 +30,9 @@ use crate::estate::{
 };
 use crate::position::{self, Position};
 use crate::recognize::{DeviceRecognition, Installation, Recognizer, recognize_device};
-use crate::reconcile::{Assessment, FamilyInput, FamilyOutcome, LicenseTerms, reconcile_family};
+use crate::reconcile::{
+    self, Assessment, FamilyInput, FamilyOutcome, LicenseTerms, reconcile_family,
+};
 
 /// The salsa database. Cloning it is cheap and gives a snapshot for another thread.
 #[salsa::db]
@@ -630,23 +632,17 @@ pub fn family_outcome(db: &dyn salsa::Database, estate: EstateInput, key: String
     reconcile_family(family_input(db, estate, key))
 }
 
-/// The units each license of a family consumes: the sums of its rows' units, `None` when they
-/// add up to more than a decimal holds. Unchanged totals stop the update here, so positions
-/// are not recomputed for a change that moved no figure.
+/// The units each license of a family consumes, `None` when they add up to more than a
+/// decimal holds: reconciled without building assessment rows, which only `explain` and the
+/// row reports read. Unchanged totals stop the update here, so positions are not recomputed
+/// for a change that moved no figure.
 #[salsa::tracked(returns(ref))]
 pub fn family_consumption(
     db: &dyn salsa::Database,
     estate: EstateInput,
     key: String,
 ) -> BTreeMap<String, Option<Decimal>> {
-    let mut totals: BTreeMap<String, Option<Decimal>> = BTreeMap::new();
-    for row in &family_outcome(db, estate, key).assessments {
-        let total = totals
-            .entry(row.license.clone())
-            .or_insert(Some(Decimal::ZERO));
-        *total = total.and_then(|t| t.checked_add(row.units));
-    }
-    totals
+    reconcile::family_consumption(family_input(db, estate, key))
 }
 
 /// One license's position.

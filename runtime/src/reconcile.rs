@@ -429,10 +429,35 @@ struct State<'a> {
     assigned_used: BTreeMap<(usize, usize), Decimal>,
     /// Per (license, device holding the entitlement), the laptop its second use went to.
     second_use: BTreeMap<(usize, String), String>,
+    /// Whether assessment rows are kept; without them only `totals` are, which is all a
+    /// position needs.
+    keep_rows: bool,
+    /// Per license index, the units its rows add up to; `None` past the largest decimal.
+    totals: Vec<Option<Decimal>>,
 }
 
-/// Reconciles one family.
+/// Reconciles one family: every assessment row, as `explain` shows them.
 pub fn reconcile_family(input: &FamilyInput) -> FamilyOutcome {
+    let state = run(input, true);
+    let mut assessments = state.rows;
+    assessments.sort_by(Assessment::report_order);
+    FamilyOutcome { assessments }
+}
+
+/// Reconciles one family for its positions only: the units each license consumes (the sum of
+/// the units of its rows in [`reconcile_family`]; `None` past the largest decimal), without
+/// building a row for every installation and candidate license.
+pub fn family_consumption(input: &FamilyInput) -> BTreeMap<String, Option<Decimal>> {
+    let state = run(input, false);
+    input
+        .licenses
+        .iter()
+        .zip(state.totals)
+        .map(|(t, total)| (t.license.id.clone(), total))
+        .collect()
+}
+
+fn run(input: &FamilyInput, keep_rows: bool) -> State<'_> {
     let n = input.licenses.len();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|l| {
@@ -484,15 +509,15 @@ pub fn reconcile_family(input: &FamilyInput) -> FamilyOutcome {
         candidates,
         assigned_used: BTreeMap::new(),
         second_use: BTreeMap::new(),
+        keep_rows,
+        totals: vec![Some(Decimal::ZERO); n],
     };
     state.inactive();
     state.allocations();
     state.bundles();
     state.group_assignments();
     state.priority();
-    let mut assessments = state.rows;
-    assessments.sort_by(Assessment::report_order);
-    FamilyOutcome { assessments }
+    state
 }
 
 impl State<'_> {
@@ -924,6 +949,12 @@ impl State<'_> {
         message: String,
         units: Decimal,
     ) {
+        if let Some(total) = self.totals.get_mut(l) {
+            *total = total.and_then(|t| t.checked_add(units));
+        }
+        if !self.keep_rows {
+            return;
+        }
         let device = device
             .map(str::to_string)
             .or_else(|| i.and_then(|i| self.install(i)).map(|x| x.device.clone()));
@@ -1753,7 +1784,13 @@ impl State<'_> {
     }
 
     /// Records "not assessed" for every other open candidate of a bound installation.
+    /// Rows saying that the installation's other candidates were not assessed. They hold no
+    /// units, and nothing reads the pairs they settle once the installation is decided, so
+    /// without rows they are skipped.
     fn mark_others(&mut self, i: usize, winner: usize) {
+        if !self.keep_rows {
+            return;
+        }
         let id = self.license_id(winner);
         for other in self.candidates(i) {
             if other != winner && self.settled.insert((i, other)) {
@@ -1842,7 +1879,9 @@ impl State<'_> {
                         .get(pos..)
                         .is_some_and(|rest| rest.iter().any(|(l, _)| *l == winner))
             };
-            for (pos, &(l, needed)) in open.iter().enumerate() {
+            // (Rows of no units, read by nothing once the installation is decided.)
+            let rows = if self.keep_rows { open.as_slice() } else { &[] };
+            for (pos, &(l, needed)) in rows.iter().enumerate() {
                 if l != winner && exhausted(pos) && self.settled.insert((i, l)) {
                     let left = self.remaining(l).max(Decimal::ZERO);
                     let need = if needed == Decimal::ONE {

@@ -408,6 +408,15 @@ proptest! {
             }
         }
         prop_assert_eq!(output(&ws), from_scratch(&inputs), "after {:?}", edits);
+        // Positions are reconciled without rows: their figures are the sums of the rows'.
+        let mut sums: BTreeMap<&str, Decimal> = BTreeMap::new();
+        for row in ws.assessments() {
+            *sums.entry(row.license.as_str()).or_default() += row.units;
+        }
+        for position in ws.positions() {
+            let summed = sums.get(position.license.as_str()).copied().unwrap_or_default();
+            prop_assert_eq!(position.consumed, Some(summed), "{}", position.license);
+        }
     }
 }
 

@@ -100,7 +100,7 @@ fn one_devices_edit_reruns_its_recognition_and_only_the_families_it_touches() {
     let _ = ws.positions();
     let first = ws.db.take_log();
     assert_eq!(
-        count(&first, "family_outcome"),
+        count(&first, "family_consumption"),
         families,
         "the first run reconciles every family"
     );
@@ -120,7 +120,7 @@ fn one_devices_edit_reruns_its_recognition_and_only_the_families_it_touches() {
         "only the edited device is recognised again: {log:?}"
     );
     assert_eq!(
-        count(&log, "family_outcome"),
+        count(&log, "family_consumption"),
         1,
         "only the Visio family is reconciled again: {log:?}"
     );
@@ -139,7 +139,7 @@ fn one_devices_edit_reruns_its_recognition_and_only_the_families_it_touches() {
     let _ = ws.positions();
     let log = ws.db.take_log();
     assert_eq!(
-        count(&log, "family_outcome"),
+        count(&log, "family_consumption"),
         0,
         "no family is reconciled again: {log:?}"
     );
@@ -172,7 +172,7 @@ fn one_purchases_edit_reconciles_only_its_licenses_family() {
         .find(|p| p.license == license)
         .cloned();
     let log = ws.db.take_log();
-    assert_eq!(count(&log, "family_outcome"), 1, "{log:?}");
+    assert_eq!(count(&log, "family_consumption"), 1, "{log:?}");
     assert_eq!(count(&log, "family_input"), 1, "{log:?}");
     assert_eq!(count(&log, "device_recognition"), 0, "{log:?}");
     assert_eq!(
@@ -231,7 +231,7 @@ fn shifted_evidence_lines_reconcile_nothing_again() {
         "no installation moved: {log:?}"
     );
     assert_eq!(
-        count(&log, "family_outcome"),
+        count(&log, "family_consumption"),
         0,
         "no family is reconciled again: {log:?}"
     );
