@@ -481,11 +481,11 @@ pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, key: String) 
                 .collect();
         }
     }
-    let mut installations: Vec<Installation> = family
+    let mut installations: Vec<Arc<Installation>> = family
         .applications
         .iter()
         .flat_map(|a| installations_of(db, estate, a))
-        .map(|i| Installation::clone(i))
+        .cloned()
         .collect();
     installations.sort_by(|a, b| (&a.device, &a.application).cmp(&(&b.device, &b.application)));
     let mut wanted: BTreeSet<&str> = installations.iter().map(|i| i.device.as_str()).collect();

@@ -23,6 +23,7 @@
 mod cache;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use aho_corasick::AhoCorasick;
 use tally_compiler::evidence::normalize_publisher;
@@ -649,9 +650,10 @@ pub struct Overlap {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DeviceRecognition {
     /// Sorted by application; applications classified `ignored` are not here.
-    pub installations: Vec<Installation>,
+    /// Shared with the application → installations index, which holds the same values.
+    pub installations: Vec<Arc<Installation>>,
     /// Installations of applications classified `ignored`, sorted by application.
-    pub ignored_applications: Vec<Installation>,
+    pub ignored_applications: Vec<Arc<Installation>>,
     /// Evidence rows no rule recognised, ascending.
     pub unrecognized: Vec<EvidenceId>,
     /// Evidence rows that are noise, in row order.
@@ -845,9 +847,9 @@ pub fn recognize_device(
                 .collect(),
         };
         if entry.classification == Classification::Ignored {
-            result.ignored_applications.push(installation);
+            result.ignored_applications.push(Arc::new(installation));
         } else {
-            result.installations.push(installation);
+            result.installations.push(Arc::new(installation));
         }
     }
     result.installations.sort();

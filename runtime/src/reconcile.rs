@@ -28,6 +28,7 @@
 //! Every sort ends on a stable id, so the same inputs give the same rows in the same order.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use tally_compiler::ir::{Counts, Covered, Hardware, Metric, Quantity, RightsKind, Role, Table};
@@ -366,7 +367,7 @@ pub struct FamilyInput {
     /// Sorted by license id.
     pub licenses: Vec<LicenseTerms>,
     /// Installations of the family's applications, sorted by (device, application).
-    pub installations: Vec<Installation>,
+    pub installations: Vec<Arc<Installation>>,
     /// The devices the family touches (installed on, or allocated).
     pub devices: BTreeMap<String, Device>,
     /// All users (user units cross devices).
@@ -526,7 +527,7 @@ impl State<'_> {
     }
 
     fn install(&self, i: usize) -> Option<&Installation> {
-        self.input.installations.get(i)
+        self.input.installations.get(i).map(Arc::as_ref)
     }
 
     /// Whether license `l` takes part: not retired, and in its term on the as-of day.
@@ -2041,12 +2042,14 @@ mod tests {
             licenses,
             installations: devices
                 .iter()
-                .map(|(d, _)| Installation {
-                    device: (*d).into(),
-                    application: "app".into(),
-                    evidence: vec![1],
-                    absorbed: Vec::new(),
-                    last_used: None,
+                .map(|(d, _)| {
+                    Arc::new(Installation {
+                        device: (*d).into(),
+                        application: "app".into(),
+                        evidence: vec![1],
+                        absorbed: Vec::new(),
+                        last_used: None,
+                    })
                 })
                 .collect(),
             devices: devices

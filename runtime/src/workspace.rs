@@ -571,7 +571,7 @@ impl Workspace {
                 affected
                     .entry(installation.application.as_str())
                     .or_default()
-                    .push(Arc::new(installation.clone()));
+                    .push(Arc::clone(installation));
             }
             now_indexed.push((
                 (*id).clone(),
