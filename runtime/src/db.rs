@@ -93,19 +93,21 @@ pub struct Rules {
     pub files: Vec<RuleFile>,
 }
 
-/// One device: its record and, separately, its evidence rows in file order.
+/// One device: its record (shared with the family inputs that read it) and, separately, its
+/// evidence rows in file order.
 #[salsa::input]
 pub struct DeviceInput {
     #[returns(ref)]
-    pub device: Device,
+    pub device: Arc<Device>,
     #[returns(ref)]
     pub evidence: Vec<Evidence>,
 }
 
+/// One user's record, shared with the family inputs that read it.
 #[salsa::input]
 pub struct UserInput {
     #[returns(ref)]
-    pub user: User,
+    pub user: Arc<User>,
 }
 
 /// One license record and its purchases, sorted by purchase id.
@@ -452,7 +454,7 @@ fn device_record<'db>(
     estate: EstateInput,
     id: &str,
 ) -> Option<&'db Device> {
-    estate.devices(db).get(id).map(|d| d.device(db))
+    estate.devices(db).get(id).map(|d| d.device(db).as_ref())
 }
 
 /// Everything the reconciliation of a family reads, cut out of the whole estate.
@@ -541,9 +543,10 @@ pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, key: String) 
                 .map(String::as_str),
         );
     }
-    let devices: BTreeMap<String, Device> = wanted
+    let directory = estate.devices(db);
+    let devices: BTreeMap<String, Arc<Device>> = wanted
         .into_iter()
-        .filter_map(|d| device_record(db, estate, d).map(|x| (d.to_string(), x.clone())))
+        .filter_map(|d| Some((d.to_string(), Arc::clone(directory.get(d)?.device(db)))))
         .collect();
     // Only the users of these devices, and users allocated directly, can hold a unit.
     let allocated = targets().filter_map(|target| match target {

@@ -369,9 +369,9 @@ pub struct FamilyInput {
     /// Installations of the family's applications, sorted by (device, application).
     pub installations: Vec<Arc<Installation>>,
     /// The devices the family touches (installed on, or allocated).
-    pub devices: BTreeMap<String, Device>,
+    pub devices: BTreeMap<String, Arc<Device>>,
     /// All users (user units cross devices).
-    pub users: BTreeMap<String, User>,
+    pub users: BTreeMap<String, Arc<User>>,
     /// The tables the family's metrics look values up in.
     pub tables: BTreeMap<String, Table>,
     /// Usage rows of the family's applications: application to (moment, in use).
@@ -491,7 +491,7 @@ fn run(input: &FamilyInput, keep_rows: bool) -> State<'_> {
         bound_to: vec![Vec::new(); n],
         clusters: {
             let mut clusters: BTreeMap<&str, Vec<&Device>> = BTreeMap::new();
-            for d in input.devices.values() {
+            for d in input.devices.values().map(Arc::as_ref) {
                 if let Some(c) = d.cluster.as_deref()
                     && d.partition != Partition::Vm
                 {
@@ -522,6 +522,14 @@ fn run(input: &FamilyInput, keep_rows: bool) -> State<'_> {
 }
 
 impl State<'_> {
+    fn device(&self, id: &str) -> Option<&Device> {
+        self.input.devices.get(id).map(Arc::as_ref)
+    }
+
+    fn user(&self, id: &str) -> Option<&User> {
+        self.input.users.get(id).map(Arc::as_ref)
+    }
+
     fn terms(&self, l: usize) -> Option<&LicenseTerms> {
         self.input.licenses.get(l)
     }
@@ -561,7 +569,7 @@ impl State<'_> {
     /// The unit an installation on `device` takes on license `l`, the user it counts (for a
     /// user license), and a note when a user license falls back to counting the device.
     fn unit(&self, l: usize, device: &str) -> (Unit, Option<String>, String) {
-        let dev = self.input.devices.get(device);
+        let dev = self.device(device);
         let counts = self.terms(l).map_or(Counts::Device, |t| t.counts);
         match counts {
             Counts::Device => return (Unit::Device(device.to_string()), None, String::new()),
@@ -584,7 +592,7 @@ impl State<'_> {
             Counts::User => {}
         }
         let user_id = dev.and_then(Device::primary_user);
-        let user = user_id.and_then(|u| self.input.users.get(u));
+        let user = user_id.and_then(|u| self.user(u));
         match user {
             Some(u) if matches!(u.status, UserStatus::Active | UserStatus::Pending) => {
                 (Unit::User(u.id.clone()), Some(u.id.clone()), String::new())
@@ -615,7 +623,7 @@ impl State<'_> {
     fn host_of<'d>(&'d self, device: &'d Device) -> Option<&'d Device> {
         match device.partition {
             Partition::Vm | Partition::Container => {
-                device.host.as_ref().and_then(|h| self.input.devices.get(h))
+                device.host.as_ref().and_then(|h| self.device(h))
             }
             Partition::Physical | Partition::HardPartition => Some(device),
         }
@@ -624,7 +632,7 @@ impl State<'_> {
     /// The machines a holder's hardware comes from, for `requires` and `limit`.
     fn holder_machines(&self, unit: &Unit) -> Vec<&Device> {
         match unit {
-            Unit::Device(d) | Unit::Host(d) => self.input.devices.get(d).into_iter().collect(),
+            Unit::Device(d) | Unit::Host(d) => self.device(d).into_iter().collect(),
             Unit::Cluster(c) => self.cluster_hosts(c),
             Unit::User(_) | Unit::License => Vec::new(),
         }
@@ -634,7 +642,7 @@ impl State<'_> {
     fn cluster_hosts(&self, cluster: &str) -> Vec<&Device> {
         match self.clusters.get(cluster) {
             Some(hosts) => hosts.clone(),
-            None => self.input.devices.get(cluster).into_iter().collect(),
+            None => self.device(cluster).into_iter().collect(),
         }
     }
 
@@ -643,7 +651,7 @@ impl State<'_> {
     fn metric_rejection(&self, l: usize, i: usize, allocated: bool) -> Option<Rejection> {
         let terms = self.terms(l)?;
         let device_id = &self.install(i)?.device;
-        let device = self.input.devices.get(device_id);
+        let device = self.device(device_id);
         if matches!(terms.counts, Counts::Host | Counts::Cluster)
             && device.is_some_and(|d| self.host_of(d).is_none())
         {
@@ -742,6 +750,7 @@ impl State<'_> {
                     .input
                     .devices
                     .values()
+                    .map(Arc::as_ref)
                     .filter(|d| d.primary_user() == Some(u.as_str()))
                     .collect();
                 (u.clone(), devices)
@@ -761,10 +770,7 @@ impl State<'_> {
                 .iter()
                 .map(|x| (x.device.clone(), x.application.clone()))
                 .collect(),
-            devices: devices
-                .iter()
-                .filter_map(|d| self.input.devices.get(*d))
-                .collect(),
+            devices: devices.iter().filter_map(|d| self.device(*d)).collect(),
             users,
             usage: usage
                 .into_iter()
@@ -782,12 +788,10 @@ impl State<'_> {
             .map(|x| x.device.as_str())
             .collect();
         let devices = |ids: &BTreeSet<&str>| -> Vec<&Device> {
-            ids.iter()
-                .filter_map(|d| self.input.devices.get(*d))
-                .collect()
+            ids.iter().filter_map(|d| self.device(*d)).collect()
         };
         match unit {
-            Unit::Device(d) => match self.input.devices.get(d) {
+            Unit::Device(d) => match self.device(d) {
                 Some(dev) => Holder::Machine(Machine::device(dev, true)),
                 None => Holder::License,
             },
@@ -1004,7 +1008,7 @@ impl State<'_> {
         user: Option<&str>,
     ) -> Option<AllocationKind> {
         let device_user = device
-            .and_then(|d| self.input.devices.get(d))
+            .and_then(|d| self.device(d))
             .and_then(Device::primary_user);
         let allocation = self
             .terms(l)?
@@ -1025,11 +1029,7 @@ impl State<'_> {
                 && self.install(i).is_some_and(|x| match &allocation.target {
                     AllocationTarget::Device(d) => x.device == *d,
                     AllocationTarget::User(u) => {
-                        self.input
-                            .devices
-                            .get(&x.device)
-                            .and_then(Device::primary_user)
-                            == Some(u.as_str())
+                        self.device(&x.device).and_then(Device::primary_user) == Some(u.as_str())
                     }
                 })
         });
@@ -1095,11 +1095,11 @@ impl State<'_> {
 
     /// The group of type `kind` that `device` belongs to: the device's own, else its user's.
     fn group_of(&self, device: &str, kind: &str) -> Option<&str> {
-        let dev = self.input.devices.get(device)?;
+        let dev = self.device(device)?;
         dev.groups
             .get(kind)
             .or_else(|| {
-                let user = self.input.users.get(dev.primary_user()?)?;
+                let user = self.user(dev.primary_user()?)?;
                 user.groups.get(kind)
             })
             .map(String::as_str)
@@ -1393,7 +1393,7 @@ impl State<'_> {
             ));
         }
         let restrictions = &terms.license.restrictions;
-        let dev = self.input.devices.get(device);
+        let dev = self.device(device);
         if let Some(wanted) = restrictions.os_type {
             let have = dev.and_then(|d| d.os_type);
             if have != Some(wanted) {
@@ -1699,16 +1699,13 @@ impl State<'_> {
 
     /// The active (or pending) user of a device.
     fn known_user(&self, device: &str) -> Option<&str> {
-        let user = self
-            .input
-            .users
-            .get(self.input.devices.get(device)?.primary_user()?)?;
+        let user = self.input.users.get(self.device(device)?.primary_user()?)?;
         matches!(user.status, UserStatus::Active | UserStatus::Pending).then_some(user.id.as_str())
     }
 
     /// Whether a device is a machine of its own, not a virtual machine.
     fn physical(&self, device: &str) -> bool {
-        self.input.devices.get(device).is_some_and(|d| {
+        self.device(device).is_some_and(|d| {
             d.chassis != Some(Chassis::Vm)
                 && matches!(d.partition, Partition::Physical | Partition::HardPartition)
         })
@@ -2054,19 +2051,19 @@ mod tests {
                 .collect(),
             devices: devices
                 .iter()
-                .map(|(d, u)| ((*d).to_string(), device(d, *u)))
+                .map(|(d, u)| ((*d).to_string(), Arc::new(device(d, *u))))
                 .collect(),
             users: users
                 .iter()
                 .map(|(u, s)| {
                     (
                         (*u).to_string(),
-                        User {
+                        Arc::new(User {
                             id: (*u).into(),
                             name: (*u).into(),
                             status: *s,
                             groups: Default::default(),
-                        },
+                        }),
                     )
                 })
                 .collect(),
@@ -2195,8 +2192,12 @@ mod tests {
             },
         ];
         let mut family = input(vec![l], &[("D1", None)], &[]);
-        family.devices.insert("D9".into(), device("D9", None));
-        family.devices.insert("D8".into(), device("D8", None));
+        family
+            .devices
+            .insert("D9".into(), Arc::new(device("D9", None)));
+        family
+            .devices
+            .insert("D8".into(), Arc::new(device("D8", None)));
         let out = reconcile_family(&family);
         assert_eq!(consumed(&out, "L1"), Decimal::from(2));
         assert_eq!(

@@ -211,7 +211,7 @@ impl Workspace {
             let old = loaded.get(&device.id);
             let new_rows = old.is_none_or(|o| *o.evidence(db) != rows);
             let id = device.id.clone();
-            if old.is_none_or(|o| *o.device(db) != device) {
+            if old.is_none_or(|o| **o.device(db) != device) {
                 changes.push(Change::Device(device));
             }
             if new_rows {
@@ -230,7 +230,7 @@ impl Workspace {
             estate
                 .users
                 .into_iter()
-                .filter(|u| users.get(&u.id).is_none_or(|o| o.user(db) != u))
+                .filter(|u| users.get(&u.id).is_none_or(|o| **o.user(db) != *u))
                 .map(Change::User),
         );
         let licenses = self.estate.licenses(db);
@@ -329,15 +329,15 @@ impl Workspace {
                 let id = device.id.clone();
                 match self.estate.devices(&self.db).get(&id).copied() {
                     Some(input) => {
-                        if *input.device(&self.db) != device {
+                        if **input.device(&self.db) != device {
                             input
                                 .set_device(&mut self.db)
                                 .with_durability(RECORDS)
-                                .to(device);
+                                .to(Arc::new(device));
                         }
                     }
                     None => {
-                        let input = DeviceInput::builder(device, Vec::new())
+                        let input = DeviceInput::builder(Arc::new(device), Vec::new())
                             .device_durability(RECORDS)
                             .new(&self.db);
                         let mut directory = estate.devices(&self.db).clone();
@@ -370,17 +370,17 @@ impl Workspace {
             }
             Change::User(user) => match estate.users(&self.db).get(&user.id).copied() {
                 Some(input) => {
-                    if *input.user(&self.db) != user {
+                    if **input.user(&self.db) != user {
                         input
                             .set_user(&mut self.db)
                             .with_durability(RECORDS)
-                            .to(user);
+                            .to(Arc::new(user));
                     }
                 }
                 None => {
                     let mut directory = estate.users(&self.db).clone();
                     let id = user.id.clone();
-                    let input = UserInput::builder(user)
+                    let input = UserInput::builder(Arc::new(user))
                         .user_durability(RECORDS)
                         .new(&self.db);
                     directory.insert(id, input);
@@ -696,7 +696,7 @@ impl Workspace {
         self.estate
             .devices(&self.db)
             .get(id)
-            .map(|d| d.device(&self.db))
+            .map(|d| d.device(&self.db).as_ref())
     }
 
     /// A device's evidence rows, in file order.
@@ -712,7 +712,7 @@ impl Workspace {
         self.estate
             .users(&self.db)
             .get(id)
-            .map(|u| u.user(&self.db))
+            .map(|u| u.user(&self.db).as_ref())
     }
     /// The assessment rows of one of seed 003's three views, in report order; `None` when
     /// the estate has no such subject. See [`Subject`] for what each view holds. The license
