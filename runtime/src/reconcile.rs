@@ -770,7 +770,7 @@ impl State<'_> {
                 .iter()
                 .map(|x| (x.device.clone(), x.application.clone()))
                 .collect(),
-            devices: devices.iter().filter_map(|d| self.device(*d)).collect(),
+            devices: devices.iter().filter_map(|d| self.device(d)).collect(),
             users,
             usage: usage
                 .into_iter()
@@ -788,7 +788,7 @@ impl State<'_> {
             .map(|x| x.device.as_str())
             .collect();
         let devices = |ids: &BTreeSet<&str>| -> Vec<&Device> {
-            ids.iter().filter_map(|d| self.device(*d)).collect()
+            ids.iter().filter_map(|d| self.device(d)).collect()
         };
         match unit {
             Unit::Device(d) => match self.device(d) {
