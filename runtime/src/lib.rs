@@ -2,6 +2,7 @@
 //! positions, assessments and reports, computed incrementally over a salsa database.
 
 pub mod db;
+pub mod delta;
 pub mod estate;
 pub mod files;
 pub mod inventory;
