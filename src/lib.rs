@@ -11,6 +11,7 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 }
 mod packs;
+mod watch;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -22,7 +23,7 @@ use jiff::civil::Date;
 use tally_compiler::diagnostics::{Diagnostic, SourceFile};
 use tally_runtime::estate::{self, EstateFiles};
 use tally_runtime::pack_tests::TestFilter;
-use tally_runtime::position::Compliance;
+use tally_runtime::position::{Compliance, Position};
 use tally_runtime::report::{self, Format, Layout, Rows};
 use tally_runtime::reports::{self, By};
 use tally_runtime::workspace::{self, Subject, Workspace};
@@ -62,6 +63,8 @@ mod codes {
     pub const EXPORT_FAILED: Code = Code("T0304");
     /// The command's output could not be written (a full disk, a closed stream).
     pub const WRITE_FAILED: Code = Code("T0305");
+    /// `watch` could not watch the estate folder or a pack.
+    pub const WATCH_FAILED: Code = Code("T0306");
 
     #[cfg(test)]
     pub const ALL: &[(Code, &str)] = &[
@@ -76,6 +79,7 @@ mod codes {
         ),
         (EXPORT_FAILED, "`packs export` could not write a file"),
         (WRITE_FAILED, "the output could not be written"),
+        (WATCH_FAILED, "`watch` could not watch a folder or file"),
     ];
 }
 
@@ -181,6 +185,12 @@ enum Command {
         /// The seed the edits are drawn from.
         #[arg(long, value_name = "S", default_value_t = 1)]
         seed: u64,
+    },
+    /// Keep an estate and rule packs loaded and, after each save, print what changed in the
+    /// license position and why (until Ctrl-C).
+    Watch {
+        #[command(flatten)]
+        args: watch::WatchArgs,
     },
     /// List or export the standard rule packs compiled into tally.
     Packs {
@@ -383,6 +393,35 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    run_inner(args, out, err, None)
+}
+
+/// Runs `tally` as [`run`] does; `tally watch` stops when `stop` receives a message or its
+/// sender is dropped (without this, it watches until the process ends), so that tests can
+/// drive it in-process.
+pub fn run_until<I, T>(
+    args: I,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    stop: &std::sync::mpsc::Receiver<()>,
+) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    run_inner(args, out, err, Some(stop))
+}
+
+fn run_inner<I, T>(
+    args: I,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    stop: Option<&std::sync::mpsc::Receiver<()>>,
+) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -458,6 +497,7 @@ where
             device,
             into,
         } => import(&mut io, format.into(), &inputs, &device, into.as_deref()),
+        Command::Watch { args } => watch::run(&mut io, &args, stop),
         Command::Packs { command } => packs::run(&mut io, &command),
         Command::Bench {
             estate,
@@ -498,7 +538,7 @@ impl Command {
             | Self::Reconcile { estate: args, .. }
             | Self::Report { estate: args, .. }
             | Self::Explain { estate: args, .. } => args.format.into(),
-            Self::Import { .. } | Self::Bench { .. } => Format::Table,
+            Self::Import { .. } | Self::Bench { .. } | Self::Watch { .. } => Format::Table,
         }
     }
 }
@@ -784,22 +824,7 @@ fn reconcile(
         let by = by.into();
         io.rows(&reports::rollup_rows(&reports::rollup(positions, by), by));
     } else if io.format == Format::Table {
-        let (retired, current): (Vec<_>, Vec<_>) =
-            positions.iter().cloned().partition(|p| p.retired());
-        io.rows(&report::positions(&current));
-        if !retired.is_empty() {
-            io.print("\nRetired licenses, never available:\n");
-            io.rows(&report::positions(&retired));
-        }
-        let count = |s: Compliance| current.iter().filter(|p| p.status == s).count();
-        io.print(&format!(
-            "\n{} licenses: {} compliant, {} at risk, {} unknown, {} retired\n",
-            positions.len(),
-            count(Compliance::Compliant),
-            count(Compliance::AtRisk),
-            count(Compliance::Unknown),
-            retired.len()
-        ));
+        position_table(io, positions);
     } else {
         io.rows(&report::positions(positions));
     }
@@ -813,6 +838,26 @@ fn reconcile(
     } else {
         Ok(())
     }
+}
+
+/// The position as `reconcile` prints it as a table: the current licenses, the retired ones
+/// apart, and a count by status.
+fn position_table(io: &mut Io, positions: &[Position]) {
+    let (retired, current): (Vec<_>, Vec<_>) = positions.iter().cloned().partition(|p| p.retired());
+    io.rows(&report::positions(&current));
+    if !retired.is_empty() {
+        io.print("\nRetired licenses, never available:\n");
+        io.rows(&report::positions(&retired));
+    }
+    let count = |s: Compliance| current.iter().filter(|p| p.status == s).count();
+    io.print(&format!(
+        "\n{} licenses: {} compliant, {} at risk, {} unknown, {} retired\n",
+        positions.len(),
+        count(Compliance::Compliant),
+        count(Compliance::AtRisk),
+        count(Compliance::Unknown),
+        retired.len()
+    ));
 }
 
 /// `tally report NAME`: the rows, and as a table a closing line with the money totals per

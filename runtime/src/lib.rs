@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod db;
+pub mod delta;
 pub mod estate;
 pub mod files;
 pub mod inventory;

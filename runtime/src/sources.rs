@@ -14,11 +14,7 @@ use crate::files::{self, MAX_RULE_FILE, ReadError};
 /// Reads every `.tally` and `.rhai` file of a pack, sorted by path. A file that cannot be read
 /// is a T0110 diagnostic, and one refused for what it is (see [`files`]) a T0208.
 pub fn read_pack(path: &Path) -> Result<Vec<Arc<SourceFile>>, Box<Diagnostic>> {
-    let root = if path.is_dir() {
-        path
-    } else {
-        path.parent().unwrap_or(Path::new("."))
-    };
+    let root = pack_root(path);
     let mut files = Vec::new();
     let mut seen = BTreeSet::new();
     collect(path, root, &mut files, &mut seen).map_err(|(p, e)| unreadable(&p, e))?;
@@ -30,13 +26,35 @@ pub fn read_pack(path: &Path) -> Result<Vec<Arc<SourceFile>>, Box<Diagnostic>> {
         return Err(unreadable(path, ReadError::Io(error)));
     }
     files.sort();
-    files
-        .into_iter()
-        .map(|p| match files::read_text(&p, root, MAX_RULE_FILE) {
-            Ok(text) => Ok(SourceFile::new(p.display().to_string(), text)),
-            Err(e) => Err(unreadable(&p, e)),
-        })
-        .collect()
+    files.iter().map(|p| read_rule_file(p, root)).collect()
+}
+
+/// The folder a pack's files must stay inside: the pack itself when it is a folder, else the
+/// folder of the file.
+pub fn pack_root(pack: &Path) -> &Path {
+    if pack.is_dir() {
+        pack
+    } else {
+        pack.parent().unwrap_or(Path::new("."))
+    }
+}
+
+/// The paths of the `.tally` and `.rhai` files at `path` (a file, or a folder searched
+/// recursively) inside the pack folder `root`, sorted; a folder that holds none gives none.
+pub fn rule_files_at(path: &Path, root: &Path) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
+    let mut files = Vec::new();
+    collect(path, root, &mut files, &mut BTreeSet::new()).map_err(|(p, e)| unreadable(&p, e))?;
+    files.sort();
+    Ok(files)
+}
+
+/// Reads one rule file or script of the pack folder `root`, as [`read_pack`] reads it; its
+/// path is shown as given.
+pub fn read_rule_file(path: &Path, root: &Path) -> Result<Arc<SourceFile>, Box<Diagnostic>> {
+    match files::read_text(path, root, MAX_RULE_FILE) {
+        Ok(text) => Ok(SourceFile::new(path.display().to_string(), text)),
+        Err(e) => Err(unreadable(path, e)),
+    }
 }
 
 /// Adds the rule files at `path` (a file, or a folder searched recursively) to `files`;

@@ -85,8 +85,8 @@ impl std::fmt::Display for UnknownId {
 pub struct Workspace {
     pub db: Database,
     pub estate: EstateInput,
-    /// Rule file inputs by path.
-    rule_files: BTreeMap<String, RuleFile>,
+    /// Rule file inputs by path, with whether each belongs to the standard packs.
+    rule_files: BTreeMap<String, (RuleFile, bool)>,
     /// Every purchase by id, and the purchase ids of each license id.
     purchases: BTreeMap<String, Purchase>,
     purchases_of: BTreeMap<String, BTreeSet<String>>,
@@ -108,11 +108,14 @@ const RECORDS: Durability = Durability::MEDIUM;
 impl Workspace {
     /// A workspace with rules and an empty estate.
     pub fn new(db: Database, sources: Vec<RuleSource>, as_of: Date) -> Self {
-        let rule_files: BTreeMap<String, RuleFile> = sources
+        let rule_files: BTreeMap<String, (RuleFile, bool)> = sources
             .into_iter()
-            .map(|s| (s.source.path.clone(), new_rule_file(&db, s)))
+            .map(|s| {
+                let (path, standard) = (s.source.path.clone(), s.standard);
+                (path, (new_rule_file(&db, s), standard))
+            })
             .collect();
-        let rules = Rules::new(&db, rule_files.values().copied().collect());
+        let rules = Rules::new(&db, rule_files.values().map(|(f, _)| *f).collect());
         let estate = EstateInput::builder(
             rules,
             BTreeMap::new(),
@@ -168,6 +171,24 @@ impl Workspace {
         let estate = estate::import(files, self.pack())?;
         self.load(estate);
         Ok(())
+    }
+
+    /// The rule file loaded with this path.
+    pub fn rule_file(&self, path: &str) -> Option<RuleSource> {
+        self.rule_files
+            .get(path)
+            .map(|(file, standard)| RuleSource {
+                source: Arc::clone(file.source(&self.db)),
+                standard: *standard,
+            })
+    }
+
+    /// The paths of the rule files loaded, sorted, with whether each belongs to the standard
+    /// packs.
+    pub fn rule_paths(&self) -> impl Iterator<Item = (&str, bool)> {
+        self.rule_files
+            .iter()
+            .map(|(path, (_, standard))| (path.as_str(), *standard))
     }
 
     pub fn compiled(&self) -> &Compiled {
@@ -471,8 +492,10 @@ impl Workspace {
             }
             Change::RuleFile(source) => {
                 let path = source.source.path.clone();
-                match self.rule_files.get(&path).copied() {
-                    Some(file) => {
+                match self.rule_files.get_mut(&path) {
+                    Some((file, standard)) => {
+                        let file = *file;
+                        *standard = source.standard;
                         if **file.source(&self.db) != *source.source {
                             file.set_source(&mut self.db)
                                 .with_durability(durability(source.standard))
@@ -481,8 +504,9 @@ impl Workspace {
                         }
                     }
                     None => {
+                        let standard = source.standard;
                         let file = new_rule_file(&self.db, source);
-                        self.rule_files.insert(path, file);
+                        self.rule_files.insert(path, (file, standard));
                         self.set_rule_files();
                     }
                 }
@@ -516,7 +540,7 @@ impl Workspace {
     }
 
     fn set_rule_files(&mut self) {
-        let files = self.rule_files.values().copied().collect();
+        let files = self.rule_files.values().map(|(f, _)| *f).collect();
         let rules = self.estate.rules(&self.db);
         rules.set_files(&mut self.db).to(files);
         self.rules_changed = true;

@@ -117,6 +117,44 @@ impl EstateFiles {
         }
     }
 
+    /// Whether `name` is the name of a file an estate folder holds: one of the five, or
+    /// `usage.csv`.
+    pub fn is_estate_file(name: &str) -> bool {
+        FILE_NAMES.contains(&name) || name == USAGE_FILE
+    }
+
+    /// Reads the file `name` of the folder `dir` again, as [`EstateFiles::read_dir`] reads it,
+    /// and puts it in place of the one held; a `usage.csv` that is gone is left out. Returns
+    /// whether the text changed. A file that cannot be read fails with its diagnostic, and the
+    /// one held is kept; so is any file when `name` is not an estate file's name.
+    pub fn reread(&mut self, dir: &Path, name: &str) -> Result<bool, Box<Diagnostic>> {
+        let slot = match name {
+            "devices.csv" => &mut self.devices,
+            "users.csv" => &mut self.users,
+            "evidence.csv" => &mut self.evidence,
+            "licenses.yaml" => &mut self.licenses,
+            "purchases.csv" => &mut self.purchases,
+            USAGE_FILE => {
+                return match read_file(dir, USAGE_FILE) {
+                    Ok(source) => {
+                        let changed = self.usage.as_deref() != Some(&*source);
+                        self.usage = Some(source);
+                        Ok(changed)
+                    }
+                    Err(d) if d.code == codes::ESTATE_FILE && d.message.starts_with("missing") => {
+                        Ok(self.usage.take().is_some())
+                    }
+                    Err(d) => Err(d),
+                };
+            }
+            _ => return Ok(false),
+        };
+        let source = read_file(dir, name)?;
+        let changed = **slot != *source;
+        *slot = source;
+        Ok(changed)
+    }
+
     fn from_sources(sources: [Arc<SourceFile>; 5]) -> Self {
         let [devices, users, evidence, licenses, purchases] = sources;
         Self {

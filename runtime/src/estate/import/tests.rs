@@ -1194,3 +1194,42 @@ fn sizes_may_pass_four_gibibytes() -> Result<(), Vec<Diagnostic>> {
     );
     Ok(())
 }
+
+#[test]
+fn reread_replaces_one_file_and_says_whether_it_changed() -> std::io::Result<()> {
+    let dir = std::env::temp_dir().join(format!("tally-estate-reread-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    for (name, text) in FILE_NAMES
+        .iter()
+        .zip([DEVICES, USERS, EVIDENCE, LICENSES, PURCHASES])
+    {
+        std::fs::write(dir.join(name), text)?;
+    }
+    let mut files =
+        EstateFiles::read_dir(&dir).map_err(|e| std::io::Error::other(format!("{e:?}")))?;
+    let same = files.reread(&dir, "evidence.csv").ok();
+    let edited = format!("{EVIDENCE}\n");
+    std::fs::write(dir.join("evidence.csv"), &edited)?;
+    let changed = files.reread(&dir, "evidence.csv").ok();
+    let evidence = files.evidence.text.clone();
+    std::fs::write(dir.join("usage.csv"), "application,at,in_use\n")?;
+    let usage_added = files.reread(&dir, "usage.csv").ok();
+    let has_usage = files.usage.is_some();
+    std::fs::remove_file(dir.join("usage.csv"))?;
+    let usage_gone = files.reread(&dir, "usage.csv").ok();
+    std::fs::remove_file(dir.join("devices.csv"))?;
+    let missing = files.reread(&dir, "devices.csv").err().map(|d| d.code);
+    let other = files.reread(&dir, "notes.txt").ok();
+    std::fs::remove_dir_all(&dir)?;
+    assert_eq!(same, Some(false));
+    assert_eq!(changed, Some(true));
+    assert_eq!(evidence, edited);
+    assert_eq!((usage_added, has_usage), (Some(true), true));
+    assert_eq!((usage_gone, files.usage.is_none()), (Some(true), true));
+    // A file that cannot be read fails, and the one held is kept.
+    assert_eq!(missing, Some(codes::ESTATE_FILE));
+    assert_eq!(files.devices.text, DEVICES);
+    assert_eq!(other, Some(false));
+    assert!(EstateFiles::is_estate_file("usage.csv") && !EstateFiles::is_estate_file("notes.txt"));
+    Ok(())
+}
