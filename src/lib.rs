@@ -10,6 +10,7 @@
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 }
+mod generate;
 mod packs;
 
 use std::collections::BTreeMap;
@@ -62,6 +63,10 @@ mod codes {
     pub const EXPORT_FAILED: Code = Code("T0304");
     /// The command's output could not be written (a full disk, a closed stream).
     pub const WRITE_FAILED: Code = Code("T0305");
+    /// `gen estate` would overwrite a file, and `--force` was not given.
+    pub const GEN_WOULD_OVERWRITE: Code = Code("T0306");
+    /// `gen estate` could not write a file.
+    pub const GEN_FAILED: Code = Code("T0307");
 
     #[cfg(test)]
     pub const ALL: &[(Code, &str)] = &[
@@ -76,6 +81,8 @@ mod codes {
         ),
         (EXPORT_FAILED, "`packs export` could not write a file"),
         (WRITE_FAILED, "the output could not be written"),
+        (GEN_WOULD_OVERWRITE, "`gen estate` would overwrite a file"),
+        (GEN_FAILED, "`gen estate` could not write a file"),
     ];
 }
 
@@ -170,6 +177,11 @@ enum Command {
         #[command(subcommand)]
         command: PacksCommand,
     },
+    /// Generate synthetic data for benchmarks and scale tests.
+    Gen {
+        #[command(subcommand)]
+        command: GenCommand,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -252,6 +264,32 @@ enum PacksCommand {
         /// The output format.
         #[arg(long, value_enum, default_value_t = FormatArg::Table)]
         format: FormatArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum GenCommand {
+    /// Write a synthetic estate: the five estate files, shaped like a real enterprise's
+    /// inventory and licenses, valid with the standard packs; the same arguments give the
+    /// same bytes.
+    Estate {
+        /// The folder to write into; created when missing.
+        dir: PathBuf,
+        /// How many devices.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        devices: u32,
+        /// Seeds every choice; another seed gives another estate of the same shape.
+        #[arg(long, value_name = "S", default_value_t = 1)]
+        seed: u64,
+        /// How many licenses; one per 20 devices, and at least 50, when omitted.
+        #[arg(long, value_name = "N")]
+        licenses: Option<u32>,
+        /// Also write this many synthetic recognition rules under `DIR/rules/`.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        rules: u32,
+        /// Replace estate files (and generated rule files) that are already there.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -442,6 +480,7 @@ where
             into,
         } => import(&mut io, format.into(), &inputs, &device, into.as_deref()),
         Command::Packs { command } => packs::run(&mut io, &command),
+        Command::Gen { command } => generate::run(&mut io, &command),
     };
     let code = match result {
         Ok(()) => 0,
@@ -467,7 +506,7 @@ impl Command {
             | Self::Reconcile { estate: args, .. }
             | Self::Report { estate: args, .. }
             | Self::Explain { estate: args, .. } => args.format.into(),
-            Self::Import { .. } => Format::Table,
+            Self::Import { .. } | Self::Gen { .. } => Format::Table,
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod db;
 pub mod estate;
 pub mod files;
+pub mod generate;
 pub mod inventory;
 pub mod metric;
 pub mod overlaps;
