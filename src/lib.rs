@@ -10,6 +10,7 @@
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 }
+mod generate;
 mod packs;
 mod watch;
 
@@ -65,6 +66,10 @@ mod codes {
     pub const WRITE_FAILED: Code = Code("T0305");
     /// `watch` could not watch the estate folder or a pack.
     pub const WATCH_FAILED: Code = Code("T0306");
+    /// `gen estate` would overwrite a file, and `--force` was not given.
+    pub const GEN_WOULD_OVERWRITE: Code = Code("T0307");
+    /// `gen estate` could not write a file.
+    pub const GEN_FAILED: Code = Code("T0308");
 
     #[cfg(test)]
     pub const ALL: &[(Code, &str)] = &[
@@ -80,6 +85,8 @@ mod codes {
         (EXPORT_FAILED, "`packs export` could not write a file"),
         (WRITE_FAILED, "the output could not be written"),
         (WATCH_FAILED, "`watch` could not watch a folder or file"),
+        (GEN_WOULD_OVERWRITE, "`gen estate` would overwrite a file"),
+        (GEN_FAILED, "`gen estate` could not write a file"),
     ];
 }
 
@@ -197,6 +204,11 @@ enum Command {
         #[command(subcommand)]
         command: PacksCommand,
     },
+    /// Generate synthetic data for benchmarks and scale tests.
+    Gen {
+        #[command(subcommand)]
+        command: GenCommand,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -279,6 +291,32 @@ enum PacksCommand {
         /// The output format.
         #[arg(long, value_enum, default_value_t = FormatArg::Table)]
         format: FormatArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum GenCommand {
+    /// Write a synthetic estate: the five estate files, shaped like a real enterprise's
+    /// inventory and licenses, valid with the standard packs; the same arguments give the
+    /// same bytes.
+    Estate {
+        /// The folder to write into; created when missing.
+        dir: PathBuf,
+        /// How many devices.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        devices: u32,
+        /// Seeds every choice; another seed gives another estate of the same shape.
+        #[arg(long, value_name = "S", default_value_t = 1)]
+        seed: u64,
+        /// How many licenses; one per 20 devices, and at least 50, when omitted.
+        #[arg(long, value_name = "N")]
+        licenses: Option<u32>,
+        /// Also write this many synthetic recognition rules under `DIR/rules/`.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        rules: u32,
+        /// Replace estate files (and generated rule files) that are already there.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -513,6 +551,7 @@ where
             edits,
             seed,
         ),
+        Command::Gen { command } => generate::run(&mut io, &command),
     };
     let code = match result {
         Ok(()) => 0,
@@ -538,7 +577,9 @@ impl Command {
             | Self::Reconcile { estate: args, .. }
             | Self::Report { estate: args, .. }
             | Self::Explain { estate: args, .. } => args.format.into(),
-            Self::Import { .. } | Self::Bench { .. } | Self::Watch { .. } => Format::Table,
+            Self::Import { .. } | Self::Bench { .. } | Self::Watch { .. } | Self::Gen { .. } => {
+                Format::Table
+            }
         }
     }
 }

@@ -1,12 +1,12 @@
 //! `tally packs`: the standard rule packs compiled into tally, listed with what they declare or
 //! exported as files to read, copy and start a pack of one's own from.
 
-use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use tally_compiler::diagnostics::{Diagnostic, SourceFile};
 use tally_compiler::parse_file;
+use tally_runtime::files;
 use tally_runtime::report::{self, Column, Format, Rows};
 
 use super::{Failure, Io, PacksCommand, codes, embedded};
@@ -66,7 +66,7 @@ fn export(io: &mut Io, dir: &Path, force: bool, format: Format) -> Result<(), Fa
     let failures: Vec<Diagnostic> = targets
         .iter()
         .filter_map(|(_, text, path)| {
-            let error = write_by_rename(path, text).err()?;
+            let error = files::write_by_rename(path, |file| file.write_all(text.as_bytes())).err()?;
             Some(
                 Diagnostic::error(
                     codes::EXPORT_FAILED,
@@ -100,36 +100,4 @@ fn export(io: &mut Io, dir: &Path, force: bool, format: Format) -> Result<(), Fa
         io.rows(&rows);
     }
     Ok(())
-}
-
-/// Writes a file in full beside its place, then renames it into place, so that the file is
-/// never seen half written. The temporary file must be new: an existing one, or a link in its
-/// place, is an error rather than something written through.
-fn write_by_rename(path: &Path, text: &str) -> std::io::Result<()> {
-    let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
-        return Err(std::io::Error::other("not a file path"));
-    };
-    fs::create_dir_all(folder)?;
-    let temporary = folder.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let written = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&temporary)
-        .and_then(|mut file| {
-            file.write_all(text.as_bytes())?;
-            file.sync_all()
-        });
-    if let Err(error) = written {
-        if error.kind() != std::io::ErrorKind::AlreadyExists {
-            let _ = fs::remove_file(&temporary);
-        }
-        return Err(error);
-    }
-    fs::rename(&temporary, path).inspect_err(|_| {
-        let _ = fs::remove_file(&temporary);
-    })
 }

@@ -2,9 +2,12 @@
 //! other systems' exports, so a file is read only if it is a regular file whose real location
 //! lies inside the folder it was found in (a link may point elsewhere inside it), it is no
 //! larger than a limit, and it is UTF-8 text. Anything else is an error that says which.
+//!
+//! Files are written whole: [`write_by_rename`] writes beside the file's place and renames
+//! into it, so no reader sees a file half written.
 
 use std::fs;
-use std::io::Read;
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
@@ -163,6 +166,44 @@ pub fn utf8(bytes: Vec<u8>) -> Result<String, ReadError> {
             offset,
         }
     })
+}
+
+/// Writes the file at `path` through `write`, creating its folder when missing: into a new
+/// temporary file beside it, flushed and synced, then renamed into place, so the file is never
+/// seen half written. The temporary file must be new: an existing one, or a link in its place,
+/// is an error rather than something written through. Returns what `write` returns.
+pub fn write_by_rename<T>(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<fs::File>) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(std::io::Error::other("not a file path"));
+    };
+    if !folder.as_os_str().is_empty() {
+        fs::create_dir_all(folder)?;
+    }
+    let temporary = folder.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)?;
+    let written = (|| {
+        let mut writer = BufWriter::with_capacity(1 << 16, file);
+        let value = write(&mut writer)?;
+        writer.flush()?;
+        writer.get_ref().sync_all()?;
+        drop(writer);
+        fs::rename(&temporary, path)?;
+        Ok(value)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    written
 }
 
 /// Checks that `path`, if it is a link, leads to a place inside the folder `root`.

@@ -6,6 +6,7 @@ pub mod db;
 pub mod delta;
 pub mod estate;
 pub mod files;
+pub mod generate;
 pub mod inventory;
 pub mod metric;
 pub mod overlaps;
