@@ -435,6 +435,11 @@ struct State<'a> {
     keep_rows: bool,
     /// Per license index, the units its rows add up to; `None` past the largest decimal.
     totals: Vec<Option<Decimal>>,
+    /// Each active (or pending) user's physical devices, sorted: where a right of second use
+    /// looks for the entitlement a laptop may ride on.
+    user_devices: HashMap<&'a str, Vec<&'a str>>,
+    /// Each device's installations in the family, by index.
+    device_installs: HashMap<&'a str, Vec<usize>>,
 }
 
 /// Reconciles one family: every assessment row, as `explain` shows them.
@@ -512,7 +517,22 @@ fn run(input: &FamilyInput, keep_rows: bool) -> State<'_> {
         second_use: BTreeMap::new(),
         keep_rows,
         totals: vec![Some(Decimal::ZERO); n],
+        user_devices: HashMap::new(),
+        device_installs: HashMap::new(),
     };
+    for (i, x) in input.installations.iter().enumerate() {
+        state.device_installs.entry(&x.device).or_default().push(i);
+    }
+    for (id, device) in &input.devices {
+        if state.physical(id)
+            && let Some(user) = device
+                .primary_user()
+                .and_then(|u| input.users.get(u))
+                .filter(|u| matches!(u.status, UserStatus::Active | UserStatus::Pending))
+        {
+            state.user_devices.entry(&user.id).or_default().push(id);
+        }
+    }
     state.inactive();
     state.allocations();
     state.bundles();
@@ -1683,16 +1703,20 @@ impl State<'_> {
         else {
             return false;
         };
+        let others = || {
+            self.user_devices
+                .get(user)
+                .into_iter()
+                .flatten()
+                .filter(|d| **d != install.device)
+                .flat_map(|d| self.device_installs.get(d).into_iter().flatten())
+                .filter_map(|x| self.install(*x))
+        };
         self.candidates(i).into_iter().any(|l| {
             self.terms(l).is_some_and(|t| {
                 t.license.second_use.work_laptop
                     && t.counts == Counts::Device
-                    && self.input.installations.iter().any(|x| {
-                        x.device != install.device
-                            && t.covers.contains_key(&x.application)
-                            && self.physical(&x.device)
-                            && self.known_user(&x.device) == Some(user)
-                    })
+                    && others().any(|x| t.covers.contains_key(&x.application))
             })
         })
     }
@@ -1745,23 +1769,21 @@ impl State<'_> {
             if !grants || holds {
                 continue;
             }
-            let holder = self.held.get(l).and_then(|held| {
-                held.iter().find_map(|(unit, h)| match unit {
-                    Unit::Device(d)
-                        if *d != device
-                            && h.quantity > Decimal::ZERO
-                            && self.physical(d)
-                            && self.known_user(d) == Some(user.as_str())
-                            && self
-                                .second_use
-                                .get(&(l, d.clone()))
-                                .is_none_or(|laptop| *laptop == device) =>
-                    {
-                        Some(d.clone())
-                    }
-                    _ => None,
+            // The first of the user's other physical devices (by id) holding units of it.
+            let holder = self.user_devices.get(user.as_str()).and_then(|devices| {
+                devices.iter().find(|d| {
+                    **d != device
+                        && self.held.get(l).is_some_and(|held| {
+                            held.get(&Unit::Device((**d).to_string()))
+                                .is_some_and(|h| h.quantity > Decimal::ZERO)
+                        })
+                        && self
+                            .second_use
+                            .get(&(l, (**d).to_string()))
+                            .is_none_or(|laptop| *laptop == device)
                 })
             });
+            let holder = holder.map(|d| (*d).to_string());
             let Some(holder) = holder else {
                 continue;
             };
@@ -1781,7 +1803,6 @@ impl State<'_> {
         false
     }
 
-    /// Records "not assessed" for every other open candidate of a bound installation.
     /// Rows saying that the installation's other candidates were not assessed. They hold no
     /// units, and nothing reads the pairs they settle once the installation is decided, so
     /// without rows they are skipped.
