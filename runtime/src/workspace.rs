@@ -29,6 +29,81 @@ use crate::recognize::{DeviceView, Installation, Recognizer};
 use crate::reconcile::{Assessment, LicenseTerms, Outcome};
 use crate::sources;
 
+/// The directories a batch of changes edits: each copied from the database when first
+/// edited, and set back once at the end of the batch (setting one per added device would copy
+/// the directory once per device).
+#[derive(Default)]
+struct Directories {
+    devices: Option<BTreeMap<String, DeviceInput>>,
+    users: Option<BTreeMap<String, UserInput>>,
+    licenses: Option<BTreeMap<String, LicenseInput>>,
+}
+
+impl Directories {
+    /// A device's input, as the batch has left it so far.
+    fn device(&self, db: &Database, estate: EstateInput, id: &str) -> Option<DeviceInput> {
+        self.devices
+            .as_ref()
+            .unwrap_or_else(|| estate.devices(db))
+            .get(id)
+            .copied()
+    }
+
+    fn user(&self, db: &Database, estate: EstateInput, id: &str) -> Option<UserInput> {
+        self.users
+            .as_ref()
+            .unwrap_or_else(|| estate.users(db))
+            .get(id)
+            .copied()
+    }
+
+    fn license(&self, db: &Database, estate: EstateInput, id: &str) -> Option<LicenseInput> {
+        self.licenses
+            .as_ref()
+            .unwrap_or_else(|| estate.licenses(db))
+            .get(id)
+            .copied()
+    }
+
+    fn devices(
+        &mut self,
+        db: &Database,
+        estate: EstateInput,
+    ) -> &mut BTreeMap<String, DeviceInput> {
+        self.devices
+            .get_or_insert_with(|| estate.devices(db).clone())
+    }
+
+    fn users(&mut self, db: &Database, estate: EstateInput) -> &mut BTreeMap<String, UserInput> {
+        self.users.get_or_insert_with(|| estate.users(db).clone())
+    }
+
+    fn licenses(
+        &mut self,
+        db: &Database,
+        estate: EstateInput,
+    ) -> &mut BTreeMap<String, LicenseInput> {
+        self.licenses
+            .get_or_insert_with(|| estate.licenses(db).clone())
+    }
+
+    /// Sets the directories that changed.
+    fn set(self, db: &mut Database, estate: EstateInput) {
+        if let Some(devices) = self.devices.filter(|d| d != estate.devices(db)) {
+            estate.set_devices(db).with_durability(RECORDS).to(devices);
+        }
+        if let Some(users) = self.users.filter(|u| u != estate.users(db)) {
+            estate.set_users(db).with_durability(RECORDS).to(users);
+        }
+        if let Some(licenses) = self.licenses.filter(|l| l != estate.licenses(db)) {
+            estate
+                .set_licenses(db)
+                .with_durability(RECORDS)
+                .to(licenses);
+        }
+    }
+}
+
 /// A rule file and whether it belongs to the standard packs (which rarely change).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleSource {
@@ -294,9 +369,11 @@ impl Workspace {
     /// license, purchase or rule file that is not there (and not added before it).
     pub fn apply(&mut self, changes: Vec<Change>) -> Result<(), UnknownId> {
         self.check(&changes)?;
+        let mut directories = Directories::default();
         for change in changes {
-            self.apply_one(change);
+            self.apply_one(change, &mut directories);
         }
+        directories.set(&mut self.db, self.estate);
         self.update_index();
         Ok(())
     }
@@ -343,12 +420,12 @@ impl Workspace {
         }
     }
 
-    fn apply_one(&mut self, change: Change) {
+    fn apply_one(&mut self, change: Change, directories: &mut Directories) {
         let estate = self.estate;
         match change {
             Change::Device(device) => {
                 let id = device.id.clone();
-                match self.estate.devices(&self.db).get(&id).copied() {
+                match directories.device(&self.db, estate, &id) {
                     Some(input) => {
                         if **input.device(&self.db) != device {
                             input
@@ -361,18 +438,15 @@ impl Workspace {
                         let input = DeviceInput::builder(Arc::new(device), Vec::new())
                             .device_durability(RECORDS)
                             .new(&self.db);
-                        let mut directory = estate.devices(&self.db).clone();
-                        directory.insert(id.clone(), input);
-                        estate
-                            .set_devices(&mut self.db)
-                            .with_durability(RECORDS)
-                            .to(directory);
+                        directories
+                            .devices(&self.db, estate)
+                            .insert(id.clone(), input);
                         self.dirty.insert(id);
                     }
                 }
             }
             Change::Evidence { device, rows } => {
-                if let Some(input) = estate.devices(&self.db).get(&device).copied()
+                if let Some(input) = directories.device(&self.db, estate, &device)
                     && *input.evidence(&self.db) != rows
                 {
                     input.set_evidence(&mut self.db).to(rows);
@@ -380,16 +454,11 @@ impl Workspace {
                 }
             }
             Change::RemoveDevice(id) => {
-                let mut directory = estate.devices(&self.db).clone();
-                if directory.remove(&id).is_some() {
-                    estate
-                        .set_devices(&mut self.db)
-                        .with_durability(RECORDS)
-                        .to(directory);
+                if directories.devices(&self.db, estate).remove(&id).is_some() {
                     self.dirty.insert(id);
                 }
             }
-            Change::User(user) => match estate.users(&self.db).get(&user.id).copied() {
+            Change::User(user) => match directories.user(&self.db, estate, &user.id) {
                 Some(input) => {
                     if **input.user(&self.db) != user {
                         input
@@ -399,28 +468,17 @@ impl Workspace {
                     }
                 }
                 None => {
-                    let mut directory = estate.users(&self.db).clone();
                     let id = user.id.clone();
                     let input = UserInput::builder(Arc::new(user))
                         .user_durability(RECORDS)
                         .new(&self.db);
-                    directory.insert(id, input);
-                    estate
-                        .set_users(&mut self.db)
-                        .with_durability(RECORDS)
-                        .to(directory);
+                    directories.users(&self.db, estate).insert(id, input);
                 }
             },
             Change::RemoveUser(id) => {
-                let mut directory = estate.users(&self.db).clone();
-                if directory.remove(&id).is_some() {
-                    estate
-                        .set_users(&mut self.db)
-                        .with_durability(RECORDS)
-                        .to(directory);
-                }
+                directories.users(&self.db, estate).remove(&id);
             }
-            Change::License(license) => match estate.licenses(&self.db).get(&license.id).copied() {
+            Change::License(license) => match directories.license(&self.db, estate, &license.id) {
                 Some(input) => {
                     if *input.license(&self.db) != license {
                         input
@@ -430,26 +488,15 @@ impl Workspace {
                     }
                 }
                 None => {
-                    let mut directory = estate.licenses(&self.db).clone();
                     let id = license.id.clone();
                     let input = LicenseInput::builder(license, self.purchases_for(&id))
                         .license_durability(RECORDS)
                         .new(&self.db);
-                    directory.insert(id, input);
-                    estate
-                        .set_licenses(&mut self.db)
-                        .with_durability(RECORDS)
-                        .to(directory);
+                    directories.licenses(&self.db, estate).insert(id, input);
                 }
             },
             Change::RemoveLicense(id) => {
-                let mut directory = estate.licenses(&self.db).clone();
-                if directory.remove(&id).is_some() {
-                    estate
-                        .set_licenses(&mut self.db)
-                        .with_durability(RECORDS)
-                        .to(directory);
-                }
+                directories.licenses(&self.db, estate).remove(&id);
             }
             Change::Purchase(purchase) => {
                 let id = purchase.id.clone();
@@ -461,20 +508,20 @@ impl Workspace {
                     if let Some(ids) = self.purchases_of.get_mut(&old.license) {
                         ids.remove(&id);
                     }
-                    self.refresh_purchases(&old.license);
+                    self.refresh_purchases(&old.license, directories);
                 }
                 self.purchases_of
                     .entry(license.clone())
                     .or_default()
                     .insert(id);
-                self.refresh_purchases(&license);
+                self.refresh_purchases(&license, directories);
             }
             Change::RemovePurchase(id) => {
                 if let Some(old) = self.purchases.remove(&id) {
                     if let Some(ids) = self.purchases_of.get_mut(&old.license) {
                         ids.remove(&id);
                     }
-                    self.refresh_purchases(&old.license);
+                    self.refresh_purchases(&old.license, directories);
                 }
             }
             Change::Usage(rows) => {
@@ -530,9 +577,9 @@ impl Workspace {
     }
 
     /// Sets a license's purchases after one of them changed.
-    fn refresh_purchases(&mut self, license: &str) {
+    fn refresh_purchases(&mut self, license: &str, directories: &mut Directories) {
         let purchases = self.purchases_for(license);
-        if let Some(input) = self.estate.licenses(&self.db).get(license).copied()
+        if let Some(input) = directories.license(&self.db, self.estate, license)
             && *input.purchases(&self.db) != purchases
         {
             input.set_purchases(&mut self.db).to(purchases);
@@ -608,11 +655,30 @@ impl Workspace {
         let dirty: HashSet<&str> = dirty.iter().map(String::as_str).collect();
         let applications = self.estate.installed(&self.db);
         let mut updates: Vec<(Installed, Vec<Arc<Installation>>)> = Vec::new();
-        for (app, added) in affected {
+        for (app, mut added) in affected {
             let Some(handle) = applications.get(app).copied() else {
                 continue;
             };
             let old = handle.installations(&self.db);
+            // Unchanged when the changed devices' entries are the same: found by binary
+            // search when they are few, so one device's edit costs no pass over the list.
+            added.sort_by(|a, b| a.device.cmp(&b.device));
+            let before: Vec<&Arc<Installation>> = if inputs.len() * 8 <= old.len() {
+                inputs
+                    .iter()
+                    .filter_map(|(id, _)| {
+                        let at = old.binary_search_by(|i| i.device.as_str().cmp(id)).ok()?;
+                        old.get(at)
+                    })
+                    .collect()
+            } else {
+                old.iter()
+                    .filter(|i| dirty.contains(i.device.as_str()))
+                    .collect()
+            };
+            if before.len() == added.len() && before.iter().zip(&added).all(|(a, b)| *a == b) {
+                continue;
+            }
             let mut list: Vec<Arc<Installation>> = old
                 .iter()
                 .filter(|i| !dirty.contains(i.device.as_str()))
