@@ -2,6 +2,7 @@
 //! resolves references between the files and against the compiled packs, and builds the
 //! [`Estate`]. Every problem in every file is reported; any error means no estate.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -256,9 +257,9 @@ pub(super) struct Ids {
 
 impl Ids {
     /// Records the id in `field`; a second use is a T0204 error, and false.
-    pub fn claim(&mut self, check: &mut Checker, field: &Field, noun: &str) -> bool {
-        let Some(first) = self.first.get(&field.text) else {
-            self.first.insert(field.text.clone(), field.span);
+    pub fn claim(&mut self, check: &mut Checker, field: &Field<'_>, noun: &str) -> bool {
+        let Some(first) = self.first.get(&*field.text) else {
+            self.first.insert(field.text.to_string(), field.span);
             return true;
         };
         let (line, _) = check.source().line_col(first.start);
@@ -327,7 +328,7 @@ impl References {
         &mut self,
         target: Target,
         source: &Arc<SourceFile>,
-        field: Option<&Field>,
+        field: Option<&Field<'_>>,
     ) -> Option<String> {
         let field = field?;
         let id = field.value()?.to_owned();
@@ -439,12 +440,12 @@ pub(super) fn read_devices(
     source: &Arc<SourceFile>,
     references: &mut References,
 ) -> Imported<Device> {
-    let (mut check, table) = read_table(source, DEVICE_COLUMNS);
+    let (mut check, mut table) = read_table(source, DEVICE_COLUMNS);
     let mut ids = Ids::default();
     let mut records = Vec::new();
     // The id and `host` fields of each device that names a host, checked once all are read.
     let mut guests = Vec::new();
-    for row in &table.rows {
+    while let Some(row) = table.next_row(&mut check) {
         let id = check
             .required(row.get("id"), row.span, &DEVICE_ID)
             .filter(|id| ids.claim(&mut check, id, "device"));
@@ -486,7 +487,7 @@ pub(super) fn read_devices(
             groups: check.groups(row.get("groups")),
         };
         if let (Some(id), Some(host)) = (id, row.get("host").filter(|f| f.value().is_some())) {
-            guests.push((id, host));
+            guests.push((id.clone(), host.clone()));
         }
         if id.is_some() {
             records.push(device);
@@ -499,12 +500,12 @@ pub(super) fn read_devices(
 /// A T0203 error for a device that is its own host, or whose host has a host of its own: a
 /// host is the machine virtual machines run on. (A host that names no device is a T0205 error,
 /// found with the other references.)
-fn check_hosts(check: &mut Checker, guests: &[(&Field, &Field)], devices: &[Device]) {
+fn check_hosts(check: &mut Checker, guests: &[(Field<'_>, Field<'_>)], devices: &[Device]) {
     let host_of: BTreeMap<&str, Option<&str>> = devices
         .iter()
         .map(|d| (d.id.as_str(), d.host.as_deref()))
         .collect();
-    for &(id, host) in guests {
+    for (id, host) in guests {
         if host.text == id.text {
             check.report(
                 codes::ESTATE_VALUE,
@@ -513,7 +514,7 @@ fn check_hosts(check: &mut Checker, guests: &[(&Field, &Field)], devices: &[Devi
                 "the device's own id",
                 "write the id of the device this virtual machine runs on, or leave `host` empty for a physical device",
             );
-        } else if let Some(Some(outer)) = host_of.get(host.text.as_str()) {
+        } else if let Some(Some(outer)) = host_of.get(&*host.text) {
             check.report(
                 codes::ESTATE_VALUE,
                 Some(host.span),
@@ -528,7 +529,7 @@ fn check_hosts(check: &mut Checker, guests: &[(&Field, &Field)], devices: &[Devi
     }
 }
 
-fn lowercase(field: Option<&Field>) -> Option<String> {
+fn lowercase(field: Option<&Field<'_>>) -> Option<String> {
     values::text(field).map(|s| s.to_lowercase())
 }
 
@@ -549,10 +550,10 @@ const USER_STATUSES: &[(&str, UserStatus)] = &[
 ];
 
 fn read_users(source: &Arc<SourceFile>) -> Imported<User> {
-    let (mut check, table) = read_table(source, USER_COLUMNS);
+    let (mut check, mut table) = read_table(source, USER_COLUMNS);
     let mut ids = Ids::default();
     let mut records = Vec::new();
-    for row in &table.rows {
+    while let Some(row) = table.next_row(&mut check) {
         let id = check
             .required(row.get("id"), row.span, &USER_ID)
             .filter(|id| ids.claim(&mut check, id, "user"));
@@ -670,11 +671,13 @@ fn kind_columns(kind: EvidenceKind) -> String {
 }
 
 fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Imported<Evidence> {
-    let (mut check, table) = read_table(source, EVIDENCE_COLUMNS);
+    let (mut check, mut table) = read_table(source, EVIDENCE_COLUMNS);
     let mut records = Vec::new();
     // Rows repeat their texts: each distinct one is held once.
     let mut strings = Interner::default();
-    for row in &table.rows {
+    // The checked fields of the row being read, reused from row to row.
+    let mut fields = Vec::new();
+    while let Some(row) = table.next_row(&mut check) {
         let device = check
             .required(row.get("device"), row.span, &EVIDENCE_DEVICE)
             .and_then(|f| references.add(Target::Device, source, Some(f)));
@@ -684,10 +687,10 @@ fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Impor
             None => Some(EvidenceKind::Installer),
             given => check.choice(given, &EVIDENCE_KIND, EVIDENCE_KINDS),
         };
-        let mut fields = match kind {
-            Some(kind) => evidence_fields(&mut check, row, kind),
-            None => Vec::new(),
-        };
+        fields.clear();
+        if let Some(kind) = kind {
+            evidence_fields(&mut check, row, kind, &mut fields);
+        }
         let mut take = |wanted: EvidenceField| {
             fields
                 .iter()
@@ -708,11 +711,14 @@ fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Impor
             name: strings.intern(&name),
             version: strings.intern(&version),
             details: fields
-                .into_iter()
+                .drain(..)
                 .map(|(field, text)| (field, strings.intern(&text)))
                 .collect(),
             last_used: check.date(row.get("last_used"), &LAST_USED),
-            source: values::text(row.get("source")).map(|text| strings.intern(&text)),
+            source: row
+                .get("source")
+                .and_then(Field::value)
+                .map(|text| strings.intern(text)),
             ignored: check.flag(row.get("ignored"), &IGNORED).unwrap_or(false),
         });
     }
@@ -720,19 +726,19 @@ fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Impor
     Imported::new(records, Ids::default(), table.complete, check)
 }
 
-/// The fields of an evidence row of `kind`, sorted by field, each checked: the kind's required
-/// fields are there, a column the kind does not use is empty, a size is a whole number of bytes
-/// and a flag is a boolean. A flag that is set is stored as `true`, one that is not set is left
-/// out, so rules see `true` or nothing.
-fn evidence_fields(
+/// The fields of an evidence row of `kind`, sorted by field, each checked, into `fields`: the
+/// kind's required fields are there, a column the kind does not use is empty, a size is a whole
+/// number of bytes and a flag is a boolean. A flag that is set is stored as `true`, one that is
+/// not set is left out, so rules see `true` or nothing.
+fn evidence_fields<'t>(
     check: &mut Checker,
-    row: &Row,
+    row: &Row<'t>,
     kind: EvidenceKind,
-) -> Vec<(EvidenceField, String)> {
+    fields: &mut Vec<(EvidenceField, Cow<'t, str>)>,
+) {
     for (field, what) in required_evidence_fields(kind) {
         check.required(row.get(field.column()), row.span, what);
     }
-    let mut fields = Vec::new();
     for &(column, field) in EvidenceField::COLUMNS {
         let Some(cell) = row.get(column).filter(|f| f.value().is_some()) else {
             continue;
@@ -753,9 +759,18 @@ fn evidence_fields(
             continue;
         }
         let value = match field {
-            EvidenceField::Size => check
-                .whole_up_to(Some(cell), &FILE_SIZE, 0, u64::MAX)
-                .map(|bytes| bytes.to_string()),
+            EvidenceField::Size => {
+                check
+                    .whole_up_to(Some(cell), &FILE_SIZE, 0, u64::MAX)
+                    .map(|bytes| {
+                        // Digits only: stored as written, unless written with leading zeros.
+                        if cell.text.len() > 1 && cell.text.starts_with('0') {
+                            Cow::Owned(bytes.to_string())
+                        } else {
+                            cell.text.clone()
+                        }
+                    })
+            }
             EvidenceField::SystemComponent => flag_text(check.flag(Some(cell), &SYSTEM_COMPONENT)),
             EvidenceField::EntitlementRequired => {
                 flag_text(check.flag(Some(cell), &ENTITLEMENT_REQUIRED))
@@ -767,12 +782,11 @@ fn evidence_fields(
         }
     }
     fields.sort_by_key(|(field, _)| *field);
-    fields
 }
 
 /// A flag as evidence stores it: `true` when set, nothing otherwise.
-fn flag_text(flag: Option<bool>) -> Option<String> {
-    flag.filter(|set| *set).map(|_| "true".to_owned())
+fn flag_text(flag: Option<bool>) -> Option<Cow<'static, str>> {
+    flag.filter(|set| *set).map(|_| Cow::Borrowed("true"))
 }
 
 const PURCHASE_COLUMNS: &[Column] = &[
@@ -806,7 +820,7 @@ fn read_purchases(
     licenses: &Imported<License>,
     references: &mut References,
 ) -> Imported<Purchase> {
-    let (mut check, table) = read_table(source, PURCHASE_COLUMNS);
+    let (mut check, mut table) = read_table(source, PURCHASE_COLUMNS);
     let linked = table.has("license") || table.has("sku");
     if !linked && table.has_header() {
         check.report(
@@ -837,7 +851,7 @@ fn read_purchases(
         .collect();
     let mut ids = Ids::default();
     let mut records = Vec::new();
-    for row in &table.rows {
+    while let Some(row) = table.next_row(&mut check) {
         let id = check
             .required(row.get("id"), row.span, &PURCHASE_ID)
             .filter(|id| ids.claim(&mut check, id, "purchase"));
@@ -893,7 +907,7 @@ fn add_entitlements(
     entitled: &mut BTreeMap<String, Decimal>,
     license: &str,
     quantity: Decimal,
-    row: &Row,
+    row: &Row<'_>,
 ) {
     let total = entitled.entry(license.to_owned()).or_default();
     if let Some(sum) = total.checked_add(quantity) {
@@ -929,9 +943,9 @@ const IN_USE: What = What::required("in-use count", "how many were in use", "12"
 
 /// Reads `usage.csv`. Its application ids are not checked against the packs.
 fn read_usage(source: &Arc<SourceFile>) -> Imported<Usage> {
-    let (mut check, table) = read_table(source, USAGE_COLUMNS);
+    let (mut check, mut table) = read_table(source, USAGE_COLUMNS);
     let mut records = Vec::new();
-    for row in &table.rows {
+    while let Some(row) = table.next_row(&mut check) {
         let application = check.required(row.get("application"), row.span, &APPLICATION);
         let at = check
             .required(row.get("at"), row.span, &AT)
@@ -941,7 +955,7 @@ fn read_usage(source: &Arc<SourceFile>) -> Imported<Usage> {
             .and_then(|f| check.whole(Some(f), &IN_USE, 0));
         if let (Some(application), Some(at), Some(in_use)) = (application, at, in_use) {
             records.push(Usage {
-                application: application.text.clone(),
+                application: application.text.to_string(),
                 at,
                 in_use: Decimal::from(in_use),
             });
@@ -954,7 +968,7 @@ fn read_usage(source: &Arc<SourceFile>) -> Imported<Usage> {
 /// The license of a purchase row without a `license`: the one license with the row's sku.
 fn link_by_sku(
     check: &mut Checker,
-    row: &Row,
+    row: &Row<'_>,
     by_sku: Option<&BTreeMap<&str, Vec<&str>>>,
 ) -> Option<String> {
     let Some(field) = row.get("sku").filter(|f| f.value().is_some()) else {
@@ -969,7 +983,7 @@ fn link_by_sku(
         return None;
     };
     let by_sku = by_sku?;
-    let sku = field.text.as_str();
+    let sku = &*field.text;
     match by_sku.get(sku).map(Vec::as_slice).unwrap_or_default() {
         [license] => Some((*license).to_owned()),
         [] => {
@@ -998,10 +1012,13 @@ fn link_by_sku(
     }
 }
 
-/// A checker for the file and its table.
-pub(super) fn read_table(source: &Arc<SourceFile>, columns: &'static [Column]) -> (Checker, Table) {
+/// A checker for the file and its table, whose rows are then read one by one.
+pub(super) fn read_table<'t>(
+    source: &'t Arc<SourceFile>,
+    columns: &'static [Column],
+) -> (Checker, Table<'t>) {
     let mut check = Checker::new(source);
-    let table = csv_reader::read(&mut check, columns);
+    let table = csv_reader::read(&mut check, source, columns);
     (check, table)
 }
 
