@@ -286,7 +286,7 @@ impl Ids {
 }
 
 /// The kinds of record that other records refer to by id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Target {
     Device,
     User,
@@ -303,15 +303,6 @@ impl Target {
     }
 }
 
-/// A reference by id from one record to another, checked once every file is read.
-#[derive(Debug)]
-struct Reference {
-    target: Target,
-    id: String,
-    span: Span,
-    source: Arc<SourceFile>,
-}
-
 /// The files references point into, with their ids when they could be read.
 struct Targets<'a> {
     devices: (&'a Arc<SourceFile>, Option<&'a Ids>),
@@ -319,52 +310,102 @@ struct Targets<'a> {
     licenses: (&'a Arc<SourceFile>, Option<&'a Ids>),
 }
 
+/// References by id from records to others, checked once every file is read: for each kind of
+/// target and each id, where it is named. Rows that name the same id (every evidence row of a
+/// device) share its entry, so a reference costs its file and span.
 #[derive(Debug, Default)]
-pub(super) struct References(Vec<Reference>);
+pub(super) struct References {
+    /// The files that name ids, in the order first seen.
+    sources: Vec<Arc<SourceFile>>,
+    /// Each target and id named, in the order first named.
+    named: Vec<Named>,
+    /// Where each target and id is in `named`.
+    index: BTreeMap<Target, BTreeMap<String, usize>>,
+    /// The entry in `named` of the last reference: consecutive rows often name the same id.
+    last: usize,
+}
+
+/// One target and id, and where it is named.
+#[derive(Debug)]
+struct Named {
+    target: Target,
+    id: String,
+    /// The file (in [`References::sources`]) and span of each reference.
+    at: Vec<(usize, Span)>,
+}
 
 impl References {
     /// Records a reference from a field and returns the id it names; `None` when empty.
-    pub fn add(
+    pub fn add<'f>(
         &mut self,
         target: Target,
         source: &Arc<SourceFile>,
-        field: Option<&Field<'_>>,
-    ) -> Option<String> {
+        field: Option<&'f Field<'_>>,
+    ) -> Option<&'f str> {
         let field = field?;
-        let id = field.value()?.to_owned();
-        self.0.push(Reference {
-            target,
-            id: id.clone(),
-            span: field.span,
-            source: Arc::clone(source),
-        });
+        let id = field.value()?;
+        let file = match self.sources.iter().rposition(|s| Arc::ptr_eq(s, source)) {
+            Some(file) => file,
+            None => {
+                self.sources.push(Arc::clone(source));
+                self.sources.len() - 1
+            }
+        };
+        let entry = match self.named.get(self.last) {
+            Some(named) if named.target == target && named.id == id => self.last,
+            _ => {
+                let ids = self.index.entry(target).or_default();
+                match ids.get(id) {
+                    Some(&entry) => entry,
+                    None => {
+                        let entry = self.named.len();
+                        ids.insert(id.to_owned(), entry);
+                        self.named.push(Named {
+                            target,
+                            id: id.to_owned(),
+                            at: Vec::new(),
+                        });
+                        entry
+                    }
+                }
+            }
+        };
+        self.last = entry;
+        if let Some(named) = self.named.get_mut(entry) {
+            named.at.push((file, field.span));
+        }
         Some(id)
     }
 
     /// A T0205 error for every reference to an id that does not exist.
     fn check(self, targets: &Targets<'_>) -> Vec<Diagnostic> {
         let mut errors = Vec::new();
-        for reference in self.0 {
-            let noun = reference.target.noun();
-            let (file, ids) = match reference.target {
+        for Named { target, id, at } in self.named {
+            let noun = target.noun();
+            let (file, ids) = match target {
                 Target::Device => targets.devices,
                 Target::User => targets.users,
                 Target::License => targets.licenses,
             };
-            if ids.is_none_or(|ids| ids.contains(&reference.id)) {
+            if ids.is_none_or(|ids| ids.contains(&id)) {
                 continue;
             }
             let name = values::file_name(file);
-            errors.push(
-                Diagnostic::error(
-                    codes::ESTATE_UNKNOWN_REFERENCE,
-                    &reference.source,
-                    Some(reference.span),
-                    format!("unknown {noun} `{}`", reference.id),
-                )
-                .with_label(format!("no {noun} with this id in `{name}`"))
-                .with_help(format!("add the {noun} to `{name}`, or correct the id")),
-            );
+            for (source, span) in at {
+                let Some(source) = self.sources.get(source) else {
+                    continue;
+                };
+                errors.push(
+                    Diagnostic::error(
+                        codes::ESTATE_UNKNOWN_REFERENCE,
+                        source,
+                        Some(span),
+                        format!("unknown {noun} `{id}`"),
+                    )
+                    .with_label(format!("no {noun} with this id in `{name}`"))
+                    .with_help(format!("add the {noun} to `{name}`, or correct the id")),
+                );
+            }
         }
         errors
     }
@@ -450,7 +491,9 @@ pub(super) fn read_devices(
             .required(row.get("id"), row.span, &DEVICE_ID)
             .filter(|id| ids.claim(&mut check, id, "device"));
         let chassis = check.choice(row.get("chassis"), &CHASSIS, CHASSIS_NAMES);
-        let host = references.add(Target::Device, source, row.get("host"));
+        let host = references
+            .add(Target::Device, source, row.get("host"))
+            .map(str::to_owned);
         let partition = check
             .choice(row.get("partition"), &PARTITION, Partition::NAMES)
             .unwrap_or(if host.is_some() || chassis == Some(Chassis::Vm) {
@@ -480,8 +523,12 @@ pub(super) fn read_devices(
             hosted_in: values::text(row.get("hosted_in"))
                 .filter(|h| !h.eq_ignore_ascii_case(ON_PREMISES)),
             purchased: check.date(row.get("purchased"), &PURCHASED),
-            assigned_user: references.add(Target::User, source, row.get("assigned_user")),
-            calculated_user: references.add(Target::User, source, row.get("calculated_user")),
+            assigned_user: references
+                .add(Target::User, source, row.get("assigned_user"))
+                .map(str::to_owned),
+            calculated_user: references
+                .add(Target::User, source, row.get("calculated_user"))
+                .map(str::to_owned),
             role: lowercase(row.get("role")),
             status: lowercase(row.get("status")),
             groups: check.groups(row.get("groups")),
@@ -705,7 +752,7 @@ fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Impor
         );
         records.push(Evidence {
             line: row.line,
-            device: strings.intern(device.as_deref().unwrap_or_default()),
+            device: strings.intern(device.unwrap_or_default()),
             kind: kind.unwrap_or(EvidenceKind::Installer),
             publisher: strings.intern(&publisher),
             name: strings.intern(&name),
@@ -856,7 +903,7 @@ fn read_purchases(
             .required(row.get("id"), row.span, &PURCHASE_ID)
             .filter(|id| ids.claim(&mut check, id, "purchase"));
         let license = match references.add(Target::License, source, row.get("license")) {
-            Some(license) => Some(license),
+            Some(license) => Some(license.to_owned()),
             None if linked => link_by_sku(&mut check, row, by_sku.as_ref()),
             None => None,
         };

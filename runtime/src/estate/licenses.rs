@@ -486,7 +486,7 @@ fn allocations(
             continue;
         };
         let noun = target.noun();
-        let target = make(id);
+        let target = make(id.to_owned());
         if let Some(first) = seen.get(&target) {
             let (line, _) = check.source().line_col(first.start);
             check.report(
@@ -632,7 +632,7 @@ fn exemptions(
             continue;
         };
         let noun = target.noun();
-        let target = make(id);
+        let target = make(id.to_owned());
         if out.iter().any(|e| e.target == target) {
             check.report(
                 codes::ESTATE_DUPLICATE_ID,
