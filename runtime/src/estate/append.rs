@@ -103,11 +103,7 @@ fn extended(
     source: &Arc<SourceFile>,
     rows: &[Evidence],
 ) -> Result<(String, Vec<&'static str>), Vec<Diagnostic>> {
-    let (check, table) = read_table(source, EVIDENCE_COLUMNS);
-    let diagnostics = check.into_diagnostics();
-    if !diagnostics.is_empty() || !table.complete {
-        return Err(diagnostics);
-    }
+    let (mut check, mut table) = read_table(source, EVIDENCE_COLUMNS);
     let mut columns = table.header_columns();
     let added: Vec<&'static str> = columns_of(rows)
         .into_iter()
@@ -125,17 +121,23 @@ fn extended(
     };
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
-    if !added.is_empty() {
-        // Each record gets the new columns at its end: the header their names, rows empty fields.
-        let header = (table.header, format!(",{}", added.join(",")));
-        let empty = ",".repeat(added.len());
-        let records =
-            std::iter::once(header).chain(table.rows.iter().map(|r| (r.span, empty.clone())));
-        for (span, tail) in records {
-            out.push_str(text.get(copied..span.end).unwrap_or_default());
-            out.push_str(&tail);
-            copied = span.end;
+    // Each record gets the new columns at its end: the header their names, rows empty fields.
+    // The rows are read in any case, to check them.
+    let mut extend = |out: &mut String, end: usize, tail: &str| {
+        if !added.is_empty() {
+            out.push_str(text.get(copied..end).unwrap_or_default());
+            out.push_str(tail);
+            copied = end;
         }
+    };
+    extend(&mut out, table.header.end, &format!(",{}", added.join(",")));
+    let empty = ",".repeat(added.len());
+    while let Some(row) = table.next_row(&mut check) {
+        extend(&mut out, row.span.end, &empty);
+    }
+    let diagnostics = check.into_diagnostics();
+    if !diagnostics.is_empty() || !table.complete {
+        return Err(diagnostics);
     }
     out.push_str(text.get(copied..).unwrap_or_default());
     if !out.ends_with('\n') {
@@ -268,9 +270,14 @@ mod tests {
              WS-02,Acrobat,sccm,,,\r\n\
              WS-01,bash,rpm,package,1.0,x86_64\r\n"
         );
-        let (check, table) = read_table(&SourceFile::new("e.csv", text), EVIDENCE_COLUMNS);
-        assert!(check.into_diagnostics().is_empty());
-        assert_eq!(table.rows.len(), 3);
+        let source = SourceFile::new("e.csv", text);
+        let (mut check, mut table) = read_table(&source, EVIDENCE_COLUMNS);
+        let mut rows = 0;
+        while table.next_row(&mut check).is_some() {
+            rows += 1;
+        }
+        assert!(check.into_diagnostics().is_empty() && table.complete);
+        assert_eq!(rows, 3);
         Ok(())
     }
 

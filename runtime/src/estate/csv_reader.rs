@@ -1,11 +1,17 @@
-//! Reading a CSV estate file into rows of located fields. The `csv` crate parses the records;
-//! a small scanner walks each record's raw text from its byte offset to find where every field
-//! is, so that diagnostics underline exactly the bad field (or header cell), quoted or not.
+//! Reading a CSV estate file one row at a time, each with its fields located. The `csv` crate
+//! parses the records; a small scanner walks each record's raw text from its byte offset to
+//! find where every field is, so that diagnostics underline exactly the bad field (or header
+//! cell), quoted or not.
+//!
+//! A [`Table`] holds one row at a time: [`Table::next_row`] reads the next one into the same
+//! buffers, so reading a file of millions of rows holds the source text and one row, and
+//! allocates nothing per row. A field's text borrows from the source, except where quoting
+//! changed it (a doubled `""`, text after the closing quote).
 
-use std::sync::Arc;
+use std::borrow::Cow;
 
-use csv::StringRecord;
-use tally_compiler::diagnostics::Span;
+use csv::ByteRecord;
+use tally_compiler::diagnostics::{SourceFile, Span};
 
 use super::codes;
 use super::values::{Checker, Field, backticked, did_you_mean_prefix};
@@ -33,21 +39,24 @@ impl Column {
     }
 }
 
-/// The rows of a CSV file, with their fields arranged by the expected columns.
-#[derive(Debug)]
-pub(super) struct Table {
-    columns: &'static [Column],
-    /// For each expected column, its position in the file's header.
-    present: Vec<Option<usize>>,
+/// A CSV file read row by row, each row's fields found by the names of the expected columns.
+pub(super) struct Table<'t> {
     /// The header row.
     pub header: Span,
-    pub rows: Vec<Row>,
-    /// Whether every row could be read: false after a missing header or required column, a
-    /// row with the wrong number of fields or broken quoting.
+    /// Whether every row read so far could be read: false after a missing header or required
+    /// column, a row with the wrong number of fields or broken quoting. Once
+    /// [`Table::next_row`] has returned `None`, whether the whole file could be read.
     pub complete: bool,
+    /// How many fields the header has, which every row must have.
+    width: usize,
+    /// Whether rows are read: not after a missing header or required column.
+    reading: bool,
+    records: Records<'t>,
+    /// The row last read, whose buffers are reused for the next.
+    row: Row<'t>,
 }
 
-impl Table {
+impl<'t> Table<'t> {
     /// Whether the file has a header row.
     pub fn has_header(&self) -> bool {
         self.header.end > self.header.start
@@ -56,9 +65,10 @@ impl Table {
     /// The expected columns the header names, in the header's order.
     pub fn header_columns(&self) -> Vec<&'static str> {
         let mut named: Vec<(usize, &'static str)> = self
+            .row
             .columns
             .iter()
-            .zip(&self.present)
+            .zip(&self.row.present)
             .filter_map(|(column, at)| Some(((*at)?, column.name)))
             .collect();
         named.sort_unstable();
@@ -67,65 +77,99 @@ impl Table {
 
     /// Whether the header has this column.
     pub fn has(&self, name: &str) -> bool {
-        position(self.columns, name)
-            .and_then(|i| self.present.get(i).copied().flatten())
-            .is_some()
+        self.row.index(name).is_some()
+    }
+
+    /// The next row that has as many fields as the header, reporting each malformed row
+    /// (T0206) on the way; `None` after the last row, at broken quoting (reported, and reading
+    /// stops) and when the header could not be read.
+    pub fn next_row(&mut self, check: &mut Checker) -> Option<&Row<'t>> {
+        if !self.reading {
+            return None;
+        }
+        loop {
+            let Some((line, span)) = self.records.next(check, &mut self.row.fields) else {
+                self.reading = false;
+                if self.records.broken {
+                    self.complete = false;
+                }
+                return None;
+            };
+            let fields = self.row.fields.len();
+            if fields != self.width {
+                self.complete = false;
+                check.report(
+                    codes::ESTATE_SYNTAX,
+                    Some(span),
+                    format!(
+                        "this row has {fields} fields but the header has {} columns",
+                        self.width
+                    ),
+                    format!("{fields} fields"),
+                    "check for a missing or extra comma, and quote a field that contains a comma, as in `\"Contoso, Ltd.\"`",
+                );
+                continue;
+            }
+            self.row.line = line;
+            self.row.span = span;
+            return Some(&self.row);
+        }
     }
 }
 
 /// One row of a CSV file.
 #[derive(Debug)]
-pub(super) struct Row {
+pub(super) struct Row<'t> {
     /// The 1-based line the row starts on.
     pub line: usize,
     /// The whole row.
     pub span: Span,
     columns: &'static [Column],
-    /// One cell per expected column; `None` when the file lacks that column.
-    cells: Vec<Option<Field>>,
+    /// For each expected column, its position in the file's header.
+    present: Vec<Option<usize>>,
+    /// The row's fields in the file's order.
+    fields: Vec<Field<'t>>,
 }
 
-impl Row {
+impl<'t> Row<'t> {
     /// The field in a column; `None` when the file has no such column.
-    pub fn get(&self, name: &str) -> Option<&Field> {
-        position(self.columns, name)
-            .and_then(|i| self.cells.get(i))
-            .and_then(Option::as_ref)
+    pub fn get(&self, name: &str) -> Option<&Field<'t>> {
+        self.fields.get(self.index(name)?)
+    }
+
+    /// Where the file has the column.
+    fn index(&self, name: &str) -> Option<usize> {
+        let i = self.columns.iter().position(|c| c.name == name)?;
+        self.present.get(i).copied().flatten()
     }
 }
 
-fn position(columns: &[Column], name: &str) -> Option<usize> {
-    columns.iter().position(|c| c.name == name)
-}
-
-/// A record located in the source text.
-#[derive(Debug)]
-struct Record {
-    line: usize,
-    span: Span,
-    fields: Vec<Field>,
-}
-
-impl Record {
-    fn is_blank(&self) -> bool {
-        self.fields.iter().all(|f| f.text.is_empty())
-    }
-}
-
-/// Reads a CSV file whose header must name columns from `columns`, reporting header problems
-/// (T0202) and malformed rows (T0206) to `check`.
-pub(super) fn read(check: &mut Checker, columns: &'static [Column]) -> Table {
-    let source = Arc::clone(check.source());
+/// Reads the header of a CSV file whose header must name columns from `columns`, reporting
+/// its problems (T0202); the rows are read with [`Table::next_row`].
+pub(super) fn read<'t>(
+    check: &mut Checker,
+    source: &'t SourceFile,
+    columns: &'static [Column],
+) -> Table<'t> {
     let mut records = Records::new(&source.text);
+    let mut header = Vec::new();
+    let found = records.next(check, &mut header);
     let mut table = Table {
-        columns,
-        present: vec![None; columns.len()],
         header: Span::new(records.base, records.base),
-        rows: Vec::new(),
         complete: false,
+        width: header.len(),
+        reading: false,
+        records,
+        row: Row {
+            line: 0,
+            span: Span::new(0, 0),
+            columns,
+            present: vec![None; columns.len()],
+            fields: Vec::with_capacity(header.len()),
+        },
     };
-    let Some(header) = records.next(check) else {
-        if !records.broken {
+    let Some((_, span)) = found else {
+        if !table.records.broken {
             let example: Vec<&str> = columns.iter().take(3).map(|c| c.name).collect();
             check.report(
                 codes::ESTATE_COLUMNS,
@@ -140,49 +184,19 @@ pub(super) fn read(check: &mut Checker, columns: &'static [Column]) -> Table {
         }
         return table;
     };
-    table.header = header.span;
-    if !read_header(check, &mut table, &header) {
-        return table;
-    }
-    table.complete = true;
-    while let Some(record) = records.next(check) {
-        if record.fields.len() != header.fields.len() {
-            table.complete = false;
-            check.report(
-                codes::ESTATE_SYNTAX,
-                Some(record.span),
-                format!(
-                    "this row has {} fields but the header has {} columns",
-                    record.fields.len(),
-                    header.fields.len()
-                ),
-                format!("{} fields", record.fields.len()),
-                "check for a missing or extra comma, and quote a field that contains a comma, as in `\"Contoso, Ltd.\"`",
-            );
-            continue;
-        }
-        let mut fields: Vec<Option<Field>> = record.fields.into_iter().map(Some).collect();
-        let cells = table
-            .present
-            .iter()
-            .map(|p| p.and_then(|i| fields.get_mut(i)).and_then(Option::take))
-            .collect();
-        table.rows.push(Row {
-            line: record.line,
-            span: record.span,
-            columns,
-            cells,
-        });
-    }
-    if records.broken {
-        table.complete = false;
+    table.header = span;
+    if read_header(check, &mut table.row, &header, span) {
+        table.complete = true;
+        table.reading = true;
     }
     table
 }
 
 /// The records of a CSV text, located in it.
 struct Records<'t> {
-    records: csv::StringRecordsIntoIter<&'t [u8]>,
+    reader: csv::Reader<&'t [u8]>,
+    /// The record last read, reused for the next.
+    record: ByteRecord,
     text: &'t str,
     /// Where the CSV starts: after a byte-order mark, if any.
     base: usize,
@@ -193,28 +207,30 @@ struct Records<'t> {
 impl<'t> Records<'t> {
     fn new(text: &'t str) -> Self {
         let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
-        let records = csv::ReaderBuilder::new()
+        let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(text.get(base..).unwrap_or_default().as_bytes())
-            .into_records();
+            .from_reader(text.get(base..).unwrap_or_default().as_bytes());
         Self {
-            records,
+            reader,
+            record: ByteRecord::new(),
             text,
             base,
             broken: false,
         }
     }
 
-    /// The next record that is not blank; `None` at the end of the text or at a broken record,
-    /// which is reported and ends reading.
-    fn next(&mut self, check: &mut Checker) -> Option<Record> {
+    /// Reads the next record that is not blank into `fields`, with its 1-based line and its
+    /// span; `None` at the end of the text or at a broken record, which is reported and ends
+    /// reading.
+    fn next(&mut self, check: &mut Checker, fields: &mut Vec<Field<'t>>) -> Option<(usize, Span)> {
         if self.broken {
             return None;
         }
         loop {
-            let record = match self.records.next()? {
-                Ok(record) => record,
+            match self.reader.read_byte_record(&mut self.record) {
+                Ok(true) => {}
+                Ok(false) => return None,
                 Err(err) => {
                     self.broken = true;
                     let at = err.position().map(|p| offset(self.base, p.byte()));
@@ -227,10 +243,10 @@ impl<'t> Records<'t> {
                     );
                     return None;
                 }
-            };
-            match locate(self.text, self.base, &record) {
-                Ok(record) if record.is_blank() => continue,
-                Ok(record) => return Some(record),
+            }
+            match locate(self.text, self.base, &self.record, fields) {
+                Ok(_) if fields.iter().all(|f| f.text.is_empty()) => continue,
+                Ok(found) => return Some(found),
                 Err(quote) => {
                     self.broken = true;
                     check.report(
@@ -247,11 +263,12 @@ impl<'t> Records<'t> {
     }
 }
 
-/// Matches header cells to the expected columns; false when a required column is missing.
-fn read_header(check: &mut Checker, table: &mut Table, header: &Record) -> bool {
-    let columns = table.columns;
+/// Matches header cells to the expected columns, noting where each is in `row`; false when a
+/// required column is missing.
+fn read_header(check: &mut Checker, row: &mut Row<'_>, header: &[Field<'_>], span: Span) -> bool {
+    let columns = row.columns;
     let names = || columns.iter().map(|c| c.name);
-    for (index, cell) in header.fields.iter().enumerate() {
+    for (index, cell) in header.iter().enumerate() {
         let name = cell.text.to_lowercase();
         if name.is_empty() {
             check.report(
@@ -267,7 +284,11 @@ fn read_header(check: &mut Checker, table: &mut Table, header: &Record) -> bool 
             );
             continue;
         }
-        let Some(slot) = position(columns, &name).and_then(|i| table.present.get_mut(i)) else {
+        let Some(slot) = columns
+            .iter()
+            .position(|c| c.name == name)
+            .and_then(|i| row.present.get_mut(i))
+        else {
             check.report(
                 codes::ESTATE_COLUMNS,
                 Some(cell.span),
@@ -295,12 +316,12 @@ fn read_header(check: &mut Checker, table: &mut Table, header: &Record) -> bool 
         *slot = Some(index);
     }
     let mut complete = true;
-    for (column, present) in columns.iter().zip(&table.present) {
+    for (column, present) in columns.iter().zip(&row.present) {
         if column.required && present.is_none() {
             complete = false;
             check.report(
                 codes::ESTATE_COLUMNS,
-                Some(header.span),
+                Some(span),
                 format!("missing column `{}`", column.name),
                 format!("no `{}` column in this header", column.name),
                 format!(
@@ -318,10 +339,16 @@ fn offset(base: usize, byte: u64) -> usize {
     base.saturating_add(usize::try_from(byte).unwrap_or(usize::MAX))
 }
 
-/// Finds the record's fields in `text`. The record's position is where the reader stood before
-/// it, which may be before blank lines; those are skipped here. An unclosed quote is an error
-/// at the offset of the opening quote.
-fn locate(text: &str, base: usize, record: &StringRecord) -> Result<Record, usize> {
+/// Finds the record's fields in `text`, into `fields`, and returns the record's 1-based line and
+/// span. The record's position is where the reader stood before it, which may be before blank
+/// lines; those are skipped here. An unclosed quote is an error at the offset of the opening
+/// quote.
+fn locate<'t>(
+    text: &'t str,
+    base: usize,
+    record: &ByteRecord,
+    fields: &mut Vec<Field<'t>>,
+) -> Result<(usize, Span), usize> {
     let bytes = text.as_bytes();
     let (mut at, mut line) = record
         .position()
@@ -332,7 +359,7 @@ fn locate(text: &str, base: usize, record: &StringRecord) -> Result<Record, usiz
         at += 1;
     }
     let start = at;
-    let mut fields = Vec::with_capacity(record.len());
+    fields.clear();
     for value in record {
         let raw = if bytes.get(at) == Some(&b'"') {
             let open = at;
@@ -363,19 +390,23 @@ fn locate(text: &str, base: usize, record: &StringRecord) -> Result<Record, usiz
             }
             Span::new(begin, at)
         };
+        // The field as written, when the reader read it so (always unless quoted); else as
+        // read, which is UTF-8 as the text is: the reader splits it only at ASCII bytes.
+        let written = text.get(raw.start..raw.end).unwrap_or_default();
+        let value = if value == written.as_bytes() {
+            Cow::Borrowed(written.trim())
+        } else {
+            Cow::Owned(String::from_utf8_lossy(value).trim().to_owned())
+        };
         fields.push(Field {
-            text: value.trim().to_owned(),
+            text: value,
             span: trim_span(text, raw),
         });
         if bytes.get(at) == Some(&b',') {
             at += 1;
         }
     }
-    Ok(Record {
-        line,
-        span: Span::new(start, at),
-        fields,
-    })
+    Ok((line, Span::new(start, at)))
 }
 
 /// The span without the whitespace at its ends.
@@ -390,7 +421,7 @@ fn trim_span(text: &str, span: Span) -> Span {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tally_compiler::diagnostics::SourceFile;
+    use tally_compiler::diagnostics::Diagnostic;
 
     const COLUMNS: &[Column] = &[
         Column::required("id"),
@@ -398,72 +429,118 @@ mod tests {
         Column::optional("note"),
     ];
 
-    fn read_text(text: &str) -> (Table, Vec<tally_compiler::diagnostics::Diagnostic>) {
+    /// A row as read: its line, and each column's text and the source text at its span.
+    type Read = (usize, Vec<Option<(String, String)>>);
+
+    /// Every row of the text, whether the table was complete, and the diagnostics.
+    fn read_text(text: &str) -> (Vec<Read>, bool, Vec<Diagnostic>) {
         let source = SourceFile::new("t.csv", text);
         let mut check = Checker::new(&source);
-        let table = read(&mut check, COLUMNS);
-        (table, check.into_diagnostics())
+        let mut table = read(&mut check, &source, COLUMNS);
+        let mut rows = Vec::new();
+        while let Some(row) = table.next_row(&mut check) {
+            let cells = COLUMNS
+                .iter()
+                .map(|c| {
+                    let field = row.get(c.name)?;
+                    let at = text.get(field.span.start..field.span.end).unwrap_or("?");
+                    Some((field.text.to_string(), at.to_owned()))
+                })
+                .collect();
+            rows.push((row.line, cells));
+        }
+        (rows, table.complete, check.into_diagnostics())
     }
 
-    fn line_and_text(table: &Table, row: usize, name: &str) -> Option<(usize, String)> {
-        let row = table.rows.get(row)?;
-        Some((row.line, row.get(name)?.text.clone()))
+    fn cell(text: &str, at: &str) -> Option<(String, String)> {
+        Some((text.to_owned(), at.to_owned()))
     }
 
     #[test]
     fn fields_are_located_exactly() {
         let text = "\u{feff}ID, Name ,note\r\n\r\na,\"x, \"\"y\"\"\" ,\"multi\nline\"\n\n  b  ,,\n";
-        let (table, diagnostics) = read_text(text);
+        let (rows, complete, diagnostics) = read_text(text);
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
-        assert!(table.complete);
-        assert_eq!(table.rows.len(), 2);
-        let spans: Vec<(&str, &str)> = ["id", "name", "note"]
-            .iter()
-            .filter_map(|c| table.rows.first()?.get(c))
-            .map(|f| {
-                (
-                    f.text.as_str(),
-                    text.get(f.span.start..f.span.end).unwrap_or("?"),
-                )
-            })
-            .collect();
+        assert!(complete);
         assert_eq!(
-            spans,
+            rows,
             [
-                ("a", "a"),
-                ("x, \"y\"", "x, \"\"y\"\""),
-                ("multi\nline", "multi\nline")
+                (
+                    3,
+                    vec![
+                        cell("a", "a"),
+                        cell("x, \"y\"", "x, \"\"y\"\""),
+                        cell("multi\nline", "multi\nline")
+                    ]
+                ),
+                (6, vec![cell("b", "b"), cell("", ""), cell("", "")]),
             ]
         );
-        assert_eq!(line_and_text(&table, 0, "id"), Some((3, "a".to_owned())));
-        assert_eq!(line_and_text(&table, 1, "id"), Some((6, "b".to_owned())));
-        let empty = table
-            .rows
-            .get(1)
+    }
+
+    #[test]
+    fn empty_last_field_is_at_the_end() {
+        let text = "id,name,note\nb,,\n";
+        let source = SourceFile::new("t.csv", text);
+        let mut check = Checker::new(&source);
+        let mut table = read(&mut check, &source, COLUMNS);
+        let span = table
+            .next_row(&mut check)
             .and_then(|r| r.get("note"))
             .map(|f| f.span);
-        assert_eq!(empty, Some(Span::new(text.len() - 1, text.len() - 1)));
+        assert_eq!(span, Some(Span::new(text.len() - 1, text.len() - 1)));
+    }
+
+    #[test]
+    fn fields_borrow_the_text_unless_quoting_changed_it() {
+        let text = "id,name,note\n a ,\"b\",\"c\"\"\"\n";
+        let source = SourceFile::new("t.csv", text);
+        let mut check = Checker::new(&source);
+        let mut table = read(&mut check, &source, COLUMNS);
+        let borrowed: Vec<bool> = table
+            .next_row(&mut check)
+            .map(|row| {
+                ["id", "name", "note"]
+                    .iter()
+                    .filter_map(|c| row.get(c))
+                    .map(|f| matches!(f.text, Cow::Borrowed(_)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(borrowed, [true, true, false]);
     }
 
     #[test]
     fn missing_optional_columns_read_as_absent() {
-        let (table, diagnostics) = read_text("id\nA\n");
-        assert!(diagnostics.is_empty());
+        let source = SourceFile::new("t.csv", "id\nA\n");
+        let mut check = Checker::new(&source);
+        let mut table = read(&mut check, &source, COLUMNS);
         assert!(table.has("id") && !table.has("name"));
-        assert_eq!(table.rows.first().and_then(|r| r.get("name")), None);
+        assert_eq!(table.header_columns(), ["id"]);
+        let name = table.next_row(&mut check).map(|r| r.get("name").is_none());
+        assert_eq!(name, Some(true));
+        assert!(check.into_diagnostics().is_empty());
     }
 
     #[test]
     fn broken_rows_leave_the_table_incomplete() {
-        let (table, diagnostics) = read_text("id,name\nA\nB,b\n");
-        assert!(!table.complete);
-        assert_eq!(table.rows.len(), 1);
+        let (rows, complete, diagnostics) = read_text("id,name\nA\nB,b\n");
+        assert!(!complete);
+        assert_eq!(rows.len(), 1);
         assert_eq!(diagnostics.len(), 1);
 
-        let (table, diagnostics) = read_text("id,name\nA,\"open\nB,b\n");
-        assert!(!table.complete);
+        let (_, complete, diagnostics) = read_text("id,name\nA,\"open\nB,b\n");
+        assert!(!complete);
         let codes: Vec<_> = diagnostics.iter().map(|d| d.code).collect();
         assert_eq!(codes, [codes::ESTATE_SYNTAX]);
         assert_eq!(diagnostics.first().map(|d| d.line_col()), Some((2, 3)));
+
+        let (rows, complete, diagnostics) = read_text("name\nA\n");
+        assert!(!complete && rows.is_empty());
+        assert_eq!(diagnostics.len(), 1);
+
+        let (rows, complete, diagnostics) = read_text("\n\n");
+        assert!(!complete && rows.is_empty());
+        assert_eq!(diagnostics.len(), 1);
     }
 }

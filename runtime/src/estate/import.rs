@@ -2,6 +2,7 @@
 //! resolves references between the files and against the compiled packs, and builds the
 //! [`Estate`]. Every problem in every file is reported; any error means no estate.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -294,9 +295,9 @@ pub(super) struct Ids {
 
 impl Ids {
     /// Records the id in `field`; a second use is a T0204 error, and false.
-    pub fn claim(&mut self, check: &mut Checker, field: &Field, noun: &str) -> bool {
-        let Some(first) = self.first.get(&field.text) else {
-            self.first.insert(field.text.clone(), field.span);
+    pub fn claim(&mut self, check: &mut Checker, field: &Field<'_>, noun: &str) -> bool {
+        let Some(first) = self.first.get(&*field.text) else {
+            self.first.insert(field.text.to_string(), field.span);
             return true;
         };
         let (line, _) = check.source().line_col(first.start);
@@ -323,7 +324,7 @@ impl Ids {
 }
 
 /// The kinds of record that other records refer to by id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Target {
     Device,
     User,
@@ -340,15 +341,6 @@ impl Target {
     }
 }
 
-/// A reference by id from one record to another, checked once every file is read.
-#[derive(Debug)]
-struct Reference {
-    target: Target,
-    id: String,
-    span: Span,
-    source: Arc<SourceFile>,
-}
-
 /// The files references point into, with their ids when they could be read.
 struct Targets<'a> {
     devices: (&'a Arc<SourceFile>, Option<&'a Ids>),
@@ -356,52 +348,102 @@ struct Targets<'a> {
     licenses: (&'a Arc<SourceFile>, Option<&'a Ids>),
 }
 
+/// References by id from records to others, checked once every file is read: for each kind of
+/// target and each id, where it is named. Rows that name the same id (every evidence row of a
+/// device) share its entry, so a reference costs its file and span.
 #[derive(Debug, Default)]
-pub(super) struct References(Vec<Reference>);
+pub(super) struct References {
+    /// The files that name ids, in the order first seen.
+    sources: Vec<Arc<SourceFile>>,
+    /// Each target and id named, in the order first named.
+    named: Vec<Named>,
+    /// Where each target and id is in `named`.
+    index: BTreeMap<Target, BTreeMap<String, usize>>,
+    /// The entry in `named` of the last reference: consecutive rows often name the same id.
+    last: usize,
+}
+
+/// One target and id, and where it is named.
+#[derive(Debug)]
+struct Named {
+    target: Target,
+    id: String,
+    /// The file (in [`References::sources`]) and span of each reference.
+    at: Vec<(usize, Span)>,
+}
 
 impl References {
     /// Records a reference from a field and returns the id it names; `None` when empty.
-    pub fn add(
+    pub fn add<'f>(
         &mut self,
         target: Target,
         source: &Arc<SourceFile>,
-        field: Option<&Field>,
-    ) -> Option<String> {
+        field: Option<&'f Field<'_>>,
+    ) -> Option<&'f str> {
         let field = field?;
-        let id = field.value()?.to_owned();
-        self.0.push(Reference {
-            target,
-            id: id.clone(),
-            span: field.span,
-            source: Arc::clone(source),
-        });
+        let id = field.value()?;
+        let file = match self.sources.iter().rposition(|s| Arc::ptr_eq(s, source)) {
+            Some(file) => file,
+            None => {
+                self.sources.push(Arc::clone(source));
+                self.sources.len() - 1
+            }
+        };
+        let entry = match self.named.get(self.last) {
+            Some(named) if named.target == target && named.id == id => self.last,
+            _ => {
+                let ids = self.index.entry(target).or_default();
+                match ids.get(id) {
+                    Some(&entry) => entry,
+                    None => {
+                        let entry = self.named.len();
+                        ids.insert(id.to_owned(), entry);
+                        self.named.push(Named {
+                            target,
+                            id: id.to_owned(),
+                            at: Vec::new(),
+                        });
+                        entry
+                    }
+                }
+            }
+        };
+        self.last = entry;
+        if let Some(named) = self.named.get_mut(entry) {
+            named.at.push((file, field.span));
+        }
         Some(id)
     }
 
     /// A T0205 error for every reference to an id that does not exist.
     fn check(self, targets: &Targets<'_>) -> Vec<Diagnostic> {
         let mut errors = Vec::new();
-        for reference in self.0 {
-            let noun = reference.target.noun();
-            let (file, ids) = match reference.target {
+        for Named { target, id, at } in self.named {
+            let noun = target.noun();
+            let (file, ids) = match target {
                 Target::Device => targets.devices,
                 Target::User => targets.users,
                 Target::License => targets.licenses,
             };
-            if ids.is_none_or(|ids| ids.contains(&reference.id)) {
+            if ids.is_none_or(|ids| ids.contains(&id)) {
                 continue;
             }
             let name = values::file_name(file);
-            errors.push(
-                Diagnostic::error(
-                    codes::ESTATE_UNKNOWN_REFERENCE,
-                    &reference.source,
-                    Some(reference.span),
-                    format!("unknown {noun} `{}`", reference.id),
-                )
-                .with_label(format!("no {noun} with this id in `{name}`"))
-                .with_help(format!("add the {noun} to `{name}`, or correct the id")),
-            );
+            for (source, span) in at {
+                let Some(source) = self.sources.get(source) else {
+                    continue;
+                };
+                errors.push(
+                    Diagnostic::error(
+                        codes::ESTATE_UNKNOWN_REFERENCE,
+                        source,
+                        Some(span),
+                        format!("unknown {noun} `{id}`"),
+                    )
+                    .with_label(format!("no {noun} with this id in `{name}`"))
+                    .with_help(format!("add the {noun} to `{name}`, or correct the id")),
+                );
+            }
         }
         errors
     }
@@ -477,17 +519,19 @@ pub(super) fn read_devices(
     source: &Arc<SourceFile>,
     references: &mut References,
 ) -> Imported<Device> {
-    let (mut check, table) = read_table(source, DEVICE_COLUMNS);
+    let (mut check, mut table) = read_table(source, DEVICE_COLUMNS);
     let mut ids = Ids::default();
     let mut records = Vec::new();
     // The id and `host` fields of each device that names a host, checked once all are read.
     let mut guests = Vec::new();
-    for row in &table.rows {
+    while let Some(row) = table.next_row(&mut check) {
         let id = check
             .required(row.get("id"), row.span, &DEVICE_ID)
             .filter(|id| ids.claim(&mut check, id, "device"));
         let chassis = check.choice(row.get("chassis"), &CHASSIS, CHASSIS_NAMES);
-        let host = references.add(Target::Device, source, row.get("host"));
+        let host = references
+            .add(Target::Device, source, row.get("host"))
+            .map(str::to_owned);
         let partition = check
             .choice(row.get("partition"), &PARTITION, Partition::NAMES)
             .unwrap_or(if host.is_some() || chassis == Some(Chassis::Vm) {
@@ -517,14 +561,18 @@ pub(super) fn read_devices(
             hosted_in: values::text(row.get("hosted_in"))
                 .filter(|h| !h.eq_ignore_ascii_case(ON_PREMISES)),
             purchased: check.date(row.get("purchased"), &PURCHASED),
-            assigned_user: references.add(Target::User, source, row.get("assigned_user")),
-            calculated_user: references.add(Target::User, source, row.get("calculated_user")),
+            assigned_user: references
+                .add(Target::User, source, row.get("assigned_user"))
+                .map(str::to_owned),
+            calculated_user: references
+                .add(Target::User, source, row.get("calculated_user"))
+                .map(str::to_owned),
             role: lowercase(row.get("role")),
             status: lowercase(row.get("status")),
             groups: check.groups(row.get("groups")),
         };
         if let (Some(id), Some(host)) = (id, row.get("host").filter(|f| f.value().is_some())) {
-            guests.push((id, host));
+            guests.push((id.clone(), host.clone()));
         }
         if id.is_some() {
             records.push(device);
@@ -537,12 +585,12 @@ pub(super) fn read_devices(
 /// A T0203 error for a device that is its own host, or whose host has a host of its own: a
 /// host is the machine virtual machines run on. (A host that names no device is a T0205 error,
 /// found with the other references.)
-fn check_hosts(check: &mut Checker, guests: &[(&Field, &Field)], devices: &[Device]) {
+fn check_hosts(check: &mut Checker, guests: &[(Field<'_>, Field<'_>)], devices: &[Device]) {
     let host_of: BTreeMap<&str, Option<&str>> = devices
         .iter()
         .map(|d| (d.id.as_str(), d.host.as_deref()))
         .collect();
-    for &(id, host) in guests {
+    for (id, host) in guests {
         if host.text == id.text {
             check.report(
                 codes::ESTATE_VALUE,
@@ -551,7 +599,7 @@ fn check_hosts(check: &mut Checker, guests: &[(&Field, &Field)], devices: &[Devi
                 "the device's own id",
                 "write the id of the device this virtual machine runs on, or leave `host` empty for a physical device",
             );
-        } else if let Some(Some(outer)) = host_of.get(host.text.as_str()) {
+        } else if let Some(Some(outer)) = host_of.get(&*host.text) {
             check.report(
                 codes::ESTATE_VALUE,
                 Some(host.span),
@@ -566,7 +614,7 @@ fn check_hosts(check: &mut Checker, guests: &[(&Field, &Field)], devices: &[Devi
     }
 }
 
-fn lowercase(field: Option<&Field>) -> Option<String> {
+fn lowercase(field: Option<&Field<'_>>) -> Option<String> {
     values::text(field).map(|s| s.to_lowercase())
 }
 
@@ -587,10 +635,10 @@ const USER_STATUSES: &[(&str, UserStatus)] = &[
 ];
 
 fn read_users(source: &Arc<SourceFile>) -> Imported<User> {
-    let (mut check, table) = read_table(source, USER_COLUMNS);
+    let (mut check, mut table) = read_table(source, USER_COLUMNS);
     let mut ids = Ids::default();
     let mut records = Vec::new();
-    for row in &table.rows {
+    while let Some(row) = table.next_row(&mut check) {
         let id = check
             .required(row.get("id"), row.span, &USER_ID)
             .filter(|id| ids.claim(&mut check, id, "user"));
@@ -708,11 +756,13 @@ fn kind_columns(kind: EvidenceKind) -> String {
 }
 
 fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Imported<Evidence> {
-    let (mut check, table) = read_table(source, EVIDENCE_COLUMNS);
+    let (mut check, mut table) = read_table(source, EVIDENCE_COLUMNS);
     let mut records = Vec::new();
     // Rows repeat their texts: each distinct one is held once.
     let mut strings = Interner::default();
-    for row in &table.rows {
+    // The checked fields of the row being read, reused from row to row.
+    let mut fields = Vec::new();
+    while let Some(row) = table.next_row(&mut check) {
         let device = check
             .required(row.get("device"), row.span, &EVIDENCE_DEVICE)
             .and_then(|f| references.add(Target::Device, source, Some(f)));
@@ -722,10 +772,10 @@ fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Impor
             None => Some(EvidenceKind::Installer),
             given => check.choice(given, &EVIDENCE_KIND, EVIDENCE_KINDS),
         };
-        let mut fields = match kind {
-            Some(kind) => evidence_fields(&mut check, row, kind),
-            None => Vec::new(),
-        };
+        fields.clear();
+        if let Some(kind) = kind {
+            evidence_fields(&mut check, row, kind, &mut fields);
+        }
         let mut take = |wanted: EvidenceField| {
             fields
                 .iter()
@@ -740,17 +790,20 @@ fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Impor
         );
         records.push(Evidence {
             line: row.line,
-            device: strings.intern(device.as_deref().unwrap_or_default()),
+            device: strings.intern(device.unwrap_or_default()),
             kind: kind.unwrap_or(EvidenceKind::Installer),
             publisher: strings.intern(&publisher),
             name: strings.intern(&name),
             version: strings.intern(&version),
             details: fields
-                .into_iter()
+                .drain(..)
                 .map(|(field, text)| (field, strings.intern(&text)))
                 .collect(),
             last_used: check.date(row.get("last_used"), &LAST_USED),
-            source: values::text(row.get("source")).map(|text| strings.intern(&text)),
+            source: row
+                .get("source")
+                .and_then(Field::value)
+                .map(|text| strings.intern(text)),
             ignored: check.flag(row.get("ignored"), &IGNORED).unwrap_or(false),
         });
     }
@@ -758,19 +811,19 @@ fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Impor
     Imported::new(records, Ids::default(), table.complete, check)
 }
 
-/// The fields of an evidence row of `kind`, sorted by field, each checked: the kind's required
-/// fields are there, a column the kind does not use is empty, a size is a whole number of bytes
-/// and a flag is a boolean. A flag that is set is stored as `true`, one that is not set is left
-/// out, so rules see `true` or nothing.
-fn evidence_fields(
+/// The fields of an evidence row of `kind`, sorted by field, each checked, into `fields`: the
+/// kind's required fields are there, a column the kind does not use is empty, a size is a whole
+/// number of bytes and a flag is a boolean. A flag that is set is stored as `true`, one that is
+/// not set is left out, so rules see `true` or nothing.
+fn evidence_fields<'t>(
     check: &mut Checker,
-    row: &Row,
+    row: &Row<'t>,
     kind: EvidenceKind,
-) -> Vec<(EvidenceField, String)> {
+    fields: &mut Vec<(EvidenceField, Cow<'t, str>)>,
+) {
     for (field, what) in required_evidence_fields(kind) {
         check.required(row.get(field.column()), row.span, what);
     }
-    let mut fields = Vec::new();
     for &(column, field) in EvidenceField::COLUMNS {
         let Some(cell) = row.get(column).filter(|f| f.value().is_some()) else {
             continue;
@@ -791,9 +844,18 @@ fn evidence_fields(
             continue;
         }
         let value = match field {
-            EvidenceField::Size => check
-                .whole_up_to(Some(cell), &FILE_SIZE, 0, u64::MAX)
-                .map(|bytes| bytes.to_string()),
+            EvidenceField::Size => {
+                check
+                    .whole_up_to(Some(cell), &FILE_SIZE, 0, u64::MAX)
+                    .map(|bytes| {
+                        // Digits only: stored as written, unless written with leading zeros.
+                        if cell.text.len() > 1 && cell.text.starts_with('0') {
+                            Cow::Owned(bytes.to_string())
+                        } else {
+                            cell.text.clone()
+                        }
+                    })
+            }
             EvidenceField::SystemComponent => flag_text(check.flag(Some(cell), &SYSTEM_COMPONENT)),
             EvidenceField::EntitlementRequired => {
                 flag_text(check.flag(Some(cell), &ENTITLEMENT_REQUIRED))
@@ -805,12 +867,11 @@ fn evidence_fields(
         }
     }
     fields.sort_by_key(|(field, _)| *field);
-    fields
 }
 
 /// A flag as evidence stores it: `true` when set, nothing otherwise.
-fn flag_text(flag: Option<bool>) -> Option<String> {
-    flag.filter(|set| *set).map(|_| "true".to_owned())
+fn flag_text(flag: Option<bool>) -> Option<Cow<'static, str>> {
+    flag.filter(|set| *set).map(|_| Cow::Borrowed("true"))
 }
 
 const PURCHASE_COLUMNS: &[Column] = &[
@@ -844,7 +905,7 @@ fn read_purchases(
     licenses: &Imported<License>,
     references: &mut References,
 ) -> Imported<Purchase> {
-    let (mut check, table) = read_table(source, PURCHASE_COLUMNS);
+    let (mut check, mut table) = read_table(source, PURCHASE_COLUMNS);
     let linked = table.has("license") || table.has("sku");
     if !linked && table.has_header() {
         check.report(
@@ -875,12 +936,12 @@ fn read_purchases(
         .collect();
     let mut ids = Ids::default();
     let mut records = Vec::new();
-    for row in &table.rows {
+    while let Some(row) = table.next_row(&mut check) {
         let id = check
             .required(row.get("id"), row.span, &PURCHASE_ID)
             .filter(|id| ids.claim(&mut check, id, "purchase"));
         let license = match references.add(Target::License, source, row.get("license")) {
-            Some(license) => Some(license),
+            Some(license) => Some(license.to_owned()),
             None if linked => link_by_sku(&mut check, row, by_sku.as_ref()),
             None => None,
         };
@@ -931,7 +992,7 @@ fn add_entitlements(
     entitled: &mut BTreeMap<String, Decimal>,
     license: &str,
     quantity: Decimal,
-    row: &Row,
+    row: &Row<'_>,
 ) {
     let total = entitled.entry(license.to_owned()).or_default();
     if let Some(sum) = total.checked_add(quantity) {
@@ -967,9 +1028,9 @@ const IN_USE: What = What::required("in-use count", "how many were in use", "12"
 
 /// Reads `usage.csv`. Its application ids are not checked against the packs.
 fn read_usage(source: &Arc<SourceFile>) -> Imported<Usage> {
-    let (mut check, table) = read_table(source, USAGE_COLUMNS);
+    let (mut check, mut table) = read_table(source, USAGE_COLUMNS);
     let mut records = Vec::new();
-    for row in &table.rows {
+    while let Some(row) = table.next_row(&mut check) {
         let application = check.required(row.get("application"), row.span, &APPLICATION);
         let at = check
             .required(row.get("at"), row.span, &AT)
@@ -979,7 +1040,7 @@ fn read_usage(source: &Arc<SourceFile>) -> Imported<Usage> {
             .and_then(|f| check.whole(Some(f), &IN_USE, 0));
         if let (Some(application), Some(at), Some(in_use)) = (application, at, in_use) {
             records.push(Usage {
-                application: application.text.clone(),
+                application: application.text.to_string(),
                 at,
                 in_use: Decimal::from(in_use),
             });
@@ -992,7 +1053,7 @@ fn read_usage(source: &Arc<SourceFile>) -> Imported<Usage> {
 /// The license of a purchase row without a `license`: the one license with the row's sku.
 fn link_by_sku(
     check: &mut Checker,
-    row: &Row,
+    row: &Row<'_>,
     by_sku: Option<&BTreeMap<&str, Vec<&str>>>,
 ) -> Option<String> {
     let Some(field) = row.get("sku").filter(|f| f.value().is_some()) else {
@@ -1007,7 +1068,7 @@ fn link_by_sku(
         return None;
     };
     let by_sku = by_sku?;
-    let sku = field.text.as_str();
+    let sku = &*field.text;
     match by_sku.get(sku).map(Vec::as_slice).unwrap_or_default() {
         [license] => Some((*license).to_owned()),
         [] => {
@@ -1036,10 +1097,13 @@ fn link_by_sku(
     }
 }
 
-/// A checker for the file and its table.
-pub(super) fn read_table(source: &Arc<SourceFile>, columns: &'static [Column]) -> (Checker, Table) {
+/// A checker for the file and its table, whose rows are then read one by one.
+pub(super) fn read_table<'t>(
+    source: &'t Arc<SourceFile>,
+    columns: &'static [Column],
+) -> (Checker, Table<'t>) {
     let mut check = Checker::new(source);
-    let table = csv_reader::read(&mut check, columns);
+    let table = csv_reader::read(&mut check, source, columns);
     (check, table)
 }
 

@@ -124,7 +124,7 @@ fn license(
     references: &mut References,
     node: &Node<'_>,
     raw: &RawLicense,
-    id: Option<&Field>,
+    id: Option<&Field<'_>>,
 ) -> License {
     let sku = node.field("sku", raw.sku.as_ref());
     let metric = node.field("metric", raw.metric.as_ref());
@@ -150,7 +150,7 @@ fn license(
             "use a `rights` or `bundle` declared in a loaded rule pack",
         )
     });
-    let has = |field: &Option<Field>| field.as_ref().and_then(Field::value).is_some();
+    let has = |field: &Option<Field<'_>>| field.as_ref().and_then(Field::value).is_some();
     let explicit = has(&metric) && has(&rights);
     if !(has(&sku) || explicit) {
         let missing: Vec<&str> = [("sku", &sku), ("metric", &metric), ("rights", &rights)]
@@ -166,7 +166,7 @@ fn license(
             "add `sku:` with a sku from a loaded rule pack, or both `metric:` (such as `device` or `user`) and `rights:`",
         );
     }
-    let id = id.map(|f| f.text.clone()).unwrap_or_default();
+    let id = id.map(|f| f.text.to_string()).unwrap_or_default();
     let name = node.field("name", raw.name.as_ref());
     let expiry_field = node.field("expiry", raw.expiry.as_ref());
     let expiry = check.date(expiry_field.as_ref(), &EXPIRY);
@@ -339,7 +339,7 @@ fn virtualization(
 /// The declaration named in `field`, with its id; a T0205 error when the packs lack it.
 fn declared<'p, V>(
     check: &mut Checker,
-    field: &Field,
+    field: &Field<'_>,
     declarations: &'p BTreeMap<String, V>,
     noun: &str,
     help: &str,
@@ -486,7 +486,7 @@ fn allocations(
             continue;
         };
         let noun = target.noun();
-        let target = make(id);
+        let target = make(id.to_owned());
         if let Some(first) = seen.get(&target) {
             let (line, _) = check.source().line_col(first.start);
             check.report(
@@ -603,7 +603,7 @@ fn exemptions(
                 }
                 (text, false)
             }
-            (None, Some(c)) => (c.text.clone(), true),
+            (None, Some(c)) => (c.text.to_string(), true),
             (Some(_), Some(c)) => {
                 check.report(
                     codes::ESTATE_VALUE,
@@ -632,7 +632,7 @@ fn exemptions(
             continue;
         };
         let noun = target.noun();
-        let target = make(id);
+        let target = make(id.to_owned());
         if out.iter().any(|e| e.target == target) {
             check.report(
                 codes::ESTATE_DUPLICATE_ID,
@@ -675,18 +675,18 @@ fn second_use(check: &mut Checker, node: &Node<'_>, raw: Option<&RawSecondUse>) 
 
 /// What an allocation or exemption names: the kind of record, how to make its target, and the
 /// field that names it.
-type Named = (Target, fn(String) -> AllocationTarget, Field);
+type Named = (Target, fn(String) -> AllocationTarget, Field<'static>);
 
 /// The one device or user an allocation or exemption names; reports a record that names
 /// both or neither.
 fn target_of(
     check: &mut Checker,
     item: &Node<'_>,
-    device: Option<Field>,
-    user: Option<Field>,
+    device: Option<Field<'static>>,
+    user: Option<Field<'static>>,
     noun: &str,
 ) -> Option<Named> {
-    let given = |field: Option<Field>| field.filter(|f| f.value().is_some());
+    let given = |field: Option<Field<'static>>| field.filter(|f| f.value().is_some());
     match (given(device), given(user)) {
         (Some(device), None) => Some((Target::Device, AllocationTarget::Device, device)),
         (None, Some(user)) => Some((Target::User, AllocationTarget::User, user)),

@@ -2,6 +2,7 @@
 //! turns field text into model values (whole numbers, decimals, dates, flags, choices, groups)
 //! and reports a diagnostic for every bad one, and the "did you mean" helper.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use jiff::civil::Date;
@@ -11,17 +12,19 @@ use tally_compiler::diagnostics::{Code, Diagnostic, SourceFile, Span};
 use super::codes;
 use super::model::Groups;
 
-/// One field of a record as written: its trimmed text and where it is in the source.
+/// One field of a record as written: its trimmed text and where it is in the source. The CSV
+/// reader borrows the text from the source where it is written as read (not where quoting
+/// changed it); the YAML reader owns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Field {
-    pub text: String,
+pub(super) struct Field<'t> {
+    pub text: Cow<'t, str>,
     pub span: Span,
 }
 
-impl Field {
+impl Field<'_> {
     /// The text, or `None` when the field is empty, which means unknown (or the default).
     pub fn value(&self) -> Option<&str> {
-        (!self.text.is_empty()).then_some(self.text.as_str())
+        (!self.text.is_empty()).then_some(&*self.text)
     }
 }
 
@@ -152,12 +155,12 @@ impl Checker {
     }
 
     /// A field that must not be empty; `fallback` is where to point when it is absent.
-    pub fn required<'f>(
+    pub fn required<'f, 't>(
         &mut self,
-        field: Option<&'f Field>,
+        field: Option<&'f Field<'t>>,
         fallback: Span,
         what: &What,
-    ) -> Option<&'f Field> {
+    ) -> Option<&'f Field<'t>> {
         if let Some(field) = field.filter(|f| f.value().is_some()) {
             return Some(field);
         }
@@ -176,7 +179,7 @@ impl Checker {
     }
 
     /// A whole number from `min` to 4294967295 (`u32::MAX`).
-    pub fn whole(&mut self, field: Option<&Field>, what: &What, min: u32) -> Option<u32> {
+    pub fn whole(&mut self, field: Option<&Field<'_>>, what: &What, min: u32) -> Option<u32> {
         self.whole_up_to(field, what, min.into(), u32::MAX.into())
             .and_then(|n| u32::try_from(n).ok())
     }
@@ -184,7 +187,7 @@ impl Checker {
     /// A whole number from `min` to `max`, written with digits only.
     pub fn whole_up_to(
         &mut self,
-        field: Option<&Field>,
+        field: Option<&Field<'_>>,
         what: &What,
         min: u64,
         max: u64,
@@ -249,7 +252,7 @@ impl Checker {
 
     /// A decimal of zero or more, read exactly from its text (`1250.50`). An exponent form
     /// (`1e2`) is refused, with its plain form in the help when it has one.
-    pub fn amount(&mut self, field: Option<&Field>, what: &What) -> Option<Decimal> {
+    pub fn amount(&mut self, field: Option<&Field<'_>>, what: &What) -> Option<Decimal> {
         let (field, text) = present(field)?;
         let parsed = is_plain_decimal(text)
             .then(|| Decimal::from_str_exact(text).ok())
@@ -297,7 +300,7 @@ impl Checker {
     }
 
     /// A date written `YYYY-MM-DD`.
-    pub fn date(&mut self, field: Option<&Field>, what: &What) -> Option<Date> {
+    pub fn date(&mut self, field: Option<&Field<'_>>, what: &What) -> Option<Date> {
         let (field, text) = present(field)?;
         let label = match parse_date(text) {
             Ok(date) => return Some(date),
@@ -320,7 +323,7 @@ impl Checker {
 
     /// A moment written `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM`, kept in that form (the `T` may
     /// also be written `t` or a space) so that moments sort in time order.
-    pub fn moment(&mut self, field: Option<&Field>, what: &What) -> Option<String> {
+    pub fn moment(&mut self, field: Option<&Field<'_>>, what: &What) -> Option<String> {
         let (field, text) = present(field)?;
         let label = match parse_moment(text) {
             Ok(moment) => return Some(moment),
@@ -342,7 +345,7 @@ impl Checker {
     }
 
     /// A boolean: `true`/`false`, `yes`/`no` or `1`/`0`, ignoring case.
-    pub fn flag(&mut self, field: Option<&Field>, what: &What) -> Option<bool> {
+    pub fn flag(&mut self, field: Option<&Field<'_>>, what: &What) -> Option<bool> {
         const FLAGS: &[(&str, bool)] = &[
             ("true", true),
             ("false", false),
@@ -372,7 +375,7 @@ impl Checker {
     /// one shown in help; later names for the same value are accepted aliases.
     pub fn choice<T: Copy + PartialEq>(
         &mut self,
-        field: Option<&Field>,
+        field: Option<&Field<'_>>,
         what: &What,
         choices: &[(&'static str, T)],
     ) -> Option<T> {
@@ -403,7 +406,7 @@ impl Checker {
     }
 
     /// An ISO 4217 currency code, stored in upper case.
-    pub fn currency(&mut self, field: Option<&Field>) -> Option<String> {
+    pub fn currency(&mut self, field: Option<&Field<'_>>) -> Option<String> {
         let (field, text) = present(field)?;
         if text.len() == 3 && text.bytes().all(|b| b.is_ascii_alphabetic()) {
             return Some(text.to_ascii_uppercase());
@@ -419,7 +422,7 @@ impl Checker {
     }
 
     /// Groups written as `type=path` pairs separated by `;`.
-    pub fn groups(&mut self, field: Option<&Field>) -> Groups {
+    pub fn groups(&mut self, field: Option<&Field<'_>>) -> Groups {
         let mut groups = Groups::new();
         let Some((field, text)) = present(field) else {
             return groups;
@@ -448,12 +451,17 @@ impl Checker {
     }
 
     /// One group written as `type=path` in the whole field.
-    pub fn group(&mut self, field: &Field) -> Option<(String, String)> {
+    pub fn group(&mut self, field: &Field<'_>) -> Option<(String, String)> {
         self.group_at(field, 0, &field.text)
     }
 
     /// Parses `part`, which starts at byte `start` of the field's text; empty parts are skipped.
-    fn group_at(&mut self, field: &Field, start: usize, part: &str) -> Option<(String, String)> {
+    fn group_at(
+        &mut self,
+        field: &Field<'_>,
+        start: usize,
+        part: &str,
+    ) -> Option<(String, String)> {
         let lead = part.len() - part.trim_start().len();
         let trimmed = part.trim();
         if trimmed.is_empty() {
@@ -478,8 +486,8 @@ impl Checker {
 
     /// The span of bytes `start..end` of a field's text, when the field is written verbatim in
     /// the source (not when quoting changed it); otherwise the whole field.
-    pub fn sub_span(&self, field: &Field, start: usize, end: usize) -> Span {
-        let verbatim = self.source.text.get(field.span.start..field.span.end) == Some(&field.text);
+    pub fn sub_span(&self, field: &Field<'_>, start: usize, end: usize) -> Span {
+        let verbatim = self.source.text.get(field.span.start..field.span.end) == Some(&*field.text);
         if verbatim && end <= field.text.len() {
             Span::new(field.span.start + start, field.span.start + end)
         } else {
@@ -489,11 +497,11 @@ impl Checker {
 }
 
 /// The text of a field, or `None` when it is absent or empty.
-pub(super) fn text(field: Option<&Field>) -> Option<String> {
+pub(super) fn text(field: Option<&Field<'_>>) -> Option<String> {
     field.and_then(Field::value).map(str::to_owned)
 }
 
-fn present(field: Option<&Field>) -> Option<(&Field, &str)> {
+fn present<'f, 't>(field: Option<&'f Field<'t>>) -> Option<(&'f Field<'t>, &'f str)> {
     let field = field?;
     Some((field, field.value()?))
 }

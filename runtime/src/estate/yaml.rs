@@ -265,14 +265,14 @@ impl Node<'_> {
     }
 
     /// The field `key` of this mapping, if it is given.
-    pub fn field(&self, key: &str, scalar: Option<&Scalar>) -> Option<Field> {
+    pub fn field(&self, key: &str, scalar: Option<&Scalar>) -> Option<Field<'static>> {
         scalar.map(|scalar| self.child(key).scalar(scalar))
     }
 
     /// This node's scalar as a located field.
-    pub fn scalar(&self, scalar: &Scalar) -> Field {
+    pub fn scalar(&self, scalar: &Scalar) -> Field<'static> {
         Field {
-            text: scalar.text.trim().to_owned(),
+            text: scalar.text.trim().to_owned().into(),
             span: self.span(),
         }
     }
@@ -426,7 +426,8 @@ mod tests {
         let node = doc.license(0);
         let license = doc.licenses.first();
         let field = |key, pick: fn(&RawLicense) -> Option<&Scalar>| {
-            node.field(key, license.and_then(pick)).map(|f| f.text)
+            node.field(key, license.and_then(pick))
+                .map(|f| f.text.into_owned())
         };
         assert_eq!(field("id", |l| l.id.as_ref()).as_deref(), Some("0042"));
         assert_eq!(
@@ -449,7 +450,7 @@ mod tests {
         let license = doc.licenses.first();
         doc.license(0)
             .field(key, license.and_then(pick))
-            .map(|f| f.text)
+            .map(|f| f.text.into_owned())
     }
 
     #[test]
