@@ -440,6 +440,10 @@ struct State<'a> {
     user_devices: HashMap<&'a str, Vec<&'a str>>,
     /// Each device's installations in the family, by index.
     device_installs: HashMap<&'a str, Vec<usize>>,
+    /// Each application's installations in the family, by index.
+    app_installs: HashMap<&'a str, Vec<usize>>,
+    /// The devices whose primary user each user is, sorted.
+    primary_devices: HashMap<&'a str, Vec<&'a str>>,
 }
 
 /// Reconciles one family: every assessment row, as `explain` shows them.
@@ -519,11 +523,21 @@ fn run(input: &FamilyInput, keep_rows: bool) -> State<'_> {
         totals: vec![Some(Decimal::ZERO); n],
         user_devices: HashMap::new(),
         device_installs: HashMap::new(),
+        app_installs: HashMap::new(),
+        primary_devices: HashMap::new(),
     };
     for (i, x) in input.installations.iter().enumerate() {
         state.device_installs.entry(&x.device).or_default().push(i);
+        state
+            .app_installs
+            .entry(&x.application)
+            .or_default()
+            .push(i);
     }
     for (id, device) in &input.devices {
+        if let Some(user) = device.primary_user() {
+            state.primary_devices.entry(user).or_default().push(id);
+        }
         if state.physical(id)
             && let Some(user) = device
                 .primary_user()
@@ -542,6 +556,19 @@ fn run(input: &FamilyInput, keep_rows: bool) -> State<'_> {
 }
 
 impl State<'_> {
+    /// The devices an allocation or exemption target names: the device, or the devices whose
+    /// primary user the user is, sorted.
+    fn target_devices<'t>(&'t self, target: &'t AllocationTarget) -> Vec<&'t str> {
+        match target {
+            AllocationTarget::Device(d) => vec![d.as_str()],
+            AllocationTarget::User(u) => self
+                .primary_devices
+                .get(u.as_str())
+                .cloned()
+                .unwrap_or_default(),
+        }
+    }
+
     fn device(&self, id: &str) -> Option<&Device> {
         self.input.devices.get(id).map(Arc::as_ref)
     }
@@ -1044,15 +1071,11 @@ impl State<'_> {
         if allocation.kind != AllocationKind::AwaitingInventory {
             return Some(allocation.kind);
         }
-        let arrived = (0..self.input.installations.len()).any(|i| {
-            self.role(l, i).is_some()
-                && self.install(i).is_some_and(|x| match &allocation.target {
-                    AllocationTarget::Device(d) => x.device == *d,
-                    AllocationTarget::User(u) => {
-                        self.device(&x.device).and_then(Device::primary_user) == Some(u.as_str())
-                    }
-                })
-        });
+        let arrived = self
+            .target_devices(&allocation.target)
+            .iter()
+            .flat_map(|d| self.device_installs.get(d).into_iter().flatten())
+            .any(|i| self.role(l, *i).is_some());
         Some(if arrived {
             AllocationKind::Allocated
         } else {
@@ -1238,27 +1261,22 @@ impl State<'_> {
         target_id: &AllocationTarget,
         binding: &Binding,
     ) {
-        let devices: Vec<String> = match target_id {
-            AllocationTarget::Device(d) => vec![d.clone()],
-            AllocationTarget::User(u) => self
-                .input
-                .devices
-                .values()
-                .filter(|d| d.primary_user() == Some(u.as_str()))
-                .map(|d| d.id.clone())
-                .collect(),
-        };
+        let devices: Vec<String> = self
+            .target_devices(target_id)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         let target = match target_id {
             AllocationTarget::Device(d) => format!("device `{d}`"),
             AllocationTarget::User(u) => format!("user `{u}`"),
         };
         let terms = self.terms(l);
-        let installs: Vec<usize> = (0..self.input.installations.len())
+        let mut installs: Vec<usize> = devices
+            .iter()
+            .flat_map(|d| self.device_installs.get(d.as_str()).into_iter().flatten())
+            .copied()
             .filter(|i| {
                 !self.bound.contains_key(i)
-                    && self
-                        .install(*i)
-                        .is_some_and(|x| devices.contains(&x.device))
                     && self.role(l, *i).is_some()
                     // A version past the upgrade right's end is not covered by the license.
                     && !self.install(*i).is_some_and(|x| {
@@ -1266,6 +1284,7 @@ impl State<'_> {
                     })
             })
             .collect();
+        installs.sort_unstable();
         for &i in &installs {
             match binding {
                 Binding::Exempt(e) => {
@@ -1546,7 +1565,15 @@ impl State<'_> {
         for l in bundles {
             let id = self.license_id(l);
             let mut by_device: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-            for i in 0..self.input.installations.len() {
+            let mut covered: Vec<usize> = self
+                .terms(l)
+                .into_iter()
+                .flat_map(|t| t.covers.keys())
+                .flat_map(|app| self.app_installs.get(app.as_str()).into_iter().flatten())
+                .copied()
+                .collect();
+            covered.sort_unstable();
+            for i in covered {
                 if !self.bound.contains_key(&i)
                     && self.role(l, i).is_some()
                     && !self.settled.contains(&(i, l))
