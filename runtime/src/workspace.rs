@@ -20,8 +20,8 @@ use tally_compiler::{Compiled, parallel};
 
 use crate::db::{
     Database, DeviceInput, EstateInput, Family, Installed, LicenseInput, RuleFile, Rules,
-    UserInput, assessments, compiled, device_recognition, families, license_terms, pack, parsed,
-    positions, recognizer,
+    UserInput, assessments, compiled, device_recognition, families, family_consumption,
+    family_outcome, license_terms, pack, parsed, positions, recognizer,
 };
 use crate::estate::{self, Device, Estate, EstateFiles, Evidence, License, Purchase, Usage, User};
 use crate::position::Position;
@@ -754,11 +754,33 @@ impl Workspace {
 
     /// Every assessment row, sorted by license, device, application and user.
     pub fn assessments(&self) -> &[Assessment] {
+        self.each_family(|db, estate, key| {
+            family_outcome(db, estate, key);
+        });
         assessments(&self.db, self.estate)
     }
 
     pub fn positions(&self) -> &[Position] {
+        self.each_family(|db, estate, key| {
+            family_consumption(db, estate, key);
+        });
         positions(&self.db, self.estate)
+    }
+
+    /// Runs a per-family query for every family on all cores, each thread on its own handle
+    /// to the database, so that the query that collects them finds them computed (or
+    /// validated). Results do not depend on which thread ran.
+    fn each_family(&self, query: impl Fn(&Database, EstateInput, String) + Sync) {
+        let keys: Vec<&String> = families(&self.db, self.estate).keys().collect();
+        let estate = self.estate;
+        parallel::map_with(
+            &keys,
+            1,
+            || self.db.clone(),
+            |db, key| {
+                query(db, estate, (*key).clone());
+            },
+        );
     }
 
     /// The license families by key.
