@@ -716,8 +716,10 @@ fn bench(
 ) -> Result<(), Failure> {
     let sources =
         workspace::read_rules(standard_packs(rules), &rules.packs).map_err(Failure::Input)?;
-    let report =
-        tally_runtime::bench::run(sources, estate, as_of, edits, seed).map_err(Failure::Input)?;
+    // Each stage of the full run is reported on stderr as it ends.
+    let mut progress = |stage: &str, ms: u128| io.error(&format!("{stage}: {ms} ms\n"));
+    let report = tally_runtime::bench::run(sources, estate, as_of, (edits, seed), &mut progress)
+        .map_err(Failure::Input)?;
     let text = serde_json::to_string_pretty(&report).unwrap_or_default();
     io.print(&format!("{text}\n"));
     Ok(())

@@ -13,6 +13,7 @@ use tally_compiler::diagnostics::Diagnostic;
 
 use crate::db::Database;
 use crate::estate::{self, EstateFiles, Evidence};
+use crate::generate::Rng;
 use crate::workspace::{Change, RuleSource, Workspace};
 
 /// What `tally bench` measured.
@@ -64,17 +65,19 @@ pub struct Latency {
 }
 
 /// Runs the benchmark on an estate folder with the given rules: `edits` random edits of each
-/// kind, drawn from `seed`.
+/// kind, drawn from `seed`. `progress` hears of each stage of the full run as it ends (its
+/// name and milliseconds), so a long run shows where it is.
 pub fn run(
     rules: Vec<RuleSource>,
     dir: &Path,
     as_of: Date,
-    edits: usize,
-    seed: u64,
+    (edits, seed): (usize, u64),
+    progress: &mut dyn FnMut(&str, u128),
 ) -> Result<BenchReport, Vec<Diagnostic>> {
     let started = Instant::now();
     let files = EstateFiles::read_dir(dir)?;
     let read = started.elapsed();
+    progress("read", read.as_millis());
 
     let mark = Instant::now();
     let mut ws = Workspace::new(Database::with_log(), rules, as_of);
@@ -82,11 +85,13 @@ pub fn run(
         return Err(errors.to_vec());
     }
     let compile = mark.elapsed();
+    progress("compile", compile.as_millis());
 
     let mark = Instant::now();
     let estate = estate::import(&files, ws.pack())?;
     drop(files);
     let import = mark.elapsed();
+    progress("import", import.as_millis());
     let mut size = EstateSize {
         devices: estate.devices.len(),
         users: estate.users.len(),
@@ -101,10 +106,12 @@ pub fn run(
     let mark = Instant::now();
     ws.load(estate);
     let load = mark.elapsed();
+    progress("load", load.as_millis());
 
     let mark = Instant::now();
     let _ = ws.positions();
     let reconcile = mark.elapsed();
+    progress("reconcile", reconcile.as_millis());
     let total = started.elapsed();
     size.families = ws.families().len();
     size.installations = ws
@@ -123,7 +130,7 @@ pub fn run(
     };
     let _ = ws.db.take_log();
 
-    let mut random = Random(seed);
+    let mut random = Rng::new(seed, 0, 0);
     let devices: Vec<String> = ws
         .recognition()
         .iter()
@@ -131,7 +138,7 @@ pub fn run(
         .map(|v| v.device.id.clone())
         .collect();
     let device_edits = measure(&mut ws, edits, |ws| device_edit(ws, &devices, &mut random));
-    let mut random = Random(seed.wrapping_add(1));
+    let mut random = Rng::new(seed, 1, 0);
     let mut purchases = purchases;
     let purchase_edits = measure(&mut ws, edits, |_| {
         purchase_edit(&mut purchases, &mut random)
@@ -179,7 +186,7 @@ fn measure(
 
 /// One device's inventory changes as a rescan would change it: a row added (copied from
 /// another device), a row removed, or a row's version changed.
-fn device_edit(ws: &Workspace, devices: &[String], random: &mut Random) -> Option<Change> {
+fn device_edit(ws: &Workspace, devices: &[String], random: &mut Rng) -> Option<Change> {
     let device = devices.get(random.below(devices.len()))?;
     let mut rows: Vec<Evidence> = ws.evidence_of(device)?.to_vec();
     match random.below(3) {
@@ -207,7 +214,7 @@ fn device_edit(ws: &Workspace, devices: &[String], random: &mut Random) -> Optio
 }
 
 /// One purchase's quantity goes up or down, or it is disabled or enabled again.
-fn purchase_edit(purchases: &mut [crate::estate::Purchase], random: &mut Random) -> Option<Change> {
+fn purchase_edit(purchases: &mut [crate::estate::Purchase], random: &mut Rng) -> Option<Change> {
     let at = random.below(purchases.len());
     let purchase = purchases.get_mut(at)?;
     if random.below(10) == 0 {
@@ -221,28 +228,6 @@ fn purchase_edit(purchases: &mut [crate::estate::Purchase], random: &mut Random)
         };
     }
     Some(Change::Purchase(purchase.clone()))
-}
-
-/// A small deterministic generator (splitmix64), so that runs with one seed make the same
-/// edits.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number below `n` (0 when `n` is 0).
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            return 0;
-        }
-        usize::try_from(self.next() % n as u64).unwrap_or(0)
-    }
 }
 
 /// The process's peak resident memory in MiB, from `/proc/self/status` (Linux).

@@ -211,11 +211,11 @@ fn provenance(options: &Options, comment: &str) -> String {
 /// generator of its own, derived from the seed, a stream and its index, so that one choice
 /// never shifts the others.
 #[derive(Debug, Clone)]
-struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
     /// The generator for item `index` of `stream` under `seed`.
-    fn new(seed: u64, stream: u64, index: u64) -> Self {
+    pub(crate) fn new(seed: u64, stream: u64, index: u64) -> Self {
         let mut mixer = Self(seed ^ stream.wrapping_mul(0xd1b5_4a32_d192_ed03));
         let first = mixer.next_u64();
         Self(first ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15))
@@ -230,7 +230,7 @@ impl Rng {
     }
 
     /// Uniform in `0..n` (`n` below 2³²); 0 when `n` is 0.
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         // Multiply and shift: no modulo bias worth the name for the small `n` used here.
         ((self.next_u64() >> 32).wrapping_mul(n as u64) >> 32) as usize
     }
