@@ -794,11 +794,11 @@ impl State<'_> {
             })
             .map(|u| {
                 let devices = self
-                    .input
-                    .devices
-                    .values()
-                    .map(Arc::as_ref)
-                    .filter(|d| d.primary_user() == Some(u.as_str()))
+                    .primary_devices
+                    .get(u.as_str())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|d| self.device(d))
                     .collect();
                 (u.clone(), devices)
             })
