@@ -10,6 +10,7 @@
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 }
+mod diff;
 mod generate;
 mod packs;
 mod watch;
@@ -192,6 +193,13 @@ enum Command {
         /// The seed the edits are drawn from.
         #[arg(long, value_name = "S", default_value_t = 1)]
         seed: u64,
+    },
+    /// Compare two versions of the rule packs (git revisions or folders): the declarations
+    /// changed and, given an estate, what the change does to recognition and to every license
+    /// position.
+    Diff {
+        #[command(flatten)]
+        args: diff::DiffArgs,
     },
     /// Keep an estate and rule packs loaded and, after each save, print what changed in the
     /// license position and why (until Ctrl-C).
@@ -535,6 +543,7 @@ where
             device,
             into,
         } => import(&mut io, format.into(), &inputs, &device, into.as_deref()),
+        Command::Diff { args } => diff::run(&mut io, &args),
         Command::Watch { args } => watch::run(&mut io, &args, stop),
         Command::Packs { command } => packs::run(&mut io, &command),
         Command::Bench {
@@ -577,6 +586,10 @@ impl Command {
             | Self::Reconcile { estate: args, .. }
             | Self::Report { estate: args, .. }
             | Self::Explain { estate: args, .. } => args.format.into(),
+            Self::Diff { args } => match args.format {
+                diff::DiffFormat::Markdown => Format::Table,
+                diff::DiffFormat::Json => Format::Json,
+            },
             Self::Import { .. } | Self::Bench { .. } | Self::Watch { .. } | Self::Gen { .. } => {
                 Format::Table
             }

@@ -4,9 +4,11 @@
 pub mod bench;
 pub mod db;
 pub mod delta;
+pub mod diff;
 pub mod estate;
 pub mod files;
 pub mod generate;
+pub mod git;
 pub mod inventory;
 pub mod metric;
 pub mod overlaps;

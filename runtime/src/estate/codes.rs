@@ -25,6 +25,9 @@ pub const INPUT_REFUSED: Code = Code("T0208");
 pub const INVENTORY_MALFORMED: Code = Code("T0209");
 /// A native inventory file is missing, or is not text in an encoding Tally reads.
 pub const INVENTORY_UNREADABLE: Code = Code("T0210");
+/// A rule pack cannot be read at a git revision: no repository, no such revision or folder, or
+/// a file that is not UTF-8 text.
+pub const REVISION_UNREADABLE: Code = Code("T0211");
 
 /// Every estate code with its one-line summary, in code order.
 pub const ALL: &[(Code, &str)] = &[
@@ -52,6 +55,10 @@ pub const ALL: &[(Code, &str)] = &[
     (
         INVENTORY_UNREADABLE,
         "an inventory file is missing or unreadable",
+    ),
+    (
+        REVISION_UNREADABLE,
+        "a rule pack cannot be read at a git revision",
     ),
 ];
 
