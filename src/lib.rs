@@ -13,6 +13,7 @@ mod embedded {
 mod diff;
 mod generate;
 mod packs;
+mod testing;
 mod watch;
 
 use std::collections::BTreeMap;
@@ -24,12 +25,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::civil::Date;
 use tally_compiler::diagnostics::{Diagnostic, SourceFile};
 use tally_runtime::estate::{self, EstateFiles};
-use tally_runtime::pack_tests::TestFilter;
 use tally_runtime::position::{Compliance, Position};
 use tally_runtime::report::{self, Format, Layout, Rows};
 use tally_runtime::reports::{self, By};
 use tally_runtime::workspace::{self, Subject, Workspace};
-use tally_runtime::{inventory, overlaps, pack_tests, triage};
+use tally_runtime::{inventory, overlaps, triage};
 
 #[derive(Parser)]
 #[command(
@@ -104,18 +104,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = FormatArg::Table)]
         format: FormatArg,
     },
-    /// Run the `test` blocks of the rule packs; as a table, list the failures only.
+    /// Run the rule packs' tests: their `test` blocks, their annotated sample evidence files
+    /// (`*.evidence.csv`) and scenario folders; as a table, list the failures only.
     Test {
-        /// Rule packs (files or folders) to test with the standard packs.
-        #[arg(value_name = "PACK")]
-        paths: Vec<PathBuf>,
         #[command(flatten)]
-        rules: RuleArgs,
-        #[command(flatten)]
-        selection: TestSelection,
-        /// The output format.
-        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
-        format: FormatArg,
+        args: testing::TestArgs,
     },
     /// List installations and unrecognised evidence.
     Recognize {
@@ -329,16 +322,6 @@ enum GenCommand {
 }
 
 #[derive(Args)]
-struct TestSelection {
-    /// Run only the tests whose name contains this text, ignoring case.
-    #[arg(long, value_name = "TEXT")]
-    filter: Option<String>,
-    /// List every test run, passed or not, and not only the failures.
-    #[arg(long)]
-    verbose: bool,
-}
-
-#[derive(Args)]
 struct RuleArgs {
     /// Add a rule pack (a `.tally` file or a folder); repeatable.
     #[arg(long = "pack", value_name = "DIR")]
@@ -512,12 +495,7 @@ where
             rules,
             format,
         } => check(&mut io, &paths, &rules, format.into()),
-        Command::Test {
-            paths,
-            rules,
-            selection,
-            format,
-        } => test(&mut io, &paths, &rules, &selection, format.into()),
+        Command::Test { args } => testing::run(&mut io, &args),
         Command::Recognize {
             estate,
             unrecognized,
@@ -577,8 +555,8 @@ impl Command {
     /// The format the command writes in, which its diagnostics follow.
     fn format(&self) -> Format {
         match self {
+            Self::Test { args } => args.format.into(),
             Self::Check { format, .. }
-            | Self::Test { format, .. }
             | Self::Packs {
                 command: PacksCommand::List { format } | PacksCommand::Export { format, .. },
             } => (*format).into(),
@@ -786,55 +764,6 @@ fn check(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Re
         io.rows(&report::counts(&counts));
     }
     Ok(())
-}
-
-fn test(
-    io: &mut Io,
-    packs: &[PathBuf],
-    rules: &RuleArgs,
-    selection: &TestSelection,
-    format: Format,
-) -> Result<(), Failure> {
-    let ws = workspace(packs, rules, today())?;
-    compile(io, &ws, false)?;
-    let pack = ws.pack();
-    let filter = TestFilter::new(selection.filter.as_deref());
-    let results = pack_tests::run(pack, ws.recognizer(), &filter);
-    let failed = results.iter().filter(|r| !r.passed()).count();
-    let passed = results.len() - failed;
-    let filtered_out = pack.tests.len() - results.len();
-    if format == Format::Table {
-        let mut out = String::new();
-        for r in results
-            .iter()
-            .filter(|r| selection.verbose || !r.passed() || r.skipped.is_some())
-        {
-            if let Some(reason) = &r.skipped {
-                out.push_str(&format!("skip  {}  ({}): {reason}\n", r.name, r.location));
-            } else if r.passed() {
-                out.push_str(&format!("pass  {}  ({})\n", r.name, r.location));
-            } else {
-                out.push_str(&format!("FAIL  {}  ({})\n", r.name, r.location));
-                for f in &r.failures {
-                    out.push_str(&format!("        {f}\n"));
-                }
-            }
-        }
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(&format!(
-            "{passed} passed, {failed} failed, {filtered_out} filtered out\n"
-        ));
-        io.print(&out);
-    } else {
-        io.rows(&report::tests(&results));
-    }
-    if failed > 0 {
-        Err(Failure::Findings)
-    } else {
-        Ok(())
-    }
 }
 
 /// Loads rules and the estate (given, or the bundled sample), failing with diagnostics.

@@ -203,6 +203,8 @@ pub mod codes {
     pub const INVALID_RULE: Code = Code("T0122");
     /// A date in a rule file is not a real day written `YYYY-MM-DD`.
     pub const INVALID_DATE: Code = Code("T0123");
+    /// A `test` block of a pack fails: what it expects is not what the pack does.
+    pub const TEST_FAILED: Code = Code("T0124");
 
     /// Every code with its one-line summary, in code order.
     pub const ALL: &[(Code, &str)] = &[
@@ -269,6 +271,7 @@ pub mod codes {
             INVALID_DATE,
             "a date is not a real day written `YYYY-MM-DD`",
         ),
+        (TEST_FAILED, "a `test` block fails"),
     ];
 }
 

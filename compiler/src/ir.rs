@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering;
 
+use crate::diagnostics::Span;
 pub use crate::evidence::{EvidenceField, EvidenceKind, compare_versions, is_numeric_version};
 use crate::evidence::{named, spelling};
 use std::collections::BTreeMap;
@@ -617,6 +618,9 @@ pub struct TestCase {
     pub name: String,
     /// `path:line` of the block, for the report.
     pub location: String,
+    /// The path of the file the block is in, and where its name is written.
+    pub path: String,
+    pub span: Span,
     pub givens: Vec<Given>,
     pub expects: Vec<Expect>,
     /// Why the test is not run: it names a declaration that another pack overrides.

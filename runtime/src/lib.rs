@@ -18,6 +18,8 @@ pub mod recognize;
 pub mod reconcile;
 pub mod report;
 pub mod reports;
+pub mod samples;
+pub mod scenarios;
 pub mod sources;
 pub mod triage;
 pub mod workspace;

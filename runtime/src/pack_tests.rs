@@ -1,16 +1,23 @@
 //! Runs the `test` blocks of a compiled pack: recognition tests recognise their evidence as one
 //! device with the pack's own recognizer; coverage tests ask the pack's rights.
 
+use std::sync::Arc;
+
+use tally_compiler::diagnostics::{Diagnostic, SourceFile, Span, codes};
 use tally_compiler::ir::{CompiledPack, Expect, Given, TestCase};
 
 use crate::estate::Evidence;
 use crate::recognize::{Recognizer, recognize_device};
 
-/// The outcome of one `test` block.
+/// The outcome of one test: a `test` block, a sample file's annotation or a scenario.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestResult {
     pub name: String,
+    /// `path:line`, for reports.
     pub location: String,
+    /// The file the test is written in, and where (`None` for a whole folder or file).
+    pub path: String,
+    pub span: Option<Span>,
     /// Empty when the test passed; otherwise one line per failed expectation.
     pub failures: Vec<String>,
     /// Why the test was not run, when it was not.
@@ -60,9 +67,34 @@ pub fn run(pack: &CompiledPack, recognizer: &Recognizer, filter: &TestFilter) ->
             TestResult {
                 name: test.name.clone(),
                 location: test.location.clone(),
+                path: test.path.clone(),
+                span: Some(test.span),
                 failures,
                 skipped: test.skipped.clone(),
             }
+        })
+        .collect()
+}
+
+/// The failed tests as T0124 diagnostics at their names, for editors and CI annotations;
+/// `source` finds a test's file by path (a test whose file it does not find is left out).
+pub fn failure_diagnostics(
+    results: &[TestResult],
+    source: impl Fn(&str) -> Option<Arc<SourceFile>>,
+) -> Vec<Diagnostic> {
+    results
+        .iter()
+        .filter(|r| !r.passed())
+        .filter_map(|r| {
+            let file = source(&r.path)?;
+            let message = format!("test `{}` fails: {}", r.name, r.failures.join("; "));
+            Some(
+                Diagnostic::error(codes::TEST_FAILED, &file, r.span, message)
+                    .with_label("this test fails")
+                    .with_help(
+                        "fix the rule the test is about, or the test if the rule is right; `tally test --verbose` lists every test",
+                    ),
+            )
         })
         .collect()
 }

@@ -17,7 +17,8 @@ pub fn read_pack(path: &Path) -> Result<Vec<Arc<SourceFile>>, Box<Diagnostic>> {
     let root = pack_root(path);
     let mut files = Vec::new();
     let mut seen = BTreeSet::new();
-    collect(path, root, &mut files, &mut seen).map_err(|(p, e)| unreadable(&p, e))?;
+    collect(path, root, &mut files, &mut seen, &is_pack_file)
+        .map_err(|(p, e)| unreadable(&p, e))?;
     if !files
         .iter()
         .any(|f| f.extension().is_some_and(|e| e == "tally"))
@@ -43,9 +44,33 @@ pub fn pack_root(pack: &Path) -> &Path {
 /// recursively) inside the pack folder `root`, sorted; a folder that holds none gives none.
 pub fn rule_files_at(path: &Path, root: &Path) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
     let mut files = Vec::new();
-    collect(path, root, &mut files, &mut BTreeSet::new()).map_err(|(p, e)| unreadable(&p, e))?;
+    collect(path, root, &mut files, &mut BTreeSet::new(), &is_pack_file)
+        .map_err(|(p, e)| unreadable(&p, e))?;
     files.sort();
     Ok(files)
+}
+
+/// Reads the annotated sample evidence files (`*.evidence.csv`) at `path` (a file, or a folder
+/// searched recursively), sorted by path; a pack may have none.
+pub fn read_samples(path: &Path) -> Result<Vec<Arc<SourceFile>>, Box<Diagnostic>> {
+    let root = pack_root(path);
+    let mut files = Vec::new();
+    let is_sample = |p: &Path| p.to_string_lossy().ends_with(SAMPLE_SUFFIX);
+    if path.is_dir() {
+        collect(path, root, &mut files, &mut BTreeSet::new(), &is_sample)
+            .map_err(|(p, e)| unreadable(&p, e))?;
+    }
+    files.sort();
+    files.iter().map(|p| read_rule_file(p, root)).collect()
+}
+
+/// How the name of an annotated sample evidence file ends.
+pub const SAMPLE_SUFFIX: &str = ".evidence.csv";
+
+/// Whether a path names a file a pack is made of: a rule file or a rhai script.
+fn is_pack_file(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e == "tally" || e == "rhai")
 }
 
 /// Reads one rule file or script of the pack folder `root`, as [`read_pack`] reads it; its
@@ -57,13 +82,15 @@ pub fn read_rule_file(path: &Path, root: &Path) -> Result<Arc<SourceFile>, Box<D
     }
 }
 
-/// Adds the rule files at `path` (a file, or a folder searched recursively) to `files`;
-/// `seen` holds the real paths of the folders searched, so a loop of links ends.
+/// Adds the files at `path` (a file, or a folder searched recursively for the files `wanted`
+/// takes) to `files`; `seen` holds the real paths of the folders searched, so a loop of links
+/// ends.
 fn collect(
     path: &Path,
     root: &Path,
     files: &mut Vec<PathBuf>,
     seen: &mut BTreeSet<PathBuf>,
+    wanted: &dyn Fn(&Path) -> bool,
 ) -> Result<(), (PathBuf, ReadError)> {
     let failed = |e: ReadError| (path.to_path_buf(), e);
     files::check_inside(path, root).map_err(failed)?;
@@ -79,11 +106,8 @@ fn collect(
     let entries = std::fs::read_dir(path).map_err(|e| failed(e.into()))?;
     for entry in entries {
         let entry = entry.map_err(|e| failed(e.into()))?.path();
-        let rule_file = entry
-            .extension()
-            .is_some_and(|e| e == "tally" || e == "rhai");
-        if rule_file || entry.is_dir() {
-            collect(&entry, root, files, seen)?;
+        if wanted(&entry) || entry.is_dir() {
+            collect(&entry, root, files, seen, wanted)?;
         }
     }
     Ok(())

@@ -651,6 +651,8 @@ impl<'a> Checker<'a> {
         pack.tests.push(TestCase {
             name: decl.name.value.clone(),
             location: format!("{}:{line}", source.path),
+            path: source.path.clone(),
+            span: decl.name.span,
             givens,
             expects: expects.into_iter().map(|(_, e)| e).collect(),
             skipped: None,

@@ -451,6 +451,85 @@ pub fn tests(results: &[TestResult]) -> Rows {
     )
 }
 
+/// Test results as JUnit XML, which CI systems (GitHub, GitLab, Jenkins, Azure DevOps) show
+/// as a test report: one `testsuite` per file the tests are written in, in order of first
+/// appearance, one `testcase` per test, with a `failure` for each failed test and `skipped` for
+/// a skipped one.
+pub fn junit(results: &[TestResult]) -> String {
+    let mut files: Vec<(&str, Vec<&TestResult>)> = Vec::new();
+    for r in results {
+        match files.iter_mut().find(|(path, _)| *path == r.path) {
+            Some((_, tests)) => tests.push(r),
+            None => files.push((&r.path, vec![r])),
+        }
+    }
+    let failed = results.iter().filter(|r| !r.passed()).count();
+    let skipped = results.iter().filter(|r| r.skipped.is_some()).count();
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"tally\" tests=\"{}\" failures=\"{failed}\" skipped=\"{skipped}\">\n",
+        results.len()
+    );
+    for (path, tests) in files {
+        out.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n",
+            xml(path),
+            tests.len(),
+            tests.iter().filter(|r| !r.passed()).count(),
+            tests.iter().filter(|r| r.skipped.is_some()).count()
+        ));
+        for r in tests {
+            let line = r.location.rsplit_once(':').map_or("", |(_, l)| l);
+            let line = if line.chars().all(|c| c.is_ascii_digit()) && !line.is_empty() {
+                format!(" line=\"{line}\"")
+            } else {
+                String::new()
+            };
+            out.push_str(&format!(
+                "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\"{line}",
+                xml(&r.name),
+                xml(path),
+                xml(path)
+            ));
+            if let Some(reason) = &r.skipped {
+                out.push_str(&format!(
+                    ">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                    xml(reason)
+                ));
+            } else if r.passed() {
+                out.push_str("/>\n");
+            } else {
+                out.push_str(&format!(
+                    ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                    xml(r.failures.first().map_or("", String::as_str)),
+                    xml(&r.failures.join("\n"))
+                ));
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// Text escaped for XML attributes and content; characters XML 1.0 cannot hold are dropped.
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\t' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The triage of the unrecognised evidence. JSON and CSV have one row per group, then one per
 /// noise category: `category` is `unrecognized` for a group and the noise's category otherwise.
 /// The table is a block per group, every line within [`TEXT_WIDTH`] columns.
