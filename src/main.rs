@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    tally::leave_memory_to_exit();
     let code = tally::run(
         std::env::args_os(),
         &mut std::io::stdout().lock(),
