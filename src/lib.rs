@@ -11,6 +11,7 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 }
 mod diff;
+mod fmt;
 mod generate;
 mod packs;
 mod testing;
@@ -72,6 +73,12 @@ mod codes {
     pub const GEN_WOULD_OVERWRITE: Code = Code("T0307");
     /// `gen estate` could not write a file.
     pub const GEN_FAILED: Code = Code("T0308");
+    /// `fmt` could not rewrite a file.
+    pub const FMT_WRITE_FAILED: Code = Code("T0309");
+    /// `fmt` could not format a file without changing what it says (a formatter bug).
+    pub const FMT_UNSAFE: Code = Code("T0310");
+    /// `fmt` was given a file that is not a `.tally` file.
+    pub const FMT_NOT_A_RULE_FILE: Code = Code("T0311");
 
     #[cfg(test)]
     pub const ALL: &[(Code, &str)] = &[
@@ -89,6 +96,15 @@ mod codes {
         (WATCH_FAILED, "`watch` could not watch a folder or file"),
         (GEN_WOULD_OVERWRITE, "`gen estate` would overwrite a file"),
         (GEN_FAILED, "`gen estate` could not write a file"),
+        (FMT_WRITE_FAILED, "`fmt` could not rewrite a file"),
+        (
+            FMT_UNSAFE,
+            "`fmt` could not format a file without changing it",
+        ),
+        (
+            FMT_NOT_A_RULE_FILE,
+            "`fmt` was given a file that is not a rule file",
+        ),
     ];
 }
 
@@ -104,6 +120,21 @@ enum Command {
         /// The output format.
         #[arg(long, value_enum, default_value_t = FormatArg::Table)]
         format: FormatArg,
+    },
+    /// Format rule files in the canonical layout: rewrite in place the files that are not
+    /// formatted, and list them.
+    Fmt {
+        /// Rule files or folders (searched for `.tally` files); the current folder when omitted.
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Write nothing: list the files that are not formatted, and exit with 1 if there are
+        /// any.
+        #[arg(long, conflicts_with = "diff")]
+        check: bool,
+        /// Write nothing: print a unified diff of what formatting would change, and exit with 1
+        /// if it would change anything.
+        #[arg(long)]
+        diff: bool,
     },
     /// Run the rule packs' tests: their `test` blocks, their annotated sample evidence files
     /// (`*.evidence.csv`) and scenario folders; as a table, list the failures only.
@@ -497,6 +528,14 @@ where
             format,
         } => check(&mut io, &paths, &rules, format.into()),
         Command::Test { args } => testing::run(&mut io, &args),
+        Command::Fmt { paths, check, diff } => {
+            let mode = match (check, diff) {
+                (true, _) => fmt::Mode::Check,
+                (_, true) => fmt::Mode::Diff,
+                _ => fmt::Mode::Write,
+            };
+            fmt::run(&mut io, &paths, mode)
+        }
         Command::Recognize {
             estate,
             unrecognized,
@@ -569,9 +608,11 @@ impl Command {
                 diff::DiffFormat::Markdown => Format::Table,
                 diff::DiffFormat::Json => Format::Json,
             },
-            Self::Import { .. } | Self::Bench { .. } | Self::Watch { .. } | Self::Gen { .. } => {
-                Format::Table
-            }
+            Self::Import { .. }
+            | Self::Bench { .. }
+            | Self::Watch { .. }
+            | Self::Gen { .. }
+            | Self::Fmt { .. } => Format::Table,
         }
     }
 }

@@ -8,6 +8,7 @@
 pub mod check;
 pub mod diagnostics;
 pub mod evidence;
+pub mod format;
 pub mod ir;
 pub mod parallel;
 pub mod script;

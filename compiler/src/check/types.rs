@@ -642,13 +642,7 @@ impl Checker<'_> {
             ));
             let (expr, ty) = self.check_expr(source, &mut scope, ast)?;
             self.expect_type(source, ast.span, ty, Ty::Number, "`quantity`")?;
-            let formula = source
-                .text
-                .get(ast.span.start..ast.span.end)
-                .unwrap_or("")
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
+            let formula = crate::format::expression_text(&source.text, ast);
             metric.quantity = Quantity::Expr { expr, formula };
         }
         if let Some(Value::Str(file)) = script.map(|f| &f.value) {

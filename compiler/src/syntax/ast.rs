@@ -267,7 +267,11 @@ pub enum TargetAst {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExprAst {
     pub kind: ExprKind,
+    /// Where the expression is written, brackets around it excluded.
     pub span: Span,
+    /// Whether the author wrote it in brackets, `(a + b)`, needed or not: the formatter keeps
+    /// them.
+    pub bracketed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

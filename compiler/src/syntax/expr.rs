@@ -171,6 +171,7 @@ impl ExprBuilder {
                 Ok(ExprAst {
                     span: Span::new(self.span(&op).start, rhs.span.end),
                     kind: ExprKind::Unary(unary, Box::new(rhs)),
+                    bracketed: false,
                 })
             })
             .map_postfix(|lhs, op| {
@@ -186,6 +187,7 @@ impl ExprBuilder {
                         table: Box::new(lhs),
                         keys,
                     },
+                    bracketed: false,
                 })
             })
             .map_infix(|lhs, op, rhs| {
@@ -208,6 +210,7 @@ impl ExprBuilder {
                 Ok(ExprAst {
                     span: Span::new(lhs.span.start, rhs.span.end),
                     kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                    bracketed: false,
                 })
             })
             .parse(pair.into_inner())
@@ -216,7 +219,12 @@ impl ExprBuilder {
     fn primary(&self, pair: Pair<'_, Rule>) -> Result<ExprAst, BadLiteral> {
         let span = self.span(&pair);
         let kind = match pair.as_rule() {
-            Rule::expr => return self.expr(pair),
+            Rule::expr => {
+                return self.expr(pair).map(|inner| ExprAst {
+                    bracketed: true,
+                    ..inner
+                });
+            }
             Rule::number => ExprKind::Number(self.number(&pair)?),
             Rule::string => ExprKind::Text(unescape(pair.as_str())),
             Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
@@ -281,7 +289,11 @@ impl ExprBuilder {
                 });
             }
         };
-        Ok(ExprAst { kind, span })
+        Ok(ExprAst {
+            kind,
+            span,
+            bracketed: false,
+        })
     }
 
     /// A decimal literal; one too large for a decimal is an error.

@@ -46,17 +46,28 @@ pub fn is_rule_file(path: &str) -> bool {
     path.ends_with(".tally")
 }
 
-/// Parses one rule file.
+/// Parses one rule file; a file that is not a rule file (see [`is_rule_file`]) parses to
+/// nothing.
 pub fn parse_file(source: Arc<SourceFile>) -> ParsedFile {
+    if !is_rule_file(&source.path) {
+        return ParsedFile {
+            source,
+            decls: Vec::new(),
+            comments: Vec::new(),
+            diagnostics: Vec::new(),
+        };
+    }
+    parse_rules(source)
+}
+
+/// Parses a text as a rule file, whatever its path: for an editor's unsaved buffer, say.
+pub fn parse_rules(source: Arc<SourceFile>) -> ParsedFile {
     let mut parsed = ParsedFile {
         source: Arc::clone(&source),
         decls: Vec::new(),
         comments: Vec::new(),
         diagnostics: Vec::new(),
     };
-    if !is_rule_file(&source.path) {
-        return parsed;
-    }
     for chunk in split::split(&source.text) {
         let mut reader = Reader {
             source: &source,
