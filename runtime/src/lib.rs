@@ -8,6 +8,8 @@ pub mod estate;
 pub mod files;
 pub mod generate;
 pub mod inventory;
+pub mod lint;
+pub mod manifest;
 pub mod metric;
 pub mod overlaps;
 pub mod pack_tests;
