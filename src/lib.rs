@@ -789,10 +789,10 @@ fn check(
     let ws = workspace(packs, rules, today())?;
     let warnings = compile(io, &ws)?;
     let pack = ws.pack();
-    if format.document().is_some() {
-        // The document is the output.
-    } else if format == DiagnosticFormatArg::Table {
-        io.print(&format!(
+    match format {
+        // The diagnostics are the output, written when the command ends.
+        DiagnosticFormatArg::Sarif | DiagnosticFormatArg::Github => {}
+        DiagnosticFormatArg::Table => io.print(&format!(
             "checked {} applications, {} rights and bundles, {} metrics, {} tables, {} SKUs, {} tests: 0 errors, {warnings} warnings\n",
             pack.applications.len(),
             pack.rights.len(),
@@ -800,9 +800,9 @@ fn check(
             pack.tables.len(),
             pack.skus.len(),
             pack.tests.len()
-        ));
-    } else {
-        let counts = [
+        )),
+        DiagnosticFormatArg::Json | DiagnosticFormatArg::Csv => {
+            let counts = [
             ("applications", pack.applications.len()),
             ("rights", pack.rights.len()),
             ("metrics", pack.metrics.len()),
@@ -812,7 +812,8 @@ fn check(
             ("errors", 0),
             ("warnings", warnings),
         ];
-        io.rows(&report::counts(&counts));
+            io.rows(&report::counts(&counts));
+        }
     }
     Ok(())
 }
