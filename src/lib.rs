@@ -13,6 +13,7 @@ mod embedded {
 mod diff;
 mod fmt;
 mod generate;
+mod lint;
 mod packs;
 mod testing;
 mod watch;
@@ -32,6 +33,8 @@ use tally_runtime::report::{self, Format, Layout, Rows};
 use tally_runtime::reports::{self, By};
 use tally_runtime::workspace::{self, Subject, Workspace};
 use tally_runtime::{inventory, overlaps, triage};
+
+use lint::{DiagnosticFormatArg, Document};
 
 #[derive(Parser)]
 #[command(
@@ -118,8 +121,14 @@ enum Command {
         #[command(flatten)]
         rules: RuleArgs,
         /// The output format.
-        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
-        format: FormatArg,
+        #[arg(long, value_enum, default_value_t = DiagnosticFormatArg::Table)]
+        format: DiagnosticFormatArg,
+    },
+    /// Compile rule packs and report likely mistakes in them (see `docs/lints.md`); exit
+    /// code 1 on a lint at error level.
+    Lint {
+        #[command(flatten)]
+        args: lint::LintArgs,
     },
     /// Format rule files in the canonical layout: rewrite in place the files that are not
     /// formatted, and list them.
@@ -513,6 +522,8 @@ where
         out,
         err,
         format: cli.command.format(),
+        document: cli.command.document(),
+        collected: Vec::new(),
         max_per_file: cli.max_diagnostics,
         layout: if cli.wide {
             Layout::Wide
@@ -526,7 +537,8 @@ where
             paths,
             rules,
             format,
-        } => check(&mut io, &paths, &rules, format.into()),
+        } => check(&mut io, &paths, &rules, format),
+        Command::Lint { args } => lint::run(&mut io, &args),
         Command::Test { args } => testing::run(&mut io, &args),
         Command::Fmt { paths, check, diff } => {
             let mode = match (check, diff) {
@@ -588,6 +600,7 @@ where
             2
         }
     };
+    io.write_document();
     io.finish(code)
 }
 
@@ -596,8 +609,9 @@ impl Command {
     fn format(&self) -> Format {
         match self {
             Self::Test { args } => args.format.into(),
-            Self::Check { format, .. }
-            | Self::Packs {
+            Self::Check { format, .. } => format.rows(),
+            Self::Lint { args } => args.format.rows(),
+            Self::Packs {
                 command: PacksCommand::List { format } | PacksCommand::Export { format, .. },
             } => (*format).into(),
             Self::Recognize { estate: args, .. }
@@ -615,6 +629,16 @@ impl Command {
             | Self::Fmt { .. } => Format::Table,
         }
     }
+
+    /// The document every diagnostic is written to on stdout (`--format sarif|github`), for
+    /// the commands whose output is diagnostics.
+    fn document(&self) -> Option<Document> {
+        match self {
+            Self::Check { format, .. } => format.document(),
+            Self::Lint { args } => args.format.document(),
+            _ => None,
+        }
+    }
 }
 
 fn err_is_terminal() -> bool {
@@ -630,6 +654,10 @@ struct Io<'a> {
     err: &'a mut dyn Write,
     /// The format of the command's output, which diagnostics follow.
     format: Format,
+    /// With `--format sarif|github`: every diagnostic is kept in `collected` and written as
+    /// one document on stdout when the command ends, whatever its exit code.
+    document: Option<Document>,
+    collected: Vec<Diagnostic>,
     /// How many diagnostics per file are rendered as text; 0 for all.
     max_per_file: usize,
     /// How tables are laid out (`--wide`).
@@ -688,10 +716,23 @@ impl Io<'_> {
         let _ = self.err.write_all(text.as_bytes());
     }
 
+    /// Writes the diagnostics collected for `--format sarif|github` as one document on
+    /// stdout; afterwards diagnostics (such as T0305) go to stderr as text.
+    fn write_document(&mut self) {
+        if let Some(document) = self.document.take() {
+            let text = document.render(&std::mem::take(&mut self.collected));
+            self.print(&text);
+        }
+    }
+
     /// Writes diagnostics to the error stream: as text, fully rendered, at most
     /// `max_per_file` per file followed by a count of the rest; as JSON or CSV, all of them.
     fn diagnostics(&mut self, diagnostics: &[Diagnostic]) {
         if diagnostics.is_empty() {
+            return;
+        }
+        if self.document.is_some() {
+            self.collected.extend_from_slice(diagnostics);
             return;
         }
         if self.format != Format::Table {
@@ -758,19 +799,13 @@ fn bench(
     Ok(())
 }
 
-/// Compiles; fails with the diagnostics on errors, and prints the warnings otherwise. With
-/// `overlaps`, the recognition rules that can be shown to overlap are warnings too (T0119; the
-/// search costs a match per rule, so only `check` asks for it). Returns the number of
-/// warnings.
-fn compile(io: &mut Io, ws: &Workspace, overlaps: bool) -> Result<usize, Failure> {
-    let mut warnings = ws
+/// Compiles; fails with the diagnostics on errors, and prints the warnings otherwise.
+/// Returns the number of warnings. (Rules that can overlap are the lint T0401.)
+fn compile(io: &mut Io, ws: &Workspace) -> Result<usize, Failure> {
+    let warnings = ws
         .check_rules()
-        .map_err(|errors| Failure::Input(errors.to_vec()))?
-        .to_vec();
-    if overlaps {
-        warnings.extend(overlaps::in_rules(ws.compiled(), ws.recognizer()));
-    }
-    io.diagnostics(&warnings);
+        .map_err(|errors| Failure::Input(errors.to_vec()))?;
+    io.diagnostics(warnings);
     Ok(warnings.len())
 }
 
@@ -778,12 +813,19 @@ fn today() -> Date {
     jiff::Zoned::now().date()
 }
 
-fn check(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Result<(), Failure> {
+fn check(
+    io: &mut Io,
+    packs: &[PathBuf],
+    rules: &RuleArgs,
+    format: DiagnosticFormatArg,
+) -> Result<(), Failure> {
     let ws = workspace(packs, rules, today())?;
-    let warnings = compile(io, &ws, true)?;
+    let warnings = compile(io, &ws)?;
     let pack = ws.pack();
-    if format == Format::Table {
-        io.print(&format!(
+    match format {
+        // The diagnostics are the output, written when the command ends.
+        DiagnosticFormatArg::Sarif | DiagnosticFormatArg::Github => {}
+        DiagnosticFormatArg::Table => io.print(&format!(
             "checked {} applications, {} rights and bundles, {} metrics, {} tables, {} SKUs, {} tests: 0 errors, {warnings} warnings\n",
             pack.applications.len(),
             pack.rights.len(),
@@ -791,9 +833,9 @@ fn check(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Re
             pack.tables.len(),
             pack.skus.len(),
             pack.tests.len()
-        ));
-    } else {
-        let counts = [
+        )),
+        DiagnosticFormatArg::Json | DiagnosticFormatArg::Csv => {
+            let counts = [
             ("applications", pack.applications.len()),
             ("rights", pack.rights.len()),
             ("metrics", pack.metrics.len()),
@@ -803,7 +845,8 @@ fn check(io: &mut Io, packs: &[PathBuf], rules: &RuleArgs, format: Format) -> Re
             ("errors", 0),
             ("warnings", warnings),
         ];
-        io.rows(&report::counts(&counts));
+            io.rows(&report::counts(&counts));
+        }
     }
     Ok(())
 }
@@ -844,7 +887,7 @@ impl Drop for Loaded {
 /// Loads rules and the estate (given, or the bundled sample), failing with diagnostics.
 fn load(io: &mut Io, args: &EstateArgs) -> Result<Loaded, Failure> {
     let mut ws = workspace(&[], &args.rules, args.as_of.unwrap_or_else(today))?;
-    compile(io, &ws, false)?;
+    compile(io, &ws)?;
     let files = match &args.estate {
         Some(dir) => EstateFiles::read_dir(dir).map_err(Failure::Input)?,
         None => {
@@ -1090,6 +1133,7 @@ mod tests {
         let others: Vec<_> = tally_compiler::diagnostics::codes::ALL
             .iter()
             .chain(tally_runtime::estate::codes::ALL)
+            .chain(tally_runtime::lint::codes::ALL)
             .map(|(code, _)| *code)
             .collect();
         for (code, _) in super::codes::ALL {

@@ -67,7 +67,7 @@ pub(crate) fn run(io: &mut Io, args: &TestArgs) -> Result<(), Failure> {
     if !packs.is_empty() || scenario_dirs.is_empty() {
         let packs: Vec<PathBuf> = packs.into_iter().cloned().collect();
         let ws = workspace(&packs, &args.rules, today())?;
-        compile(io, &ws, false)?;
+        compile(io, &ws)?;
         let pack = ws.pack();
         total += pack.tests.len();
         results.extend(pack_tests::run(pack, ws.recognizer(), &filter));

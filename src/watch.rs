@@ -102,7 +102,7 @@ pub(crate) fn run(
     stop: Option<&Receiver<()>>,
 ) -> Result<(), Failure> {
     let mut ws = workspace(&[], &args.rules, args.as_of.unwrap_or_else(today))?;
-    compile(io, &ws, false)?;
+    compile(io, &ws)?;
     if !args.estate.is_dir() {
         // The folder's own diagnostic (T0201), as other commands give it.
         EstateFiles::read_dir(&args.estate).map_err(Failure::Input)?;

@@ -173,8 +173,7 @@ pub mod codes {
     pub const INVALID_TEST: Code = Code("T0107");
     /// A bundle lists the same member twice or has no primary member.
     pub const INVALID_BUNDLE: Code = Code("T0108");
-    /// An application has no recognition rule, so it can never be installed.
-    pub const UNRECOGNIZABLE_APPLICATION: Code = Code("T0109");
+    // T0109 (an application without recognition rule) is retired: it is the lint T0403.
     /// A rule pack file or folder cannot be read.
     pub const UNREADABLE_PACK: Code = Code("T0110");
     /// A word is not one of those the field allows.
@@ -228,10 +227,6 @@ pub mod codes {
         (
             INVALID_BUNDLE,
             "a bundle lists a member twice or has no primary member",
-        ),
-        (
-            UNRECOGNIZABLE_APPLICATION,
-            "an application has no recognition rule",
         ),
         (UNREADABLE_PACK, "a rule pack file or folder cannot be read"),
         (UNKNOWN_WORD, "a word is not one of those the field allows"),

@@ -589,15 +589,12 @@ fn run(label: &str, size: &Size, paths: &[&str]) {
     let started = Instant::now();
     let _ = ws.recognizer();
     let matcher = started.elapsed();
-    let started = Instant::now();
-    let overlaps = tally_runtime::overlaps::in_rules(ws.compiled(), ws.recognizer()).len();
     println!(
-        "  compile (workspace, as the command line): {:.2} s ({:.2} s of CPU){}; recognizer: {:.2} s; overlapping rules: {:.2} s ({overlaps}); peak {}",
+        "  compile (workspace, as the command line): {:.2} s ({:.2} s of CPU){}; recognizer: {:.2} s; peak {}",
         compile.as_secs_f64(),
         compile_cpu.as_secs_f64(),
         if errors { " WITH ERRORS" } else { "" },
         matcher.as_secs_f64(),
-        started.elapsed().as_secs_f64(),
         show_peak()
     );
 

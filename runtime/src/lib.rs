@@ -10,6 +10,8 @@ pub mod files;
 pub mod generate;
 pub mod git;
 pub mod inventory;
+pub mod lint;
+pub mod manifest;
 pub mod metric;
 pub mod overlaps;
 pub mod pack_tests;

@@ -1,32 +1,13 @@
-//! Overlapping recognition rules as findings (T0119): pairs of rules that can match one row
-//! (`check`) and rows of an estate that rules of two installed applications match
-//! (`recognize`). Each names both rules' locations.
+//! Overlapping recognition in an estate as findings (T0119): rows that rules of two installed
+//! applications match (`recognize`), each naming both rules' locations. Rules that can match
+//! one row before any estate is read are the lint T0401 (see [`crate::lint`]).
 
 use std::collections::BTreeMap;
 
 use tally_compiler::Compiled;
 use tally_compiler::diagnostics::{Diagnostic, codes};
 
-use crate::recognize::{DeviceView, Recognizer, RuleRef};
-
-/// The rule pairs of different applications that one row can be shown to match.
-pub fn in_rules(compiled: &Compiled, recognizer: &Recognizer) -> Vec<Diagnostic> {
-    recognizer
-        .static_overlaps()
-        .iter()
-        .filter_map(|(a, b)| {
-            finding(
-                compiled,
-                a,
-                b,
-                format!(
-                    "rules of `{}` and `{}` can match the same evidence",
-                    a.owner, b.owner
-                ),
-            )
-        })
-        .collect()
-}
+use crate::recognize::{DeviceView, RuleRef};
 
 /// The rows of an estate linked to two installations, one finding per pair of rules with the
 /// first row and the number of others.

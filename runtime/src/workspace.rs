@@ -16,7 +16,7 @@ use jiff::civil::Date;
 use salsa::{Durability, Setter};
 use tally_compiler::diagnostics::{Diagnostic, SourceFile};
 use tally_compiler::ir::CompiledPack;
-use tally_compiler::{Compiled, parallel};
+use tally_compiler::{Compiled, ParsedFile, parallel};
 
 use crate::db::{
     Database, DeviceInput, EstateInput, Family, Installed, LicenseInput, RuleFile, Rules,
@@ -27,7 +27,7 @@ use crate::estate::{self, Device, Estate, EstateFiles, Evidence, License, Purcha
 use crate::position::Position;
 use crate::recognize::{DeviceView, Installation, Recognizer};
 use crate::reconcile::{Assessment, LicenseTerms, Outcome};
-use crate::sources;
+use crate::{manifest, sources};
 
 /// The directories a batch of changes edits: each copied from the database when first
 /// edited, and set back once at the end of the batch (setting one per added device would copy
@@ -279,6 +279,16 @@ impl Workspace {
     pub fn recognizer(&self) -> &Recognizer {
         self.parse_all();
         recognizer(&self.db, self.estate.rules(&self.db))
+    }
+
+    /// Every rule file's syntax tree, in path order, with whether it belongs to the standard
+    /// packs (for `tally lint` and tools that read what was written).
+    pub fn parsed_files(&self) -> Vec<(&ParsedFile, bool)> {
+        self.parse_all();
+        self.rule_files
+            .values()
+            .map(|(file, standard)| (parsed(&self.db, *file), *standard))
+            .collect()
     }
 
     /// Loads an imported estate: diffs it row by row against what is loaded and applies the
@@ -971,7 +981,9 @@ pub fn read_rules(
             standard: true,
         })
         .collect();
-    let mut errors = Vec::new();
+    // A pack's `tally.yaml` is read with it: its language version must be one this `tally`
+    // reads, and its settings must be valid, whatever the command.
+    let mut errors = manifest::read_all(packs).err().unwrap_or_default();
     for pack in packs {
         match sources::read_pack(pack) {
             Ok(files) => sources.extend(files.into_iter().map(|source| RuleSource {

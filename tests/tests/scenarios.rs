@@ -22,7 +22,7 @@ fn run_command(dir: &Path, line: &str) -> String {
         rest = after;
     }
     match command.as_str() {
-        "check" | "test" => args.push(packs),
+        "check" | "test" | "lint" => args.push(packs),
         _ => {
             args.push(dir.display().to_string());
             args.extend(["--pack".to_string(), packs]);

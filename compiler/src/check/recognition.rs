@@ -2,7 +2,7 @@
 //! `ignore` declarations, the evidence a test gives, and the version checks that need every
 //! product and application lowered first.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{Checker, first_ref, first_str, first_word};
@@ -279,20 +279,15 @@ impl Checker<'_> {
         Some(Given::Evidence { kind, fields })
     }
 
-    /// Checks that need every declaration lowered: versions against the product's list,
-    /// versions that upgrade and downgrade rights cannot order, and applications that can never
-    /// be recognised.
+    /// Checks that need every declaration lowered: versions against the product's list, and
+    /// versions that upgrade and downgrade rights cannot order. (An application nothing can
+    /// recognise was a warning here, T0109; it is the lint T0403 now.)
     pub(super) fn check_applications(&mut self, pack: &CompiledPack) {
         let sites: Vec<_> = self
             .index
             .get(&DeclKind::Application)
             .map(|names| names.values().copied().collect())
             .unwrap_or_default();
-        let members: BTreeSet<&str> = pack
-            .applications
-            .values()
-            .flat_map(|a| a.members.iter().map(String::as_str))
-            .collect();
         let ordered_rights = ordered_rights_by_product(pack);
         for site in sites {
             let decl = site.decl;
@@ -361,26 +356,6 @@ impl Checker<'_> {
                         "list the product's versions in order (`versions \"…\", \"…\"` on product `{}`) including this one, or cover the application by name",
                         app.product
                     )),
-                );
-            }
-            if decl.complete
-                && app.rules.is_empty()
-                && !decl.fields.iter().any(|f| f.key == "recognize")
-                && app.members.is_empty()
-                && !members.contains(app.id.as_str())
-            {
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        codes::UNRECOGNIZABLE_APPLICATION,
-                        site.source,
-                        Some(decl.name.span),
-                        format!("application `{}` has no recognition rule", app.id),
-                    )
-                    .warning()
-                    .with_label("never recognised")
-                    .with_help(
-                        "add `recognize installer { name like \"…\" }` so inventory can find it, or make it a member of a suite",
-                    ),
                 );
             }
         }

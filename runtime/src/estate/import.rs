@@ -449,6 +449,11 @@ impl References {
     }
 }
 
+/// The columns of `devices.csv`: what the estate importer can fill in a device's record.
+pub(crate) fn device_columns() -> impl Iterator<Item = &'static str> {
+    DEVICE_COLUMNS.iter().map(|c| c.name)
+}
+
 const DEVICE_COLUMNS: &[Column] = &[
     Column::required("id"),
     Column::optional("name"),
@@ -728,6 +733,13 @@ pub(super) const COMMON_EVIDENCE_COLUMNS: [&str; 5] =
     ["device", "kind", "last_used", "source", "ignored"];
 
 /// The fields a row of the kind must fill, with how messages name them.
+/// The fields every row of `kind` has a value in: an importer never yields one without them.
+pub(crate) fn required_fields(kind: EvidenceKind) -> impl Iterator<Item = EvidenceField> {
+    required_evidence_fields(kind)
+        .iter()
+        .map(|(field, _)| *field)
+}
+
 fn required_evidence_fields(kind: EvidenceKind) -> &'static [(EvidenceField, What)] {
     match kind {
         EvidenceKind::Wmi => &[

@@ -21,18 +21,18 @@ use tally_compiler::diagnostics::Span;
 /// `licenses.yaml` needs five levels (`licenses`, a record, `restrictions`, `groups`, a
 /// group). Up to this limit the YAML reader spends at most a few times longer on a deeply
 /// nested file than on an ordinary one of the same size.
-pub(super) const MAX_NESTING: usize = 16;
+pub(crate) const MAX_NESTING: usize = 16;
 
 /// One step of a path: a mapping key or a list index.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Seg {
+pub(crate) enum Seg {
     Key(String),
     Index(usize),
 }
 
 /// Where one node is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Entry {
+pub(crate) struct Entry {
     /// The key; for a block list item the rest of the item's first line from its `-`; for a
     /// collection inside a flow list, the whole collection.
     pub key: Span,
@@ -45,7 +45,7 @@ const ROOT: usize = 0;
 
 /// The located nodes of a YAML text, as a tree.
 #[derive(Debug)]
-pub(super) struct Locator {
+pub(crate) struct Locator {
     tree: Tree,
     /// The first place the text nests deeper than [`MAX_NESTING`].
     too_deep: Option<Span>,
@@ -108,6 +108,15 @@ impl Locator {
             Some(entry) => (Some(entry.value.unwrap_or(entry.key)), exact),
             None => (None, false),
         }
+    }
+
+    /// The span of the key of the node at `path`, if the node itself was located.
+    pub fn key(&self, path: &[Seg]) -> Option<Span> {
+        let mut node = ROOT;
+        for seg in path {
+            node = self.tree.child(node, seg)?;
+        }
+        self.tree.get(node).map(|entry| entry.key)
     }
 
     /// Where the text first nests deeper than [`MAX_NESTING`], if it does.

@@ -6,10 +6,10 @@ pub mod codes;
 mod csv_reader;
 pub mod import;
 mod licenses;
-mod locate;
+pub(crate) mod locate;
 pub mod model;
 mod values;
-mod yaml;
+pub(crate) mod yaml;
 
 pub use append::{Appended, append_evidence, evidence_csv};
 pub use import::{EstateFiles, import};

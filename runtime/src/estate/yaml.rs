@@ -1,7 +1,9 @@
-//! Reading `licenses.yaml`: the only module that uses `serde_yaml_ng`. It deserialises the
-//! file into raw records whose fields are scalars kept as written, turns a YAML or shape error
-//! into a diagnostic, and hands out [`Node`]s that locate each scalar in the text (through the
-//! [`Locator`]) so the license checks can underline the exact value they complain about.
+//! Reading YAML: the only module that uses `serde_yaml_ng`. It deserialises a file into raw
+//! records whose fields are scalars kept as written, turns a YAML or shape error into a
+//! diagnostic, and hands out [`Node`]s that locate each scalar in the text (through the
+//! [`Locator`]) so later checks can underline the exact value they complain about. It reads
+//! `licenses.yaml` ([`Document`]) and, through [`read`], a pack's `tally.yaml`
+//! ([`crate::manifest`]); a [`Dialect`] says what each file holds, for the help texts.
 //!
 //! Numbers are never read through floating point: every scalar is read as its text, in block
 //! style, flow style or JSON alike, so `unit_price: 1234.10` is `1234.10` exactly and
@@ -11,8 +13,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde::Deserialize;
-use serde::de::{self, Visitor};
-use tally_compiler::diagnostics::{Diagnostic, SourceFile, Span};
+use serde::de::{self, DeserializeOwned, Visitor};
+use tally_compiler::diagnostics::{Code, Diagnostic, SourceFile, Span};
 
 use super::codes;
 use super::locate::{Locator, MAX_NESTING, Seg};
@@ -22,8 +24,15 @@ use super::values::{Field, backticked, did_you_mean_prefix};
 /// A number is never read as a number here, so `12345678901234567.89` and `1e2` stay those
 /// characters and the field checks decide what they mean.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Scalar {
+pub(crate) struct Scalar {
     text: String,
+}
+
+impl Scalar {
+    /// The scalar as written.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
 }
 
 impl<'de> Deserialize<'de> for Scalar {
@@ -161,6 +170,57 @@ pub(super) struct RawAllocation {
     pub kind: Option<Scalar>,
 }
 
+/// What a YAML file is, for the diagnostics about it: the code of its errors and help texts
+/// that say what the file holds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Dialect {
+    /// The code of every error about the file.
+    pub code: Code,
+    /// Help for a file nested too deeply: how many levels the file needs.
+    pub nesting_help: &'static str,
+    /// Help for a value of the wrong kind: what the file's values are.
+    pub shape_help: &'static str,
+    /// Help for a second YAML document in the file.
+    pub single_document_help: &'static str,
+}
+
+/// `licenses.yaml`, for [`read`].
+const LICENSES: Dialect = Dialect {
+    code: codes::ESTATE_SYNTAX,
+    nesting_help: "`licenses.yaml` needs five levels (`licenses`, a record, `restrictions`, `groups`, a group): close the `[` and `{` left open and check the indentation above this line",
+    shape_help: "`licenses.yaml` holds a `licenses` list of records; each record is a mapping of fields such as `id: L-1`, `allocations` is a list, and `restrictions` and `virtualization` are mappings",
+    single_document_help: "`licenses.yaml` holds a single document: remove the separator and put all records in one `licenses` list",
+};
+
+/// Reads a YAML file into `T` (`None` for a file with no document, or only comments), with
+/// the locator of its nodes. A YAML error, a value of the wrong shape, an unknown key or a
+/// file nested too deeply is one diagnostic with the dialect's code.
+pub(crate) fn read<T: DeserializeOwned>(
+    source: &Arc<SourceFile>,
+    dialect: &Dialect,
+) -> Result<(Option<T>, Locator), Box<Diagnostic>> {
+    let text = source.text.as_str();
+    // Built first: it measures the nesting, which the YAML reader is slow on.
+    let locator = Locator::new(text);
+    if let Some(span) = locator.too_deep() {
+        return Err(Box::new(
+            Diagnostic::error(
+                dialect.code,
+                source,
+                Some(span),
+                format!("yaml nested more than {MAX_NESTING} levels deep"),
+            )
+            .with_label("nested too deeply")
+            .with_help(dialect.nesting_help),
+        ));
+    }
+    let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let body = text.get(base..).unwrap_or_default();
+    let value = serde_yaml_ng::from_str::<Option<T>>(body)
+        .map_err(|err| Box::new(yaml_error(source, base, &err, &locator, dialect)))?;
+    Ok((value, locator))
+}
+
 /// A parsed `licenses.yaml`.
 #[derive(Debug)]
 pub(super) struct Document {
@@ -172,27 +232,7 @@ impl Document {
     /// Parses the file; a YAML error, a record of the wrong shape or a file nested too deeply
     /// is one diagnostic.
     pub fn parse(source: &Arc<SourceFile>) -> Result<Self, Box<Diagnostic>> {
-        let text = source.text.as_str();
-        // Built first: it measures the nesting, which the YAML reader is slow on.
-        let locator = Locator::new(text);
-        if let Some(span) = locator.too_deep() {
-            return Err(Box::new(
-                Diagnostic::error(
-                    codes::ESTATE_SYNTAX,
-                    source,
-                    Some(span),
-                    format!("yaml nested more than {MAX_NESTING} levels deep"),
-                )
-                .with_label("nested too deeply")
-                .with_help(
-                    "`licenses.yaml` needs five levels (`licenses`, a record, `restrictions`, `groups`, a group): close the `[` and `{` left open and check the indentation above this line",
-                ),
-            ));
-        }
-        let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
-        let body = text.get(base..).unwrap_or_default();
-        let file = serde_yaml_ng::from_str::<Option<RawFile>>(body)
-            .map_err(|err| Box::new(yaml_error(source, base, &err, &locator)))?;
+        let (file, locator) = read::<RawFile>(source, &LICENSES)?;
         let missing = |label: &str| {
             Box::new(
                 Diagnostic::error(
@@ -223,20 +263,28 @@ impl Document {
     /// The node of the `index`th license record.
     pub fn license(&self, index: usize) -> Node<'_> {
         Node {
-            document: self,
+            locator: &self.locator,
             path: vec![Seg::Key("licenses".to_owned()), Seg::Index(index)],
         }
     }
 }
 
-/// A place in the document, for locating what is written there.
+/// A place in a YAML file, for locating what is written there.
 #[derive(Debug, Clone)]
-pub(super) struct Node<'d> {
-    document: &'d Document,
+pub(crate) struct Node<'d> {
+    locator: &'d Locator,
     path: Vec<Seg>,
 }
 
-impl Node<'_> {
+impl<'d> Node<'d> {
+    /// The top of the file.
+    pub fn root(locator: &'d Locator) -> Self {
+        Self {
+            locator,
+            path: Vec::new(),
+        }
+    }
+
     pub fn child(&self, key: &str) -> Self {
         self.step(Seg::Key(key.to_owned()))
     }
@@ -249,7 +297,7 @@ impl Node<'_> {
         let mut path = self.path.clone();
         path.push(seg);
         Self {
-            document: self.document,
+            locator: self.locator,
             path,
         }
     }
@@ -257,20 +305,24 @@ impl Node<'_> {
     /// Where this node is written (a record's first line, a field's value), or the nearest
     /// place that could be found.
     pub fn span(&self) -> Span {
-        self.document
-            .locator
+        self.locator
             .nearest(&self.path)
             .0
             .unwrap_or(Span::new(0, 0))
     }
 
+    /// Where this node's key is written, or else its value or nearest ancestor.
+    pub fn key_span(&self) -> Span {
+        self.locator.key(&self.path).unwrap_or_else(|| self.span())
+    }
+
     /// The field `key` of this mapping, if it is given.
-    pub fn field(&self, key: &str, scalar: Option<&Scalar>) -> Option<Field<'static>> {
+    pub(super) fn field(&self, key: &str, scalar: Option<&Scalar>) -> Option<Field<'static>> {
         scalar.map(|scalar| self.child(key).scalar(scalar))
     }
 
     /// This node's scalar as a located field.
-    pub fn scalar(&self, scalar: &Scalar) -> Field<'static> {
+    pub(super) fn scalar(&self, scalar: &Scalar) -> Field<'static> {
         Field {
             text: scalar.text.trim().to_owned().into(),
             span: self.span(),
@@ -285,6 +337,7 @@ fn yaml_error(
     base: usize,
     err: &serde_yaml_ng::Error,
     locator: &Locator,
+    dialect: &Dialect,
 ) -> Diagnostic {
     let mut span = err
         .location()
@@ -321,9 +374,13 @@ fn yaml_error(
             .split_once(", expected ")
             .unwrap_or((rest, "something else"));
         (
-            format!("expected {}{at}, found {}", plain_words(expected), describe_found(found)),
+            format!(
+                "expected {}{at}, found {}",
+                plain_words(expected),
+                describe_found(found)
+            ),
             "wrong kind of value".to_owned(),
-            "`licenses.yaml` holds a `licenses` list of records; each record is a mapping of fields such as `id: L-1`, `allocations` is a list, and `restrictions` and `virtualization` are mappings".to_owned(),
+            dialect.shape_help.to_owned(),
         )
     } else if let Some(rest) = message.strip_prefix("duplicate field ") {
         let field = backticked_names(rest).first().copied().unwrap_or_default();
@@ -337,7 +394,7 @@ fn yaml_error(
         (
             "more than one yaml document".to_owned(),
             "a second document starts here".to_owned(),
-            "`licenses.yaml` holds a single document: remove the separator and put all records in one `licenses` list".to_owned(),
+            dialect.single_document_help.to_owned(),
         )
     } else {
         (
@@ -347,7 +404,7 @@ fn yaml_error(
             "check the indentation and quoting near here: the items of a list start with `- ` at the same indentation, and a value containing `: ` or ` #` must be quoted".to_owned(),
         )
     };
-    Diagnostic::error(codes::ESTATE_SYNTAX, source, span, message)
+    Diagnostic::error(dialect.code, source, span, message)
         .with_label(label)
         .with_help(help)
 }

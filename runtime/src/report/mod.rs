@@ -2,6 +2,7 @@
 //! rendered as an aligned table, JSON or CSV ([`rows`] says how). Decimals are written as exact
 //! JSON numbers; output is byte-identical for identical inputs.
 
+pub mod ci;
 pub mod rows;
 
 pub use rows::{Column, Format, Kind, Layout, Rows, TEXT_WIDTH, fit, json_text};
