@@ -209,6 +209,12 @@ enum Command {
         #[command(subcommand)]
         command: GenCommand,
     },
+    /// Serve the language server protocol over stdin and stdout, for editors (docs/lsp.md).
+    Lsp {
+        /// Accepted for clients that pass it; stdin and stdout are the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -552,6 +558,7 @@ where
             seed,
         ),
         Command::Gen { command } => generate::run(&mut io, &command),
+        Command::Lsp { .. } => lsp(),
     };
     let code = match result {
         Ok(()) => 0,
@@ -577,9 +584,11 @@ impl Command {
             | Self::Reconcile { estate: args, .. }
             | Self::Report { estate: args, .. }
             | Self::Explain { estate: args, .. } => args.format.into(),
-            Self::Import { .. } | Self::Bench { .. } | Self::Watch { .. } | Self::Gen { .. } => {
-                Format::Table
-            }
+            Self::Import { .. }
+            | Self::Bench { .. }
+            | Self::Watch { .. }
+            | Self::Gen { .. }
+            | Self::Lsp { .. } => Format::Table,
         }
     }
 }
@@ -703,6 +712,22 @@ fn standard_packs(rules: &RuleArgs) -> &'static [(&'static str, &'static str)] {
     } else {
         embedded::STANDARD_PACKS
     }
+}
+
+/// `tally lsp`: the language server on the process's own stdin and stdout.
+fn lsp() -> Result<(), Failure> {
+    tally_lsp::serve_stdio(embedded::STANDARD_PACKS).map_err(|e| {
+        let message = format!("the language server could not start: {e}");
+        Failure::Input(vec![
+            Diagnostic::error(
+                tally_lsp::codes::START_FAILED,
+                &SourceFile::new("<stdio>", ""),
+                None,
+                message,
+            )
+            .with_help("check that the process may start threads and read its standard input"),
+        ])
+    })
 }
 
 /// `tally bench`: the measurements as JSON.
