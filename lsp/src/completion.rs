@@ -209,13 +209,10 @@ pub fn completion(
     let before: Vec<&str> = context.before.iter().map(String::as_str).collect();
     if context.blocks.is_empty() {
         return Some(match before.as_slice() {
-            [] => {
-                let mut items = keywords(tally_compiler::syntax::split::DECLARATION_KEYWORDS);
-                items.extend(keywords(&["extend", "override"]));
-                items
-            }
+            [] => keywords(tally_compiler::syntax::split::DECLARATION_KEYWORDS),
             [modifier] if Modifier::from_keyword(modifier).is_some() => {
-                keywords(tally_compiler::syntax::split::DECLARATION_KEYWORDS)
+                let kinds: Vec<&str> = DeclKind::ALL.iter().map(|k| k.keyword()).collect();
+                keywords(&kinds)
             }
             [modifier, kind] if Modifier::from_keyword(modifier).is_some() => {
                 match DeclKind::from_keyword(kind) {

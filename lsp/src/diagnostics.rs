@@ -183,9 +183,10 @@ pub fn range_in(snapshot: &Snapshot, source: &SourceFile, span: Option<Span>) ->
     }
 }
 
-/// The diagnostics to publish for every file the client may change, by URI (an empty list
-/// for a file without any, so the client clears what it showed).
-pub fn workspace_diagnostics(snapshot: &Snapshot) -> Vec<(Uri, Vec<lsp::Diagnostic>)> {
+/// The diagnostics to publish for every file the client may change, by URI, with the version
+/// of the document they are about when it is open (an empty list for a file without any, so
+/// the client clears what it showed).
+pub fn workspace_diagnostics(snapshot: &Snapshot) -> Vec<(Uri, Option<i32>, Vec<lsp::Diagnostic>)> {
     let by_file = diagnostics_by_file(&snapshot.db, snapshot.rules);
     snapshot
         .files
@@ -199,7 +200,11 @@ pub fn workspace_diagnostics(snapshot: &Snapshot) -> Vec<(Uri, Vec<lsp::Diagnost
                 .flatten()
                 .map(|d| to_lsp(snapshot, d))
                 .collect();
-            (entry.uri.clone(), diagnostics)
+            (
+                entry.uri.clone(),
+                snapshot.versions.get(path).copied(),
+                diagnostics,
+            )
         })
         .collect()
 }

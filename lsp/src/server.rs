@@ -147,10 +147,9 @@ impl Server {
         }
         published.generation = generation;
         let mut now: HashMap<Uri, Vec<lsp::Diagnostic>> = HashMap::new();
-        for (uri, list) in all {
+        for (uri, version, list) in all {
             let forced = force.is_some_and(|f| f == &uri);
             if forced || published.shown.get(&uri) != Some(&list) {
-                let version = self.state.version(&uri);
                 self.client
                     .publish_diagnostics(uri.clone(), list.clone(), version)
                     .await;
@@ -169,13 +168,13 @@ impl Server {
     }
 
     /// Brings the database up to date with a document, then publishes.
-    async fn synced(&self, uri: Uri, opened: bool) {
+    /// The document's diagnostics are published even when they did not change, so that the
+    /// client has them for the document's new version.
+    async fn synced(&self, uri: Uri) {
         let state = Arc::clone(&self.state);
         let target = uri.clone();
-        let changed = requests::write(move || state.sync(&target)).await;
-        if changed.unwrap_or(false) || opened {
-            self.publish(opened.then_some(&uri)).await;
-        }
+        let _ = requests::write(move || state.sync(&target)).await;
+        self.publish(Some(&uri)).await;
     }
 
     async fn tell(&self, problems: &[Diagnostic]) {
@@ -279,15 +278,15 @@ impl LanguageServer for Server {
     }
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
-        self.synced(params.text_document.uri, true).await;
+        self.synced(params.text_document.uri).await;
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
-        self.synced(params.text_document.uri, false).await;
+        self.synced(params.text_document.uri).await;
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
-        self.synced(params.text_document.uri, false).await;
+        self.synced(params.text_document.uri).await;
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {

@@ -96,6 +96,8 @@ pub struct Snapshot {
     pub db: Database,
     pub rules: Rules,
     pub files: Arc<FileMap>,
+    /// The version of each open document whose text this snapshot holds, by path.
+    pub versions: Arc<HashMap<String, i32>>,
     pub settings: Arc<Settings>,
     /// How many edits the workspace had taken when the snapshot was made.
     pub generation: u64,
@@ -126,6 +128,10 @@ impl Snapshot {
 struct Loaded {
     workspace: Workspace,
     files: Arc<FileMap>,
+    /// The workspace folders.
+    roots: Vec<PathBuf>,
+    /// The version of each open document whose text the database holds, by path.
+    versions: Arc<HashMap<String, i32>>,
 }
 
 /// Everything the server keeps between messages.
@@ -164,6 +170,8 @@ impl State {
         *lock(&self.loaded) = Some(Loaded {
             workspace,
             files: Arc::new(files),
+            roots: roots.to_vec(),
+            versions: Arc::default(),
         });
         self.generation.fetch_add(1, Ordering::SeqCst);
         problems
@@ -177,6 +185,7 @@ impl State {
             rules: loaded.workspace.estate.rules(&db),
             db,
             files: Arc::clone(&loaded.files),
+            versions: Arc::clone(&loaded.versions),
             settings: self.settings(),
             generation: self.generation.load(Ordering::SeqCst),
         })
@@ -205,16 +214,15 @@ impl State {
         lock(&self.documents).remove(uri);
     }
 
-    /// The version of an open document.
-    pub fn version(&self, uri: &Uri) -> Option<i32> {
-        lock(&self.documents).get(uri).map(|d| d.version)
-    }
-
     /// Brings the database up to date with a document: its open text, or, once closed, the
-    /// file on disk (or nothing). Returns whether anything changed.
+    /// file on disk (a file outside the workspace folders is dropped). Returns whether
+    /// anything changed.
     pub fn sync(&self, uri: &Uri) -> bool {
-        let text = lock(&self.documents).get(uri).map(|d| d.text.clone());
-        self.update(uri, text.map(Ok))
+        let document = lock(&self.documents).get(uri).cloned();
+        match document {
+            Some(document) => self.update(uri, Source::Open(document)),
+            None => self.update(uri, Source::Closed),
+        }
     }
 
     /// Brings the database up to date with a file changed on disk, unless an editor has it
@@ -223,12 +231,10 @@ impl State {
         if lock(&self.documents).contains_key(uri) {
             return false;
         }
-        self.update(uri, None)
+        self.update(uri, Source::Disk)
     }
 
-    /// Sets the text of the rule file at `uri`: `Some` text as given, `None` from disk (the
-    /// file is dropped when it is gone).
-    fn update(&self, uri: &Uri, text: Option<Result<String, ()>>) -> bool {
+    fn update(&self, uri: &Uri, source: Source) -> bool {
         let mut loaded = lock(&self.loaded);
         let Some(loaded) = loaded.as_mut() else {
             return false;
@@ -237,18 +243,10 @@ impl State {
         let path = match files.path_of(uri) {
             Some(path) => path.to_string(),
             None => {
-                let Some(path) = new_path(uri) else {
+                let Some((path, entry)) = new_entry(uri, &loaded.roots) else {
                     return false;
                 };
-                files.insert(
-                    path.clone(),
-                    FileEntry {
-                        uri: uri.clone(),
-                        read_only: false,
-                        on_disk: uri.to_file_path().map(|p| p.into_owned()),
-                        root: None,
-                    },
-                );
+                files.insert(path.clone(), entry);
                 path
             }
         };
@@ -258,42 +256,46 @@ impl State {
         if entry.read_only {
             return false;
         }
-        let text = match text {
-            Some(Ok(text)) => Some(text),
-            _ => entry.on_disk.as_deref().and_then(|disk| {
-                let root = entry
-                    .root
-                    .clone()
-                    .unwrap_or_else(|| sources::pack_root(disk).to_path_buf());
-                sources::read_rule_file(disk, &root)
-                    .ok()
-                    .map(|s| s.text.clone())
-            }),
+        let versions = Arc::make_mut(&mut loaded.versions);
+        let text = match source {
+            Source::Open(document) => {
+                versions.insert(path.clone(), document.version);
+                Some(document.text)
+            }
+            Source::Closed if entry.root.is_none() => {
+                versions.remove(&path);
+                None
+            }
+            Source::Closed | Source::Disk => {
+                versions.remove(&path);
+                entry.on_disk.as_deref().and_then(|disk| {
+                    let root = entry
+                        .root
+                        .clone()
+                        .unwrap_or_else(|| sources::pack_root(disk).to_path_buf());
+                    sources::read_rule_file(disk, &root)
+                        .ok()
+                        .map(|s| s.text.clone())
+                })
+            }
         };
+        let old = loaded.workspace.rule_file(&path);
         let change = match text {
+            Some(text) if old.as_ref().is_some_and(|o| o.source.text == text) => return false,
             Some(text) => Change::RuleFile(RuleSource {
                 source: SourceFile::new(path.clone(), text),
                 standard: false,
             }),
             None => {
-                if entry.root.is_none() {
+                if entry.root.is_none() || entry.on_disk.as_deref().is_some_and(|d| !d.exists()) {
                     files.remove(&path);
+                }
+                if old.is_none() {
+                    return false;
                 }
                 Change::RemoveRuleFile(path.clone())
             }
         };
-        let known = loaded.workspace.rule_file(&path).is_some();
-        if matches!(change, Change::RemoveRuleFile(_)) && !known {
-            return false;
-        }
-        if let Change::RuleFile(source) = &change
-            && loaded
-                .workspace
-                .rule_file(&path)
-                .is_some_and(|old| old.source.text == source.source.text)
-        {
-            return false;
-        }
         // Every id the change names is loaded or added by it.
         let _ = loaded.workspace.apply(vec![change]);
         self.generation.fetch_add(1, Ordering::SeqCst);
@@ -301,16 +303,59 @@ impl State {
     }
 }
 
-/// The path a rule file outside every workspace folder is known by: its file path, or the
-/// URI itself for another scheme. Only rule files and scripts are taken.
-fn new_path(uri: &Uri) -> Option<String> {
-    let path = match uri.to_file_path() {
-        Some(path) if uri.scheme().as_str().eq_ignore_ascii_case("file") => {
-            path.to_string_lossy().replace('\\', "/")
-        }
-        _ => uri.as_str().to_string(),
+/// Where the text of a rule file comes from.
+enum Source {
+    /// An open document.
+    Open(Document),
+    /// A document just closed: the file on disk, if it is in a workspace folder.
+    Closed,
+    /// The file on disk, changed outside the editor.
+    Disk,
+}
+
+/// The path and entry of a rule file seen for the first time: a file in a workspace folder is
+/// known by its path in the folder, as the files found at the start are; another by its file
+/// path, or the URI itself for another scheme. Only rule files and scripts are taken.
+fn new_entry(uri: &Uri, roots: &[PathBuf]) -> Option<(String, FileEntry)> {
+    let disk = uri
+        .to_file_path()
+        .filter(|_| uri.scheme().as_str().eq_ignore_ascii_case("file"))
+        .map(|p| p.into_owned());
+    let inside = disk.as_ref().and_then(|d| {
+        roots.iter().enumerate().find_map(|(i, root)| {
+            let relative = d.strip_prefix(root).ok()?;
+            Some((shown_path(i, root, relative), root.clone()))
+        })
+    });
+    let (path, root) = match (&disk, inside) {
+        (_, Some((path, root))) => (path, Some(root)),
+        (Some(disk), None) => (disk.to_string_lossy().replace('\\', "/"), None),
+        (None, None) => (uri.as_str().to_string(), None),
     };
-    (path.ends_with(".tally") || path.ends_with(".rhai")).then_some(path)
+    (path.ends_with(".tally") || path.ends_with(".rhai")).then(|| {
+        (
+            path,
+            FileEntry {
+                uri: uri.clone(),
+                read_only: false,
+                on_disk: disk,
+                root,
+            },
+        )
+    })
+}
+
+/// How a file of the `i`-th workspace folder is shown: the first folder's files by their
+/// path in it; later folders' files under the folder's name, so two folders cannot collide.
+fn shown_path(i: usize, root: &Path, relative: &Path) -> String {
+    let relative = relative.to_string_lossy().replace('\\', "/");
+    if i == 0 {
+        return relative;
+    }
+    let name = root
+        .file_name()
+        .map_or_else(|| i.to_string(), |n| n.to_string_lossy().into_owned());
+    format!("{name}/{relative}")
 }
 
 fn today() -> jiff::civil::Date {
@@ -346,18 +391,8 @@ fn gather(
             let Ok(relative) = path.strip_prefix(root) else {
                 continue;
             };
-            let relative = relative.to_string_lossy().replace('\\', "/");
-            // The first folder's files keep their relative paths; later folders' files are
-            // shown under the folder's name, so two folders cannot collide.
-            let shown = if i == 0 {
-                relative
-            } else {
-                let name = root
-                    .file_name()
-                    .map_or_else(|| i.to_string(), |n| n.to_string_lossy().into_owned());
-                format!("{name}/{relative}")
-            };
-            on_disk.entry(shown).or_insert((path, root.clone()));
+            let shown = shown_path(i, root, relative);
+            on_disk.entry(shown).or_insert((path.clone(), root.clone()));
         }
     }
     let uris = crate::standard::uris(settings, standard);

@@ -52,18 +52,68 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, String)>) {
     }
 }
 
+/// Reads one `Content-Length` framed message.
+async fn read_frame<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R) -> Option<Value> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).await.ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(value) = line.strip_prefix("Content-Length:") {
+            length = value.trim().parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    reader.read_exact(&mut body).await.ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
 /// The URI of a file.
 pub fn uri(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
+/// The client's end of the pipe, shared by the test and the task answering the server.
+type Input = std::sync::Arc<tokio::sync::Mutex<tokio::io::WriteHalf<tokio::io::DuplexStream>>>;
+
+/// Writes one message with its `Content-Length` header.
+async fn write_frame(input: &Input, message: &Value) {
+    use tokio::io::AsyncWriteExt;
+    let body = serde_json::to_vec(message).unwrap();
+    let header = format!("Content-Length: {}\r\n\r\n", body.len());
+    let mut input = input.lock().await;
+    input.write_all(header.as_bytes()).await.unwrap();
+    input.write_all(&body).await.unwrap();
+    input.flush().await.unwrap();
+}
+
+/// How messages reach the server.
+enum Transport {
+    /// Through the service, as the transport calls it.
+    Direct(Service),
+    /// As bytes with `Content-Length` headers over an in-memory pipe, through
+    /// `tower-lsp-server`'s own transport; responses arrive on `responses`.
+    Pipe {
+        input: Input,
+        responses: mpsc::UnboundedReceiver<Value>,
+    },
+}
+
 pub struct Harness {
-    service: Service,
+    transport: Transport,
     /// What the server sent the client, in order.
     messages: mpsc::UnboundedReceiver<Value>,
     next_id: i64,
     /// Messages read while waiting for another one.
     pending: Vec<Value>,
+    /// The server's answer to `initialize`.
+    pub initialize_result: Value,
 }
 
 impl Harness {
@@ -83,11 +133,71 @@ impl Harness {
                 let _ = sender.send(serde_json::to_value(&request).unwrap());
             }
         });
+        Self::initialize(
+            Transport::Direct(service),
+            messages,
+            root,
+            options,
+            encodings,
+        )
+        .await
+    }
+
+    /// A server spoken to over an in-memory pipe, as a client speaks over stdio.
+    pub async fn over_pipe(
+        root: Option<&Path>,
+        options: Value,
+        encodings: &[&str],
+        standard: &'static [(&'static str, &'static str)],
+    ) -> Self {
+        let (service, socket) = Service::new(standard);
+        let (client, server) = tokio::io::duplex(1 << 16);
+        let (server_read, server_write) = tokio::io::split(server);
+        tokio::spawn(
+            tower_lsp_server::Server::new(server_read, server_write, socket).serve(service),
+        );
+        let (client_read, input) = tokio::io::split(client);
+        let input: Input = std::sync::Arc::new(tokio::sync::Mutex::new(input));
+        let (sender, messages) = mpsc::unbounded_channel();
+        let (response_sender, responses) = mpsc::unbounded_channel();
+        let replies = std::sync::Arc::clone(&input);
+        tokio::spawn(async move {
+            let mut reader = tokio::io::BufReader::new(client_read);
+            while let Some(message) = read_frame(&mut reader).await {
+                if message.get("method").is_none() {
+                    let _ = response_sender.send(message);
+                    continue;
+                }
+                if let Some(id) = message.get("id") {
+                    let reply = json!({ "jsonrpc": "2.0", "id": id, "result": null });
+                    write_frame(&replies, &reply).await;
+                }
+                let _ = sender.send(message);
+            }
+        });
+        Self::initialize(
+            Transport::Pipe { input, responses },
+            messages,
+            root,
+            options,
+            encodings,
+        )
+        .await
+    }
+
+    async fn initialize(
+        transport: Transport,
+        messages: mpsc::UnboundedReceiver<Value>,
+        root: Option<&Path>,
+        options: Value,
+        encodings: &[&str],
+    ) -> Self {
         let mut harness = Self {
-            service,
+            transport,
             messages,
             next_id: 0,
             pending: Vec::new(),
+            initialize_result: Value::Null,
         };
         let mut capabilities = json!({
             "workspace": { "didChangeWatchedFiles": { "dynamicRegistration": true } }
@@ -108,16 +218,36 @@ impl Harness {
             )
             .await;
         assert!(response.get("result").is_some(), "{response}");
+        harness.initialize_result = response["result"].clone();
         harness.notify("initialized", json!({})).await;
         harness
     }
 
-    /// Sends a message as the transport does and returns the server's response, if any.
+    /// Sends a message and returns the server's response, if any. Directly, a notification
+    /// returns once the server has handled it; over the pipe, at once.
     pub async fn send(&mut self, message: Value) -> Option<Value> {
-        let request: Request = serde_json::from_value(message).unwrap();
-        poll_fn(|cx| self.service.poll_ready(cx)).await.unwrap();
-        let response = self.service.call(request).await.unwrap();
-        response.map(|r| serde_json::to_value(r).unwrap())
+        let id = message.get("id").cloned();
+        match &mut self.transport {
+            Transport::Direct(service) => {
+                let request: Request = serde_json::from_value(message).unwrap();
+                poll_fn(|cx| service.poll_ready(cx)).await.unwrap();
+                let response = service.call(request).await.unwrap();
+                response.map(|r| serde_json::to_value(r).unwrap())
+            }
+            Transport::Pipe { input, responses } => {
+                write_frame(input, &message).await;
+                let id = id?;
+                loop {
+                    let response = tokio::time::timeout(Duration::from_secs(60), responses.recv())
+                        .await
+                        .expect("no response within 60 s")
+                        .unwrap();
+                    if response["id"] == id {
+                        return Some(response);
+                    }
+                }
+            }
+        }
     }
 
     /// A request's response (`result` or `error`).
@@ -142,6 +272,10 @@ impl Harness {
         assert!(self.send(message).await.is_none());
     }
 
+    pub fn is_pipe(&self) -> bool {
+        matches!(self.transport, Transport::Pipe { .. })
+    }
+
     /// The next message the server sent with this method (others are kept for later).
     pub async fn next(&mut self, method: &str) -> Value {
         if let Some(i) = self.pending.iter().position(|m| m["method"] == method) {
@@ -164,6 +298,17 @@ impl Harness {
         loop {
             let message = self.next("textDocument/publishDiagnostics").await;
             if message["params"]["uri"] == uri {
+                return message["params"]["diagnostics"].clone();
+            }
+        }
+    }
+
+    /// The diagnostics published for a version of an open document (earlier publications,
+    /// such as those for the files of the workspace before it was opened, are skipped).
+    pub async fn diagnostics_of(&mut self, uri: &str, version: i32) -> Value {
+        loop {
+            let message = self.next("textDocument/publishDiagnostics").await;
+            if message["params"]["uri"] == uri && message["params"]["version"] == version {
                 return message["params"]["diagnostics"].clone();
             }
         }
