@@ -17,6 +17,7 @@ pub mod actions;
 pub mod codes;
 pub mod completion;
 pub mod diagnostics;
+pub mod frames;
 pub mod hover;
 pub mod index;
 pub mod navigation;
@@ -117,7 +118,9 @@ pub fn serve_stdio(standard: &'static [(&'static str, &'static str)]) -> std::io
         .build()?;
     runtime.block_on(async {
         let (service, socket) = Service::new(standard);
-        tower_lsp_server::Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+        let (messages, input) = tokio::io::duplex(1 << 16);
+        tokio::spawn(frames::pass_well_formed(tokio::io::stdin(), messages));
+        tower_lsp_server::Server::new(input, tokio::io::stdout(), socket)
             .serve(service)
             .await;
     });
