@@ -1098,6 +1098,7 @@ mod tests {
         let others: Vec<_> = tally_compiler::diagnostics::codes::ALL
             .iter()
             .chain(tally_runtime::estate::codes::ALL)
+            .chain(tally_lsp::codes::ALL)
             .map(|(code, _)| *code)
             .collect();
         for (code, _) in super::codes::ALL {
