@@ -43,16 +43,24 @@ pub fn diagnostics_by_file(
         by_file
             .entry(failure.source.path.clone())
             .or_default()
-            .push(failure);
+            .push(failure.clone());
     }
     by_file
 }
 
+/// Whether the rules have errors: a query of its own, so that the tests, which depend on it,
+/// do not run again after an edit that changed only the compiler's diagnostics.
+#[salsa::tracked(returns(copy))]
+pub fn has_errors(db: &dyn salsa::Database, rules: Rules) -> bool {
+    compiled(db, rules).has_errors()
+}
+
 /// The failures of the workspace's `test` blocks, one diagnostic per failed expectation, on
 /// the test's name. Tests run only when the rules compile without errors, as `tally test`
-/// runs them.
+/// runs them, and again only when the compiled pack changed (or a test moved).
+#[salsa::tracked(returns(ref))]
 pub fn test_failures(db: &dyn salsa::Database, rules: Rules) -> Vec<Diagnostic> {
-    if compiled(db, rules).has_errors() {
+    if has_errors(db, rules) {
         return Vec::new();
     }
     let pack = pack(db, rules);
