@@ -20,7 +20,9 @@ fn json(path: &str) -> Value {
 #[test]
 fn the_grammar_names_every_declaration_keyword() {
     let grammar = json("syntaxes/tally.tmLanguage.json");
-    let declaration = grammar["repository"]["declaration"]["match"].as_str().unwrap();
+    let declaration = grammar["repository"]["declaration"]["match"]
+        .as_str()
+        .unwrap();
     for kind in DeclKind::ALL {
         assert!(
             declaration.contains(&format!("|{}|", kind.keyword()))
