@@ -251,6 +251,12 @@ enum Command {
         #[command(subcommand)]
         command: GenCommand,
     },
+    /// Serve the language server protocol over stdin and stdout, for editors (docs/lsp.md).
+    Lsp {
+        /// Accepted for clients that pass it; stdin and stdout are the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -591,6 +597,7 @@ where
             seed,
         ),
         Command::Gen { command } => generate::run(&mut io, &command),
+        Command::Lsp { .. } => lsp(),
     };
     let code = match result {
         Ok(()) => 0,
@@ -626,7 +633,8 @@ impl Command {
             | Self::Bench { .. }
             | Self::Watch { .. }
             | Self::Gen { .. }
-            | Self::Fmt { .. } => Format::Table,
+            | Self::Fmt { .. }
+            | Self::Lsp { .. } => Format::Table,
         }
     }
 
@@ -777,6 +785,22 @@ fn standard_packs(rules: &RuleArgs) -> &'static [(&'static str, &'static str)] {
     } else {
         embedded::STANDARD_PACKS
     }
+}
+
+/// `tally lsp`: the language server on the process's own stdin and stdout.
+fn lsp() -> Result<(), Failure> {
+    tally_lsp::serve_stdio(embedded::STANDARD_PACKS).map_err(|e| {
+        let message = format!("the language server could not start: {e}");
+        Failure::Input(vec![
+            Diagnostic::error(
+                tally_lsp::codes::START_FAILED,
+                &SourceFile::new("<stdio>", ""),
+                None,
+                message,
+            )
+            .with_help("check that the process may start threads and read its standard input"),
+        ])
+    })
 }
 
 /// `tally bench`: the measurements as JSON.
@@ -1134,6 +1158,7 @@ mod tests {
             .iter()
             .chain(tally_runtime::estate::codes::ALL)
             .chain(tally_runtime::lint::codes::ALL)
+            .chain(tally_lsp::codes::ALL)
             .map(|(code, _)| *code)
             .collect();
         for (code, _) in super::codes::ALL {

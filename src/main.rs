@@ -4,10 +4,12 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     tally::leave_memory_to_exit();
+    // The streams are not locked for the whole run: `tally lsp` writes to stdout from the
+    // language server's own threads, which would wait for the lock forever.
     let code = tally::run(
         std::env::args_os(),
-        &mut std::io::stdout().lock(),
-        &mut std::io::stderr().lock(),
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
     );
     ExitCode::from(code)
 }

@@ -12,7 +12,7 @@
 
 mod downgrade;
 mod hardware;
-mod overlap;
+pub mod overlap;
 pub mod patterns;
 mod skus;
 mod suppress;

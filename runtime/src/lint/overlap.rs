@@ -24,7 +24,7 @@ use tally_compiler::ir::{
 use super::patterns::{Range, Tokens};
 use super::{Context, codes};
 use crate::estate::Evidence;
-use crate::recognize::RowOutcome;
+use crate::recognize::{Recognizer, RowOutcome};
 
 /// One application rule.
 struct RuleAt<'a> {
@@ -38,12 +38,56 @@ struct RuleAt<'a> {
 }
 
 pub(super) fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    let pack = cx.pack();
+    each_overlap(
+        cx.pack(),
+        cx.recognizer,
+        &|rule| cx.linted(&rule.rule.file),
+        &mut |rule, other, example| {
+            if let Some(d) = finding(cx, rule, other, example) {
+                out.push(d);
+            }
+        },
+    );
+}
+
+/// Each application with the other applications one of whose rules can match a row that one
+/// of its own rules matches, over every rule of the pack, confirmed as the lint confirms them:
+/// what the language server shows when hovering over an application.
+pub fn overlapping_applications(
+    pack: &CompiledPack,
+    recognizer: &Recognizer,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let mut by_application: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    each_overlap(pack, recognizer, &|_| true, &mut |rule, other, _| {
+        let (a, b) = (&rule.app.id, &other.app.id);
+        by_application
+            .entry(a.clone())
+            .or_default()
+            .insert(b.clone());
+        by_application
+            .entry(b.clone())
+            .or_default()
+            .insert(a.clone());
+    });
+    by_application
+}
+
+/// A row both rules of a pair match: the fields it fills.
+type Example = [(EvidenceField, String)];
+
+/// Calls `found` with each pair of rules of two applications that can match one row, once per
+/// pair, for the rules `include` takes (and any rule they meet), with the example row.
+fn each_overlap(
+    pack: &CompiledPack,
+    recognizer: &Recognizer,
+    include: &dyn Fn(&RuleAt<'_>) -> bool,
+    found: &mut dyn FnMut(&RuleAt<'_>, &RuleAt<'_>, &Example),
+) {
     let rules = application_rules(pack);
     let index = Index::new(&rules);
     let mut seen: BTreeSet<(usize, usize)> = BTreeSet::new();
     for (a, rule) in rules.iter().enumerate() {
-        if !cx.linted(&rule.rule.file) {
+        if !include(rule) {
             continue;
         }
         for b in index.candidates(a, rule) {
@@ -62,14 +106,14 @@ pub(super) fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 rule.rule.kind,
                 example.iter().map(|(f, v)| (*f, v.as_str())),
             );
-            let both = match cx.recognizer.classify(&evidence) {
+            let both = match recognizer.classify(&evidence) {
                 RowOutcome::Applications(apps) => {
                     apps.contains(&rule.app.id) && apps.contains(&other.app.id)
                 }
                 RowOutcome::Noise { .. } => false,
             };
-            if both && let Some(d) = finding(cx, rule, other, &example) {
-                out.push(d);
+            if both {
+                found(rule, other, &example);
             }
         }
     }
