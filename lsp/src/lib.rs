@@ -17,6 +17,7 @@ pub mod actions;
 pub mod codes;
 pub mod completion;
 pub mod diagnostics;
+pub mod formatting;
 pub mod frames;
 pub mod hover;
 pub mod index;

@@ -4,11 +4,6 @@
 //! Document edits reach [`State`] before this type sees them (see [`crate::Service`]), in the
 //! order the client sent them; the notification handlers here only bring the database up to
 //! date with the document's text and publish the diagnostics that changed.
-//!
-//! Formatting plugs in here: advertise `document_formatting_provider` in
-//! [`Server::capabilities`] and add a `formatting` method that runs the formatter on the
-//! document's text inside [`requests::read`] and answers with one edit replacing the whole
-//! text (see `docs/lsp.md`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -21,17 +16,17 @@ use tower_lsp_server::ls_types::{
     CodeActionResponse, CompletionOptions, CompletionParams, CompletionResponse,
     DidChangeTextDocumentParams, DidChangeWatchedFilesParams,
     DidChangeWatchedFilesRegistrationOptions, DidCloseTextDocumentParams,
-    DidOpenTextDocumentParams, DocumentSymbolParams, DocumentSymbolResponse, FileSystemWatcher,
-    FoldingRange, FoldingRangeParams, FoldingRangeProviderCapability, GlobPattern,
-    GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverParams, HoverProviderCapability,
-    InitializeParams, InitializeResult, InitializedParams, Location, MessageType, OneOf,
-    PrepareRenameResponse, ReferenceParams, Registration, RenameOptions, RenameParams,
-    SemanticTokens, SemanticTokensFullOptions, SemanticTokensOptions, SemanticTokensParams,
-    SemanticTokensResult, SemanticTokensServerCapabilities, ServerCapabilities, ServerInfo,
-    TextDocumentPositionParams, TextDocumentSyncCapability, TextDocumentSyncKind,
-    TextDocumentSyncOptions, Uri, WorkDoneProgressOptions, WorkspaceEdit,
-    WorkspaceFoldersServerCapabilities, WorkspaceServerCapabilities, WorkspaceSymbolParams,
-    WorkspaceSymbolResponse,
+    DidOpenTextDocumentParams, DocumentFormattingParams, DocumentSymbolParams,
+    DocumentSymbolResponse, FileSystemWatcher, FoldingRange, FoldingRangeParams,
+    FoldingRangeProviderCapability, GlobPattern, GotoDefinitionParams, GotoDefinitionResponse,
+    Hover, HoverParams, HoverProviderCapability, InitializeParams, InitializeResult,
+    InitializedParams, Location, MessageType, OneOf, PrepareRenameResponse, ReferenceParams,
+    Registration, RenameOptions, RenameParams, SemanticTokens, SemanticTokensFullOptions,
+    SemanticTokensOptions, SemanticTokensParams, SemanticTokensResult,
+    SemanticTokensServerCapabilities, ServerCapabilities, ServerInfo, TextDocumentPositionParams,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions, TextEdit, Uri,
+    WorkDoneProgressOptions, WorkspaceEdit, WorkspaceFoldersServerCapabilities,
+    WorkspaceServerCapabilities, WorkspaceSymbolParams, WorkspaceSymbolResponse,
 };
 use tower_lsp_server::{Client, LanguageServer};
 
@@ -39,7 +34,7 @@ use crate::requests::{self, RequestError};
 use crate::settings::Settings;
 use crate::state::State;
 use crate::text::Encoding;
-use crate::{actions, completion, diagnostics, hover, navigation, symbols, tokens};
+use crate::{actions, completion, diagnostics, formatting, hover, navigation, symbols, tokens};
 
 /// The diagnostics last published, and for which revision.
 #[derive(Default)]
@@ -104,6 +99,7 @@ impl Server {
             document_symbol_provider: Some(OneOf::Left(true)),
             workspace_symbol_provider: Some(OneOf::Left(true)),
             folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+            document_formatting_provider: Some(OneOf::Left(true)),
             semantic_tokens_provider: Some(
                 SemanticTokensServerCapabilities::SemanticTokensOptions(SemanticTokensOptions {
                     legend: tokens::legend(),
@@ -402,6 +398,13 @@ impl LanguageServer for Server {
     async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
         requests::read(&self.state, move |s| {
             Ok(symbols::folding_ranges(s, &params.text_document.uri))
+        })
+        .await
+    }
+
+    async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        requests::read(&self.state, move |s| {
+            Ok(formatting::format(s, &params.text_document.uri))
         })
         .await
     }

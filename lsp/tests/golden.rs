@@ -373,3 +373,8 @@ async fn semantic_tokens() {
 async fn code_actions() {
     run("code_actions").await;
 }
+
+#[tokio::test]
+async fn formatting() {
+    run("formatting").await;
+}
