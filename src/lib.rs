@@ -644,6 +644,7 @@ impl Command {
         match self {
             Self::Check { format, .. } => format.document(),
             Self::Lint { args } => args.format.document(),
+            Self::Test { args } => args.format.document(),
             _ => None,
         }
     }

@@ -1,13 +1,17 @@
 //! `tally test [PATH…]`: runs the rule packs' tests (their `test` blocks and their annotated
 //! sample evidence files) and scenario folders, and reports them for people or for CI.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
+use tally_compiler::diagnostics::SourceFile;
 use tally_runtime::pack_tests::{self, TestFilter, TestResult};
 use tally_runtime::report::{self, Format};
 use tally_runtime::{samples, scenarios, sources};
 
+use super::lint::Document;
 use super::{Failure, Io, RuleArgs, compile, standard_packs, today, workspace};
 
 /// The arguments of `tally test`.
@@ -45,12 +49,29 @@ pub(crate) enum TestFormat {
     Csv,
     /// JUnit XML, the test report CI systems show.
     Junit,
+    /// Each failed test as a GitHub Actions error annotation (T0124) on stdout.
+    Github,
+    /// Each failed test as a result (T0124) of one SARIF 2.1.0 log on stdout.
+    Sarif,
+}
+
+impl TestFormat {
+    /// The document the failed tests are written to as diagnostics, for CI formats.
+    pub(crate) fn document(self) -> Option<Document> {
+        match self {
+            Self::Github => Some(Document::Github),
+            Self::Sarif => Some(Document::Sarif),
+            Self::Table | Self::Json | Self::Csv | Self::Junit => None,
+        }
+    }
 }
 
 impl From<TestFormat> for Format {
     fn from(f: TestFormat) -> Self {
         match f {
-            TestFormat::Table | TestFormat::Junit => Format::Table,
+            TestFormat::Table | TestFormat::Junit | TestFormat::Github | TestFormat::Sarif => {
+                Format::Table
+            }
             TestFormat::Json => Format::Json,
             TestFormat::Csv => Format::Csv,
         }
@@ -64,6 +85,8 @@ pub(crate) fn run(io: &mut Io, args: &TestArgs) -> Result<(), Failure> {
         args.paths.iter().partition(|p| scenarios::is_scenario(p));
     let mut results = Vec::new();
     let mut total = 0;
+    // The files tests are written in, by path, for the diagnostics of failed tests.
+    let mut sources: BTreeMap<String, Arc<SourceFile>> = BTreeMap::new();
     if !packs.is_empty() || scenario_dirs.is_empty() {
         let packs: Vec<PathBuf> = packs.into_iter().cloned().collect();
         let ws = workspace(&packs, &args.rules, today())?;
@@ -71,12 +94,18 @@ pub(crate) fn run(io: &mut Io, args: &TestArgs) -> Result<(), Failure> {
         let pack = ws.pack();
         total += pack.tests.len();
         results.extend(pack_tests::run(pack, ws.recognizer(), &filter));
+        sources.extend(
+            ws.rule_paths()
+                .filter_map(|(path, _)| ws.rule_file(path))
+                .map(|r| (r.source.path.clone(), r.source)),
+        );
         for path in packs.iter().chain(&args.rules.packs) {
             for file in sources::read_samples(path).map_err(|d| Failure::Input(vec![*d]))? {
                 let annotations =
                     samples::run(&file, pack, ws.recognizer()).map_err(Failure::Input)?;
                 total += annotations.len();
                 results.extend(annotations.into_iter().filter(|r| filter.selects(&r.name)));
+                sources.insert(file.path.clone(), file);
             }
         }
     }
@@ -96,6 +125,7 @@ pub(crate) fn run(io: &mut Io, args: &TestArgs) -> Result<(), Failure> {
         if outcome.updated {
             updated.push(dir.join(scenarios::EXPECTED));
         }
+        sources.insert(outcome.source.path.clone(), outcome.source);
         results.push(outcome.result);
     }
     let failed = results.iter().filter(|r| !r.passed()).count();
@@ -104,6 +134,11 @@ pub(crate) fn run(io: &mut Io, args: &TestArgs) -> Result<(), Failure> {
             io.print(&table(&results, args.verbose, &updated, total));
         }
         TestFormat::Junit => io.print(&report::junit(&results)),
+        TestFormat::Github | TestFormat::Sarif => {
+            io.diagnostics(&pack_tests::failure_diagnostics(&results, |path| {
+                sources.get(path).cloned()
+            }));
+        }
         TestFormat::Json | TestFormat::Csv => io.rows(&report::tests(&results)),
     }
     if failed > 0 {

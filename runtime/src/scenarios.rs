@@ -43,6 +43,8 @@ pub struct Outcome {
     pub result: TestResult,
     /// Whether `expected.json` was rewritten (with `update`, when it differed).
     pub updated: bool,
+    /// `expected.json` as read.
+    pub source: Arc<SourceFile>,
 }
 
 /// Runs the scenario in `dir` with the standard packs given, the scenario's own `packs/` and
@@ -117,6 +119,7 @@ pub fn run(
             skipped: None,
         },
         updated,
+        source,
     })
 }
 
