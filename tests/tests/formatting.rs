@@ -358,26 +358,26 @@ fn fmt_refuses_what_is_not_a_rule_file_and_an_empty_folder() {
     assert!(err.contains("T0301"), "{err}");
 }
 
-#[cfg(unix)]
 #[test]
 fn fmt_reports_a_file_it_cannot_rewrite_and_formats_the_others() {
-    use std::os::unix::fs::PermissionsExt;
     let dir = scratch();
-    let locked = dir.path().join("locked");
-    std::fs::create_dir(&locked).unwrap();
-    std::fs::write(locked.join("a.tally"), "publisher  a { name \"A\" }\n").unwrap();
-    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
-    // Root may write to a read-only folder: then there is nothing to test.
-    let writable = std::fs::write(locked.join("probe"), "").is_ok();
-    if !writable {
-        let (code, out, err) = tally(&["fmt", &dir.path().display().to_string()]);
-        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
-        assert_eq!(code, 2, "{out}{err}");
-        assert!(err.contains("T0309"), "{err}");
-        assert!(out.contains("messy.tally"), "{out}");
-        assert!(out.contains("1 could not be formatted"), "{out}");
-    }
-    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let blocked = dir.path().join("blocked");
+    std::fs::create_dir(&blocked).unwrap();
+    std::fs::write(blocked.join("a.tally"), "publisher  a { name \"A\" }\n").unwrap();
+    // The temporary file the new text goes to first (named after the file and the process)
+    // is taken by a folder: the rewrite fails whatever the permissions, for root too.
+    let temporary = format!(".a.tally.{}.tmp", std::process::id());
+    std::fs::create_dir(blocked.join(temporary)).unwrap();
+    let (code, out, err) = tally(&["fmt", &dir.path().display().to_string()]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("T0309"), "{err}");
+    assert!(out.contains("messy.tally"), "{out}");
+    assert!(out.contains("1 could not be formatted"), "{out}");
+    let kept = std::fs::read_to_string(blocked.join("a.tally")).unwrap();
+    assert_eq!(
+        kept, "publisher  a { name \"A\" }\n",
+        "the file is left as it was"
+    );
 }
 
 /// A file that is a link is rewritten through the link, which stays a link, and keeps its
