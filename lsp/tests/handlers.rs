@@ -29,6 +29,16 @@ fn workspace() -> (tempfile::TempDir, tempfile::TempDir, std::path::PathBuf) {
     (dir, tempfile::tempdir().unwrap(), file)
 }
 
+/// A server on the workspace folder `dir`, with the standard packs written to `cache`.
+async fn start(dir: &tempfile::TempDir, cache: &tempfile::TempDir) -> Harness {
+    Harness::start(
+        Some(dir.path()),
+        json!({ "standardPacksDir": cache.path() }),
+        &[],
+    )
+    .await
+}
+
 fn codes(diagnostics: &Value) -> Vec<String> {
     diagnostics
         .as_array()
@@ -51,12 +61,7 @@ fn change(uri: &str, version: i32, line: u32, from: u32, to: u32, text: &str) ->
 #[tokio::test]
 async fn workspace_files_are_diagnosed_before_they_are_opened() {
     let (dir, cache, file) = workspace();
-    let mut server = Harness::start(
-        Some(dir.path()),
-        json!({ "standardPacksDir": cache.path() }),
-        &[],
-    )
-    .await;
+    let mut server = start(&dir, &cache).await;
     let diagnostics = server.diagnostics(&uri(&file)).await;
     assert_eq!(codes(&diagnostics), ["T0101"]);
     // The standard packs were written, read-only, to the cache folder.
@@ -185,12 +190,7 @@ async fn requests_during_edits_are_answered() {
 #[tokio::test]
 async fn a_closed_document_goes_back_to_the_file_on_disk() {
     let (dir, cache, file) = workspace();
-    let mut server = Harness::start(
-        Some(dir.path()),
-        json!({ "standardPacksDir": cache.path() }),
-        &[],
-    )
-    .await;
+    let mut server = start(&dir, &cache).await;
     let uri = uri(&file);
     server.open(&uri, &ACME.replace("acmee", "acme")).await;
     assert_eq!(
@@ -212,12 +212,7 @@ async fn a_closed_document_goes_back_to_the_file_on_disk() {
 #[tokio::test]
 async fn files_changed_on_disk_are_read_again() {
     let (dir, cache, file) = workspace();
-    let mut server = Harness::start(
-        Some(dir.path()),
-        json!({ "standardPacksDir": cache.path() }),
-        &[],
-    )
-    .await;
+    let mut server = start(&dir, &cache).await;
     // The server asked to be told of rule files changed outside the editor.
     let registration = server.next("client/registerCapability").await;
     assert_eq!(
@@ -267,12 +262,7 @@ async fn a_file_outside_the_workspace_is_checked_with_it_and_dropped_on_close() 
     let file = elsewhere.path().canonicalize().unwrap().join("loose.tally");
     let text = "product loose.thing { name \"Thing\"  publisher acme }\n";
     std::fs::write(&file, text).unwrap();
-    let mut server = Harness::start(
-        Some(dir.path()),
-        json!({ "standardPacksDir": cache.path() }),
-        &[],
-    )
-    .await;
+    let mut server = start(&dir, &cache).await;
     let uri = uri(&file);
     server.open(&uri, text).await;
     // It sees the workspace's publisher `acme`.
@@ -357,12 +347,7 @@ async fn bad_options_are_told_and_defaults_used() {
 #[tokio::test]
 async fn odd_requests_are_answered() {
     let (dir, cache, file) = workspace();
-    let mut server = Harness::start(
-        Some(dir.path()),
-        json!({ "standardPacksDir": cache.path() }),
-        &[],
-    )
-    .await;
+    let mut server = start(&dir, &cache).await;
     let unknown = "file:///nowhere/none.tally";
     for method in [
         "textDocument/hover",
