@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use jiff::civil::Date;
 use tally_runtime::diff::{self, Effect, Side};
 use tally_runtime::estate::EstateFiles;
-use tally_runtime::{git, sources, workspace};
+use tally_runtime::{git, manifest, sources, workspace};
 
 use super::{Failure, Io, RuleArgs, parse_day, standard_packs, today};
 
@@ -105,6 +105,7 @@ fn fails(effect: &Effect, on: DiffFailOn) -> bool {
 fn side(spec: &str, args: &DiffArgs) -> Result<Side, Failure> {
     let path = Path::new(spec);
     if path.is_dir() {
+        manifest::read(path).map_err(Failure::Input)?;
         let sources = sources::read_pack(path).map_err(|d| Failure::Input(vec![*d]))?;
         let prefix = format!("{}/", spec.trim_end_matches('/'));
         return Ok(Side {
@@ -117,7 +118,7 @@ fn side(spec: &str, args: &DiffArgs) -> Result<Side, Failure> {
         dir: args.repo.clone(),
         pack: args.path.clone(),
     };
-    let sources = git::read_pack_at(&repo, spec).map_err(|d| Failure::Input(vec![*d]))?;
+    let sources = git::read_pack_at(&repo, spec).map_err(Failure::Input)?;
     Ok(Side {
         name: spec.to_owned(),
         sources,

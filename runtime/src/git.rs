@@ -9,6 +9,7 @@ use tally_compiler::diagnostics::{Diagnostic, SourceFile};
 
 use crate::estate::codes::REVISION_UNREADABLE;
 use crate::files::MAX_RULE_FILE;
+use crate::manifest;
 
 /// Where to find a pack at a revision: the repository that holds `dir` (its work tree or git
 /// folder, found by searching upwards), and the pack's folder in the revision's tree.
@@ -24,10 +25,26 @@ pub struct Repository {
 /// Reads the rule files of the pack at `revision` (any form `git rev-parse` takes: `HEAD~1`,
 /// `main`, a tag, a commit id), sorted by path. Each file is named `REVISION:PATH`, PATH being
 /// its path in the tree, so that diagnostics say which revision they concern. Fails with a
-/// T0211 diagnostic when the repository, the revision, the folder or a file cannot be read.
+/// T0211 diagnostic when the repository, the revision, the folder or a file cannot be read,
+/// and with the manifest's diagnostics when the pack's `tally.yaml` at the revision is not
+/// valid or names a language version this tally does not read.
 pub fn read_pack_at(
     repo: &Repository,
     revision: &str,
+) -> Result<Vec<Arc<SourceFile>>, Vec<Diagnostic>> {
+    let mut manifest = None;
+    let files = read_files(repo, revision, &mut manifest).map_err(|d| vec![*d])?;
+    if let Some(source) = manifest {
+        manifest::parse(&source, Path::new(&source.path))?;
+    }
+    Ok(files)
+}
+
+/// The rule files of the pack at the revision, and its `tally.yaml` when it has one.
+fn read_files(
+    repo: &Repository,
+    revision: &str,
+    manifest_file: &mut Option<Arc<SourceFile>>,
 ) -> Result<Vec<Arc<SourceFile>>, Box<Diagnostic>> {
     let fail = |message: String, help: &str| {
         Box::new(
@@ -103,7 +120,10 @@ pub fn read_pack_at(
     let mut files = Vec::new();
     for entry in entries {
         let path = entry.filepath.to_string();
-        if !entry.mode.is_blob() || !(path.ends_with(".tally") || path.ends_with(".rhai")) {
+        let is_manifest = path == manifest::FILE_NAME;
+        if !entry.mode.is_blob()
+            || !(is_manifest || path.ends_with(".tally") || path.ends_with(".rhai"))
+        {
             continue;
         }
         let full = if pack.is_empty() {
@@ -133,7 +153,11 @@ pub fn read_pack_at(
                 "save rule files as UTF-8",
             )
         })?;
-        files.push(SourceFile::new(name, text));
+        if is_manifest {
+            *manifest_file = Some(SourceFile::new(name, text));
+        } else {
+            files.push(SourceFile::new(name, text));
+        }
     }
     if !files.iter().any(|f| f.path.ends_with(".tally")) {
         let at = if pack.is_empty() {

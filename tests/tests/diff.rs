@@ -243,3 +243,19 @@ fn a_head_that_does_not_compile_shows_its_diagnostics_at_the_revision() {
     assert_eq!((code, out.as_str()), (2, ""));
     insta::assert_snapshot!(err);
 }
+
+#[test]
+fn a_revision_s_pack_manifest_is_honoured() {
+    let repo = repository();
+    let manifest = repo.path().join("pack/tally.yaml");
+    std::fs::write(&manifest, "language_version: 2\n").expect("write");
+    git(repo.path(), &["add", "pack/tally.yaml"]);
+    git(
+        repo.path(),
+        &["commit", "-q", "-m", "A pack in a later syntax"],
+    );
+    let (code, out, err) = diff(&repo.path().join("pack"), &[]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(err.starts_with("T0316\n"), "{err}");
+    assert!(err.contains("HEAD:pack/tally.yaml"), "{err}");
+}
