@@ -583,23 +583,50 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
 /// The candidate closest to `name` by edit distance, if close enough to be a likely typo.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(&name.to_lowercase(), &c.to_lowercase()), c))
-        .filter(|(d, _)| *d <= limit)
-        .min()
-        .map(|(_, c)| c)
+    let wanted = name.to_lowercase();
+    let wanted_length = wanted.chars().count();
+    let mut best: Option<(usize, &'a str)> = None;
+    for candidate in candidates {
+        // No candidate further than the best so far can win, so the distance is measured
+        // only up to it; and the distance is at least the difference in length, which a
+        // candidate of ASCII (whose lowercase has as many characters) shows unmeasured.
+        let bound = best.map_or(limit, |(d, _)| d);
+        if candidate.is_ascii() && candidate.len().abs_diff(wanted_length) > bound {
+            continue;
+        }
+        let lower: std::borrow::Cow<'_, str> =
+            if candidate.is_ascii() && !candidate.bytes().any(|b| b.is_ascii_uppercase()) {
+                candidate.into()
+            } else {
+                candidate.to_lowercase().into()
+            };
+        if let Some(distance) = edit_distance_within(&wanted, &lower, bound)
+            && best.is_none_or(|b| (distance, candidate) < b)
+        {
+            best = Some((distance, candidate));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// The edit distance of `a` and `b` if it is at most `limit`: the computation stops once two
+/// rows in a row exceed it, since no later row can come back under it.
+fn edit_distance_within(a: &str, b: &str, limit: usize) -> Option<usize> {
+    let distance = edit_distance_bounded(a, b, limit);
+    (distance <= limit).then_some(distance)
 }
 
 /// Edit distance in characters, counting a swap of two neighbours as one edit (the optimal
-/// string alignment distance), so `coers` is one edit from `cores`.
-fn edit_distance(a: &str, b: &str) -> usize {
+/// string alignment distance), so `coers` is one edit from `cores`; any number over `limit`
+/// once it is sure to be over it.
+fn edit_distance_bounded(a: &str, b: &str, limit: usize) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     // Three rows of the distance matrix: two rows back, the previous and the current.
     let mut before: Vec<usize> = vec![0; b.len() + 1];
     let mut previous: Vec<usize> = (0..=b.len()).collect();
     let mut current: Vec<usize> = vec![0; b.len() + 1];
+    let mut previous_over = false;
     for i in 1..=a.len() {
         if let Some(first) = current.first_mut() {
             *first = i;
@@ -619,10 +646,25 @@ fn edit_distance(a: &str, b: &str) -> usize {
                 *slot = value;
             }
         }
+        // A cell exceeds the limit when the row before it does (every cell of it, as the
+        // first cell of a row is its number), its left neighbour does, and the row before
+        // that, which a swap reads, reaches it: once two rows in a row exceed the limit,
+        // every later row does, and so does the distance.
+        let over = current.iter().all(|v| *v > limit);
+        if over && previous_over {
+            return limit + 1;
+        }
+        previous_over = over;
         std::mem::swap(&mut before, &mut previous);
         std::mem::swap(&mut previous, &mut current);
     }
     previous.last().copied().unwrap_or(0)
+}
+
+/// The whole edit distance.
+#[cfg(test)]
+fn edit_distance(a: &str, b: &str) -> usize {
+    edit_distance_bounded(a, b, usize::MAX)
 }
 
 #[cfg(test)]
@@ -637,6 +679,46 @@ mod tests {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("coers", "cores"), 1);
         assert_eq!(closest("coers", ["cores", "threads"]), Some("cores"));
+        assert_eq!(closest("Microsoft.VSIO", names), Some("microsoft.visio"));
+        // Of two as close, the first in order, whichever order they come in.
+        assert_eq!(closest("ab", ["ba", "ac"]), Some("ac"));
+        assert_eq!(closest("ab", ["ac", "ba"]), Some("ac"));
+        assert_eq!(closest("abcdef", ["abcxyz", "abcdxf"]), Some("abcdxf"));
+    }
+
+    #[test]
+    fn a_bounded_distance_is_exact_up_to_its_limit() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "ba",
+            "abc",
+            "acb",
+            "kitten",
+            "sitting",
+            "coers",
+            "cores",
+            "threads",
+            "microsoft.visio",
+            "microsoft.vsio",
+            "gen.app_00012",
+            "gen.app_00021",
+            "gen.app_10012",
+        ];
+        for a in words {
+            for b in words {
+                let exact = edit_distance(a, b);
+                for limit in 0..6 {
+                    let bounded = edit_distance_bounded(a, b, limit);
+                    if exact <= limit {
+                        assert_eq!(bounded, exact, "{a} {b} {limit}");
+                    } else {
+                        assert!(bounded > limit, "{a} {b} {limit}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -30,13 +30,7 @@ pub fn diagnostics_by_file(
     db: &dyn salsa::Database,
     rules: Rules,
 ) -> BTreeMap<String, Vec<Diagnostic>> {
-    let mut by_file: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
-    for diagnostic in &compiled(db, rules).diagnostics {
-        by_file
-            .entry(diagnostic.source.path.clone())
-            .or_default()
-            .push(diagnostic.clone());
-    }
+    let mut by_file = compiler_diagnostics_by_file(db, rules).clone();
     for failure in test_failures(db, rules) {
         by_file
             .entry(failure.source.path.clone())
@@ -163,21 +157,62 @@ pub fn range_in(snapshot: &Snapshot, source: &SourceFile, span: Option<Span>) ->
     }
 }
 
+/// The compiler's diagnostics by file path, without the tests': what an edit must show at
+/// once.
+#[salsa::tracked(returns(ref))]
+pub fn compiler_diagnostics_by_file(
+    db: &dyn salsa::Database,
+    rules: Rules,
+) -> BTreeMap<String, Vec<Diagnostic>> {
+    let mut by_file: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
+    for diagnostic in &compiled(db, rules).diagnostics {
+        by_file
+            .entry(diagnostic.source.path.clone())
+            .or_default()
+            .push(diagnostic.clone());
+    }
+    by_file
+}
+
+/// A file's diagnostics to publish, by URI, with the version of the document they are about.
+pub type Publication = (Uri, Option<i32>, Vec<lsp::Diagnostic>);
+
 /// The diagnostics to publish for every file the client may change, by URI, with the version
 /// of the document they are about when it is open (an empty list for a file without any, so
-/// the client clears what it showed).
-pub fn workspace_diagnostics(snapshot: &Snapshot) -> Vec<(Uri, Option<i32>, Vec<lsp::Diagnostic>)> {
-    let by_file = diagnostics_by_file(&snapshot.db, snapshot.rules);
+/// the client clears what it showed): the compiler's and the failures of the `test` blocks.
+pub fn workspace_diagnostics(snapshot: &Snapshot) -> Vec<Publication> {
+    let failures = test_failures(&snapshot.db, snapshot.rules);
+    workspace_diagnostics_with(snapshot, failures)
+}
+
+/// As [`workspace_diagnostics`], with the given test failures instead of running the tests:
+/// the server publishes the compiler's diagnostics of an edit with the failures of the last
+/// run, then runs the tests (see `docs/lsp.md`).
+pub fn workspace_diagnostics_with(
+    snapshot: &Snapshot,
+    failures: &[Diagnostic],
+) -> Vec<Publication> {
+    let compiler = compiler_diagnostics_by_file(&snapshot.db, snapshot.rules);
+    let mut failed: HashMap<&str, Vec<&Diagnostic>> = HashMap::new();
+    for failure in failures {
+        failed
+            .entry(failure.source.path.as_str())
+            .or_default()
+            .push(failure);
+    }
     snapshot
         .files
         .iter()
-        .filter(|(path, entry)| !entry.read_only || by_file.contains_key(*path))
+        .filter(|(path, entry)| {
+            !entry.read_only || compiler.contains_key(*path) || failed.contains_key(*path)
+        })
         .filter(|(path, _)| snapshot.file(path).is_some())
         .map(|(path, entry)| {
-            let diagnostics = by_file
+            let diagnostics = compiler
                 .get(path)
                 .into_iter()
                 .flatten()
+                .chain(failed.get(path).into_iter().flatten().copied())
                 .map(|d| to_lsp(snapshot, d))
                 .collect();
             (

@@ -41,6 +41,8 @@ use crate::{actions, completion, diagnostics, formatting, hover, navigation, sym
 struct Published {
     generation: u64,
     shown: HashMap<Uri, Vec<lsp::Diagnostic>>,
+    /// The failures of the `test` blocks as last run, once they have run.
+    failures: Option<Arc<Vec<Diagnostic>>>,
 }
 
 pub struct Server {
@@ -125,23 +127,63 @@ impl Server {
 
     /// Publishes the diagnostics of every file the client may change whose diagnostics
     /// differ from those last published (and of `force`, an opened document, in any case).
+    ///
+    /// The compiler's diagnostics go out first, with the test failures of the last run; then
+    /// the tests run (only when the compiled pack changed) and the files whose failures
+    /// changed are published again. Before the first run, both go out together.
     async fn publish(&self, force: Option<&Uri>) {
+        let last = self.published.lock().await.failures.clone();
+        let mut force = force;
+        if let Some(last) = last {
+            let computed = requests::read(&self.state, move |snapshot| {
+                Ok((
+                    snapshot.generation,
+                    diagnostics::workspace_diagnostics_with(snapshot, &last),
+                ))
+            })
+            .await;
+            let Ok((generation, all)) = computed else {
+                return;
+            };
+            if !self.send(generation, all, force, None).await {
+                return;
+            }
+            // Sent: the document is published again only if its test failures changed.
+            force = None;
+        }
         let computed = requests::read(&self.state, |snapshot| {
+            let failures = diagnostics::test_failures(&snapshot.db, snapshot.rules);
             Ok((
                 snapshot.generation,
-                diagnostics::workspace_diagnostics(snapshot),
+                diagnostics::workspace_diagnostics_with(snapshot, failures),
+                Arc::new(failures.clone()),
             ))
         })
         .await;
-        let Ok((generation, all)) = computed else {
+        let Ok((generation, all, failures)) = computed else {
             return;
         };
+        self.send(generation, all, force, Some(failures)).await;
+    }
+
+    /// Sends the publications that differ from those last sent (and `force`'s), unless a
+    /// later revision's are out already; returns whether they were current.
+    async fn send(
+        &self,
+        generation: u64,
+        all: Vec<diagnostics::Publication>,
+        force: Option<&Uri>,
+        failures: Option<Arc<Vec<Diagnostic>>>,
+    ) -> bool {
         let mut published = self.published.lock().await;
         if generation < published.generation {
             // A later revision's diagnostics are out already.
-            return;
+            return false;
         }
         published.generation = generation;
+        if failures.is_some() {
+            published.failures = failures;
+        }
         let mut now: HashMap<Uri, Vec<lsp::Diagnostic>> = HashMap::new();
         for (uri, version, list) in all {
             let forced = force.is_some_and(|f| f == &uri);
@@ -161,6 +203,7 @@ impl Server {
             }
         }
         published.shown = now;
+        true
     }
 
     /// Brings the database up to date with a document, then publishes.

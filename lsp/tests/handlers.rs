@@ -387,3 +387,61 @@ async fn odd_requests_are_answered() {
     assert_eq!(symbols.as_array().unwrap().len(), 2);
     server.shutdown().await;
 }
+
+const TESTED: &str = "publisher acme { name \"Acme\" }
+
+product acme.writer { name \"Writer\"  publisher acme }
+
+application acme.writer_2024 {
+    product acme.writer
+    version \"2024\"
+    recognize installer { name like \"Acme Writer 2024%\" }
+}
+
+test \"Acme Writer 2024 is recognised\" {
+    given installer { publisher \"Acme\"  name \"Acme Writer 2024 (64-bit)\" }
+    expect application acme.writer_2024
+}
+";
+
+/// Waits for the diagnostics of a version whose codes are `codes`: the server publishes an
+/// edit's compiler diagnostics first and its test failures once the tests have run, so a
+/// version can be published twice.
+async fn codes_of(server: &mut Harness, uri: &str, version: i32, wanted: &[&str]) {
+    loop {
+        let diagnostics = server.diagnostics_of(uri, version).await;
+        if codes(&diagnostics) == wanted {
+            return;
+        }
+    }
+}
+
+/// The failures of `test` blocks follow the edits: a rule changed so that its test fails
+/// shows T0124 on the test, and changing it back clears it.
+#[tokio::test]
+async fn test_failures_follow_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().canonicalize().unwrap().join("writer.tally");
+    std::fs::write(&file, TESTED).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let mut server = Harness::over_pipe(
+        Some(dir.path()),
+        json!({ "standardPacksDir": cache.path() }),
+        &[],
+        support::standard(),
+    )
+    .await;
+    let uri = uri(&file);
+    server.open(&uri, TESTED).await;
+    codes_of(&mut server, &uri, 1, &[]).await;
+    // `2024%` is on line 7 from character 49: make it `2025%`.
+    server
+        .notify("textDocument/didChange", change(&uri, 2, 7, 52, 53, "5"))
+        .await;
+    codes_of(&mut server, &uri, 2, &["T0124"]).await;
+    server
+        .notify("textDocument/didChange", change(&uri, 3, 7, 52, 53, "4"))
+        .await;
+    codes_of(&mut server, &uri, 3, &[]).await;
+    server.shutdown().await;
+}

@@ -66,7 +66,7 @@ pub fn compile(files: &[&ParsedFile]) -> Compiled {
             if decl.complete {
                 checker.check_fields(
                     &file.source,
-                    decl.kind.keyword(),
+                    None,
                     decl,
                     schema::fields(decl.kind),
                     &decl.fields,
@@ -201,25 +201,35 @@ impl<'a> Checker<'a> {
     }
 
     /// Reports fields given twice that may appear once, and required fields that are missing,
-    /// in a block and in the blocks nested in it. `what` names the block in messages.
+    /// in a block and in the blocks nested in it. `nested` names a nested block in messages
+    /// (its field and word, `recognize installer`); none for the declaration's own.
     fn check_fields(
         &mut self,
         source: &Arc<SourceFile>,
-        what: &str,
+        nested: Option<(&str, &str)>,
         decl: &Decl,
         spec: &'static [FieldSpec],
         fields: &[Field],
     ) {
         let kind = decl.kind.keyword();
+        // Made only for a message: most blocks need none.
+        let what = || match nested {
+            Some((key, word)) => format!("{key} {word}"),
+            None => kind.to_string(),
+        };
         // Only messages name the block: made when one is needed.
         let block = || {
-            if what == kind {
+            if nested.is_none() {
                 format!("{kind} `{}`", decl.name.value)
             } else {
-                format!("a `{what}` block of {kind} `{}`", decl.name.value)
+                format!("a `{}` block of {kind} `{}`", what(), decl.name.value)
             }
         };
         for field_spec in spec {
+            if field_spec.repeatable && !field_spec.required {
+                // Nothing to check: not worth a pass over the fields.
+                continue;
+            }
             let key = field_spec.key;
             let mut found = fields.iter().filter(|f| f.key == key);
             let (first, second) = (found.next(), found.next());
@@ -233,12 +243,15 @@ impl<'a> Checker<'a> {
                     second.span,
                     format!("`{key}` is given twice in {block}"),
                     "second one",
-                    format!("a `{what}` block takes one `{key}`; keep the one you mean"),
+                    format!(
+                        "a `{}` block takes one `{key}`; keep the one you mean",
+                        what()
+                    ),
                 );
             }
             if field_spec.required && first.is_none() {
                 let block = block();
-                let span = if what == kind {
+                let span = if nested.is_none() {
                     decl.name.span
                 } else {
                     fields.first().map_or(decl.name.span, |f| f.span)
@@ -263,8 +276,8 @@ impl<'a> Checker<'a> {
                 && let Some((_, Shape::Block(inner_spec))) =
                     options.iter().find(|(o, _)| *o == word.value)
             {
-                let nested = format!("{} {}", field.key, word.value);
-                self.check_fields(source, &nested, decl, inner_spec, inner);
+                let nested = Some((field.key, word.value.as_str()));
+                self.check_fields(source, nested, decl, inner_spec, inner);
             }
         }
     }
