@@ -3,25 +3,16 @@
 //! whose rules can match the same evidence; a metric's formula and required fields; a table's
 //! keys, row count and source. Over a field name, what the field means.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use tally_compiler::diagnostics::Span;
 use tally_compiler::syntax::ast::{Decl, DeclKind, Field, Modifier, Value};
 use tally_compiler::syntax::schema::{self, FieldSpec, Shape};
-use tally_runtime::db::{Rules, pack, parsed, recognizer};
+use tally_runtime::db::{pack, parsed, recognizer};
 use tally_runtime::lint::overlap::overlapping_applications;
 use tower_lsp_server::ls_types::{Hover, HoverContents, MarkupContent, MarkupKind, Position, Uri};
 
 use crate::index::{Definition, contains};
 use crate::navigation::{self, offset, range};
 use crate::state::Snapshot;
-
-/// For each application, the other applications one of whose rules can match evidence that
-/// one of its rules matches (as `tally lint` finds them, T0401).
-#[salsa::tracked(returns(ref))]
-pub fn overlaps(db: &dyn salsa::Database, rules: Rules) -> BTreeMap<String, BTreeSet<String>> {
-    overlapping_applications(pack(db, rules), recognizer(db, rules))
-}
 
 pub fn hover(snapshot: &Snapshot, uri: &Uri, position: Position) -> Option<Hover> {
     if let Some(found) = navigation::find(snapshot, uri, position)
@@ -140,10 +131,12 @@ fn describe(snapshot: &Snapshot, definitions: &[Definition]) -> String {
                 out.push_str(&patterns.join("\n"));
                 out.push('\n');
             }
-            let others = overlaps(db, snapshot.rules).get(&decl.name.value);
+            let rules = snapshot.rules;
+            let others =
+                overlapping_applications(pack(db, rules), recognizer(db, rules), &decl.name.value);
             out.push_str("\n**Overlaps**: ");
             match others {
-                Some(others) if !others.is_empty() => {
+                others if !others.is_empty() => {
                     let names: Vec<String> = others.iter().map(|o| format!("`{o}`")).collect();
                     out.push_str(&format!(
                         "its rules can match the same evidence as {}\n",

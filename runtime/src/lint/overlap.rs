@@ -50,26 +50,24 @@ pub(super) fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     );
 }
 
-/// Each application with the other applications one of whose rules can match a row that one
-/// of its own rules matches, over every rule of the pack, confirmed as the lint confirms them:
-/// what the language server shows when hovering over an application.
+/// The other applications one of whose rules can match a row that one of `application`'s rules
+/// matches, confirmed as the lint confirms them: what the language server shows when hovering
+/// over an application. Only that application's rules are searched from.
 pub fn overlapping_applications(
     pack: &CompiledPack,
     recognizer: &Recognizer,
-) -> BTreeMap<String, BTreeSet<String>> {
-    let mut by_application: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    each_overlap(pack, recognizer, &|_| true, &mut |rule, other, _| {
-        let (a, b) = (&rule.app.id, &other.app.id);
-        by_application
-            .entry(a.clone())
-            .or_default()
-            .insert(b.clone());
-        by_application
-            .entry(b.clone())
-            .or_default()
-            .insert(a.clone());
-    });
-    by_application
+    application: &str,
+) -> BTreeSet<String> {
+    let mut others = BTreeSet::new();
+    each_overlap(
+        pack,
+        recognizer,
+        &|rule| rule.app.id == application,
+        &mut |_, other, _| {
+            others.insert(other.app.id.clone());
+        },
+    );
+    others
 }
 
 /// A row both rules of a pair match: the fields it fills.
