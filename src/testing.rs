@@ -85,8 +85,10 @@ pub(crate) fn run(io: &mut Io, args: &TestArgs) -> Result<(), Failure> {
         args.paths.iter().partition(|p| scenarios::is_scenario(p));
     let mut results = Vec::new();
     let mut total = 0;
-    // The files tests are written in, by path, for the diagnostics of failed tests.
-    let mut sources: BTreeMap<String, Arc<SourceFile>> = BTreeMap::new();
+    // The files tests are written in, by path, for the diagnostics of failed tests (only the
+    // CI formats write them).
+    let diagnosed = args.format.document().is_some();
+    let mut written_in: BTreeMap<String, Arc<SourceFile>> = BTreeMap::new();
     if !packs.is_empty() || scenario_dirs.is_empty() {
         let packs: Vec<PathBuf> = packs.into_iter().cloned().collect();
         let ws = workspace(&packs, &args.rules, today())?;
@@ -94,8 +96,9 @@ pub(crate) fn run(io: &mut Io, args: &TestArgs) -> Result<(), Failure> {
         let pack = ws.pack();
         total += pack.tests.len();
         results.extend(pack_tests::run(pack, ws.recognizer(), &filter));
-        sources.extend(
+        written_in.extend(
             ws.rule_paths()
+                .filter(|_| diagnosed)
                 .filter_map(|(path, _)| ws.rule_file(path))
                 .map(|r| (r.source.path.clone(), r.source)),
         );
@@ -105,7 +108,7 @@ pub(crate) fn run(io: &mut Io, args: &TestArgs) -> Result<(), Failure> {
                     samples::run(&file, pack, ws.recognizer()).map_err(Failure::Input)?;
                 total += annotations.len();
                 results.extend(annotations.into_iter().filter(|r| filter.selects(&r.name)));
-                sources.insert(file.path.clone(), file);
+                written_in.insert(file.path.clone(), file);
             }
         }
     }
@@ -125,7 +128,7 @@ pub(crate) fn run(io: &mut Io, args: &TestArgs) -> Result<(), Failure> {
         if outcome.updated {
             updated.push(dir.join(scenarios::EXPECTED));
         }
-        sources.insert(outcome.source.path.clone(), outcome.source);
+        written_in.insert(outcome.source.path.clone(), outcome.source);
         results.push(outcome.result);
     }
     let failed = results.iter().filter(|r| !r.passed()).count();
@@ -136,7 +139,7 @@ pub(crate) fn run(io: &mut Io, args: &TestArgs) -> Result<(), Failure> {
         TestFormat::Junit => io.print(&report::junit(&results)),
         TestFormat::Github | TestFormat::Sarif => {
             io.diagnostics(&pack_tests::failure_diagnostics(&results, |path| {
-                sources.get(path).cloned()
+                written_in.get(path).cloned()
             }));
         }
         TestFormat::Json | TestFormat::Csv => io.rows(&report::tests(&results)),
