@@ -479,7 +479,7 @@ pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, key: String) 
             terms.required_on = std::iter::once(needed)
                 .chain(of_product.into_iter().flatten())
                 .flat_map(|app| installations_of(db, estate, app))
-                .map(|x| x.device.clone())
+                .map(|x| x.device.to_string())
                 .collect();
         }
     }
@@ -490,7 +490,7 @@ pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, key: String) 
         .cloned()
         .collect();
     installations.sort_by(|a, b| (&a.device, &a.application).cmp(&(&b.device, &b.application)));
-    let mut wanted: BTreeSet<&str> = installations.iter().map(|i| i.device.as_str()).collect();
+    let mut wanted: BTreeSet<&str> = installations.iter().map(|i| i.device.as_ref()).collect();
     let by_user = devices_by_user(db, estate);
     let targets = || {
         licenses.iter().flat_map(|t| {

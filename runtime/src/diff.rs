@@ -253,9 +253,9 @@ fn outcome(ws: &mut Workspace, side: &Side, files: &EstateFiles) -> Result<Outco
         unrecognized += view.recognition.unrecognized.len();
         for i in &view.recognition.installations {
             recognised
-                .entry(i.application.clone())
+                .entry(i.application.to_string())
                 .or_default()
-                .insert(i.device.clone());
+                .insert(i.device.to_string());
         }
     }
     let devices = views.len();

@@ -125,7 +125,7 @@ fn check(pack: &CompiledPack, recognizer: &Recognizer, test: &TestCase) -> Vec<S
         .installations
         .iter()
         .chain(&found.ignored_applications)
-        .map(|i| i.application.as_str())
+        .map(|i| i.application.as_ref())
         .collect();
     let application = test.givens.iter().find_map(|g| match g {
         Given::Application(app) => Some(app.as_str()),

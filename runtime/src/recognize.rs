@@ -22,8 +22,10 @@
 
 mod cache;
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use aho_corasick::AhoCorasick;
 use tally_compiler::evidence::normalize_publisher;
@@ -128,6 +130,20 @@ pub(crate) fn like(pattern: &[char], text: &[char]) -> bool {
 enum Owner {
     Application(usize),
     Ignore(usize),
+}
+
+/// What a row matched, as the memo keeps it: everything recognition reads per row, so a
+/// remembered row needs no look at the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hit {
+    /// The row is noise by this `ignore` declaration (the only hit then).
+    Noise(usize),
+    /// An application rule matched it.
+    Rule {
+        app: usize,
+        rule: usize,
+        at_least_one: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -317,9 +333,10 @@ impl KindIndex {
 /// What recognition needs to know about an application.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct App {
-    id: String,
-    product: String,
-    version: Option<String>,
+    /// Installations get a copy per thread: see [`Recognizer::local_name`].
+    id: Arc<str>,
+    /// Its product and version, numbered: editions of one product and version share it.
+    product_version: usize,
     edition_rank: Option<usize>,
     classification: Classification,
     members: Vec<usize>,
@@ -333,7 +350,8 @@ struct App {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct IgnoreEntry {
-    id: String,
+    /// Noise rows get a copy per thread: see [`Recognizer::local_name`].
+    id: Arc<str>,
     category: NoiseCategory,
 }
 
@@ -348,7 +366,37 @@ pub struct Recognizer {
     rule_less_suites: Vec<usize>,
     ignores: Vec<IgnoreEntry>,
     /// What each distinct row matched (not part of the value: equal recognizers may differ).
-    cache: cache::MatchCache,
+    cache: cache::MatchCache<Hit>,
+    generation: Generation,
+}
+
+/// Tells recognizers apart for [`Recognizer::local_name`], so that a thread's copies of one
+/// recognizer's names are never taken for another's. A clone keeps it (its names are the
+/// same); it takes no part in comparisons.
+#[derive(Debug, Clone, Copy)]
+struct Generation(u64);
+
+impl Default for Generation {
+    fn default() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+impl PartialEq for Generation {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Generation {}
+
+thread_local! {
+    /// This thread's copies of the names of the applications and `ignore` declarations of the
+    /// recognizer it used last, by [`Generation`]. Threads recognising devices at the same time
+    /// would otherwise all count references on the same shared names, and wait on each other.
+    static LOCAL_NAMES: RefCell<(u64, Vec<Option<Arc<str>>>)> =
+        const { RefCell::new((0, Vec::new())) };
 }
 
 /// A rule by its owner (application or `ignore` declaration) and its position among the owner's
@@ -368,6 +416,7 @@ impl Recognizer {
             .enumerate()
             .map(|(i, id)| (id.as_str(), i))
             .collect();
+        let mut product_versions: HashMap<(&str, Option<&str>), usize> = HashMap::new();
         for (i, app) in pack.applications.values().enumerate() {
             let product = pack.products.get(&app.product);
             let publishers: Vec<String> = product
@@ -379,10 +428,13 @@ impl Recognizer {
                         .collect()
                 })
                 .unwrap_or_default();
+            let numbered = product_versions.len();
+            let version = *product_versions
+                .entry((app.product.as_str(), app.version.as_deref()))
+                .or_insert(numbered);
             let mut entry = App {
-                id: app.id.clone(),
-                product: app.product.clone(),
-                version: app.version.clone(),
+                id: Arc::from(app.id.as_str()),
+                product_version: version,
                 edition_rank: product
                     .and_then(|p| app.edition.as_deref().and_then(|e| p.edition_rank(e))),
                 classification: product.map_or(Classification::Commercial, |p| p.classification),
@@ -413,7 +465,7 @@ impl Recognizer {
                 r.add_rule(Owner::Ignore(i), index, rule, &[]);
             }
             r.ignores.push(IgnoreEntry {
-                id: ignore.id.clone(),
+                id: Arc::from(ignore.id.as_str()),
                 category: ignore.category,
             });
         }
@@ -465,17 +517,41 @@ impl Recognizer {
             .collect()
     }
 
-    /// Appends the ids of the rules evidence matches (ascending) to `out`, remembered per
-    /// distinct row.
-    fn extend_matching_rules(&self, e: &Evidence, out: &mut Vec<usize>) {
-        self.cache
-            .extend_matching(e, || self.matching_rules(&Row::new(e)), out);
+    /// Appends what evidence matches to `out`, remembered per distinct row: the `ignore`
+    /// declaration that makes it noise, or else each application rule it matches (ascending).
+    fn extend_hits(&self, e: &Evidence, out: &mut Vec<Hit>) {
+        self.cache.extend_matching(e, || self.hits(e), out);
+    }
+
+    fn hits(&self, e: &Evidence) -> Vec<Hit> {
+        let matched = self.matching_rules(&Row::new(e));
+        if let Some(ignore) = self.noise_index(&matched) {
+            return vec![Hit::Noise(ignore)];
+        }
+        matched
+            .iter()
+            .filter_map(|id| {
+                let rule = self.rules.get(*id)?;
+                match rule.owner {
+                    Owner::Application(app) => Some(Hit::Rule {
+                        app,
+                        rule: *id,
+                        at_least_one: rule.existence == Existence::AtLeastOne,
+                    }),
+                    Owner::Ignore(_) => None,
+                }
+            })
+            .collect()
     }
 
     /// The `ignore` declaration that decides a row is noise, among the matched rules: the most
     /// specific category wins (hotfix, update, service pack, language pack, driver, component,
     /// other), then the first declaration by name, so the order files are read in never matters.
     fn noise(&self, matched: &[usize]) -> Option<&IgnoreEntry> {
+        self.noise_index(matched).and_then(|i| self.ignores.get(i))
+    }
+
+    fn noise_index(&self, matched: &[usize]) -> Option<usize> {
         matched
             .iter()
             .filter_map(|id| match self.rules.get(*id)?.owner {
@@ -483,7 +559,27 @@ impl Recognizer {
                 Owner::Application(_) => None,
             })
             .min_by_key(|(i, entry)| (entry.category, *i))
-            .map(|(_, entry)| entry)
+            .map(|(i, _)| i)
+    }
+
+    /// The id of an application or `ignore` declaration, as a name shared with every other use
+    /// of it on this thread.
+    fn local_name(&self, owner: Owner) -> Option<Arc<str>> {
+        let (slot, shared) = match owner {
+            Owner::Application(a) => (a, &self.apps.get(a)?.id),
+            Owner::Ignore(i) => (self.apps.len() + i, &self.ignores.get(i)?.id),
+        };
+        LOCAL_NAMES.with_borrow_mut(|(generation, names)| {
+            if *generation != self.generation.0 {
+                *generation = self.generation.0;
+                names.clear();
+                names.resize(self.apps.len() + self.ignores.len(), None);
+            }
+            let name = names
+                .get_mut(slot)?
+                .get_or_insert_with(|| Arc::from(&**shared));
+            Some(Arc::clone(name))
+        })
     }
 
     fn rule_ref(&self, id: usize) -> Option<RuleRef> {
@@ -493,7 +589,7 @@ impl Recognizer {
             Owner::Ignore(i) => &self.ignores.get(i)?.id,
         };
         Some(RuleRef {
-            owner: owner.clone(),
+            owner: owner.to_string(),
             index: rule.index,
         })
     }
@@ -505,14 +601,14 @@ impl Recognizer {
         let matched = self.matching_rules(&Row::new(evidence));
         if let Some(ignore) = self.noise(&matched) {
             return RowOutcome::Noise {
-                ignore: ignore.id.clone(),
+                ignore: ignore.id.to_string(),
                 category: ignore.category,
             };
         }
         let mut apps: Vec<String> = matched
             .iter()
             .filter_map(|id| match self.rules.get(*id)?.owner {
-                Owner::Application(a) => self.apps.get(a).map(|a| a.id.clone()),
+                Owner::Application(a) => self.apps.get(a).map(|a| a.id.to_string()),
                 Owner::Ignore(_) => None,
             })
             .collect();
@@ -541,15 +637,86 @@ pub enum RowOutcome {
 /// whose `line` is the one to show.
 pub type EvidenceId = u32;
 
+/// The evidence rows of an installation, ascending. Most installations rest on one row, which
+/// is held in place rather than in an allocation of its own.
+#[derive(Clone)]
+pub enum EvidenceIds {
+    One(EvidenceId),
+    Many(Box<[EvidenceId]>),
+}
+
+impl EvidenceIds {
+    /// The ids of `rows`, ascending without repeats; one row takes no allocation, several
+    /// one of their size.
+    pub fn from_slice(rows: &[EvidenceId]) -> Self {
+        match rows {
+            [one] => Self::One(*one),
+            _ => Self::Many(rows.into()),
+        }
+    }
+}
+
+impl Default for EvidenceIds {
+    fn default() -> Self {
+        Self::Many(Box::default())
+    }
+}
+
+impl std::ops::Deref for EvidenceIds {
+    type Target = [EvidenceId];
+
+    fn deref(&self) -> &[EvidenceId] {
+        match self {
+            Self::One(id) => std::slice::from_ref(id),
+            Self::Many(ids) => ids,
+        }
+    }
+}
+
+// Compared, ordered and hashed as the list they hold, however it is held.
+impl PartialEq for EvidenceIds {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for EvidenceIds {}
+
+impl PartialOrd for EvidenceIds {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for EvidenceIds {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (**self).cmp(&**other)
+    }
+}
+
+impl std::hash::Hash for EvidenceIds {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (**self).hash(state);
+    }
+}
+
+impl std::fmt::Debug for EvidenceIds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 /// One application installed on one device.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Installation {
-    pub device: String,
-    pub application: String,
+    /// Shared by the device's installations.
+    pub device: Arc<str>,
+    /// Shared with other installations of the application.
+    pub application: Arc<str>,
     /// The evidence rows that recognised it, ascending.
-    pub evidence: Vec<EvidenceId>,
+    pub evidence: EvidenceIds,
     /// Applications it absorbed: suite members and lesser editions, sorted.
-    pub absorbed: Vec<String>,
+    pub absorbed: Vec<Arc<str>>,
     /// The latest `last_used` day among its evidence rows, if any row has one.
     pub last_used: Option<jiff::civil::Date>,
 }
@@ -559,7 +726,8 @@ pub struct Installation {
 pub struct Noise {
     /// The noise row.
     pub evidence: EvidenceId,
-    pub ignore: String,
+    /// Shared with other rows it matches.
+    pub ignore: Arc<str>,
     pub category: NoiseCategory,
 }
 
@@ -629,75 +797,85 @@ pub fn recognize_device(
     evidence: &[Evidence],
 ) -> DeviceRecognition {
     let mut result = DeviceRecognition::default();
-    // (application, rule, row) for every application rule a row matched.
-    let mut hits: Vec<(usize, usize, EvidenceId)> = Vec::new();
-    // Every counted row with where its rules lie in `matched_rules`.
+    let device: Arc<str> = Arc::from(device);
+    // (application, rule, row, whether the rule is `at_least_one`) for every application rule
+    // a row matched.
+    let mut hits: Vec<(usize, usize, EvidenceId, bool)> = Vec::new();
+    // Every counted row with where its hits lie in `matched`.
     let mut rows: Vec<(EvidenceId, std::ops::Range<usize>)> = Vec::new();
-    let mut matched_rules: Vec<usize> = Vec::new();
+    let mut matched: Vec<Hit> = Vec::new();
     for (id, e) in (0..=EvidenceId::MAX).zip(evidence) {
         if e.ignored {
             result.ignored.push(id);
             continue;
         }
-        let start = matched_rules.len();
-        recognizer.extend_matching_rules(e, &mut matched_rules);
-        let rules = matched_rules.get(start..).unwrap_or_default();
-        if let Some(ignore) = recognizer.noise(rules) {
-            result.noise.push(Noise {
-                evidence: id,
-                ignore: ignore.id.clone(),
-                category: ignore.category,
-            });
-            matched_rules.truncate(start);
+        let start = matched.len();
+        recognizer.extend_hits(e, &mut matched);
+        let found = matched.get(start..).unwrap_or_default();
+        if let [Hit::Noise(i)] = found {
+            if let (Some(entry), Some(name)) = (
+                recognizer.ignores.get(*i),
+                recognizer.local_name(Owner::Ignore(*i)),
+            ) {
+                result.noise.push(Noise {
+                    evidence: id,
+                    ignore: name,
+                    category: entry.category,
+                });
+            }
+            matched.truncate(start);
             continue;
         }
-        for rule in rules {
-            if let Some(Owner::Application(app)) = recognizer.rules.get(*rule).map(|r| r.owner) {
-                hits.push((app, *rule, id));
+        for hit in found {
+            if let Hit::Rule {
+                app,
+                rule,
+                at_least_one,
+            } = *hit
+            {
+                hits.push((app, rule, id, at_least_one));
             }
         }
-        rows.push((id, start..matched_rules.len()));
+        rows.push((id, start..matched.len()));
     }
     hits.sort_unstable();
     // Each matched application with where the rows its rules matched (sorted, without
     // repeats) lie in `matched_rows`.
-    let mut matched: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+    let mut by_app: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
     let mut matched_rows: Vec<EvidenceId> = Vec::new();
     let mut scratch: Vec<EvidenceId> = Vec::new();
     // Ascending, as `hits` is sorted.
     let mut recognized: Vec<usize> = Vec::new();
     for group in hits.chunk_by(|a, b| a.0 == b.0) {
-        let Some(&(app, _, _)) = group.first() else {
+        let Some(&(app, _, _, _)) = group.first() else {
             continue;
         };
-        let mut rules: Vec<usize> = group.iter().map(|(_, rule, _)| *rule).collect();
-        rules.dedup();
         let recognised = recognizer.apps.get(app).is_some_and(|a| {
-            let required = a.required.iter().all(|r| rules.binary_search(r).is_ok());
-            let any = rules.iter().any(|r| {
-                recognizer
-                    .rules
-                    .get(*r)
-                    .is_some_and(|r| r.existence == Existence::AtLeastOne)
+            // `group` is sorted by rule.
+            let required = a.required.iter().all(|r| {
+                group
+                    .binary_search_by_key(r, |(_, rule, _, _)| *rule)
+                    .is_ok()
             });
+            let any = group.iter().any(|(_, _, _, at_least_one)| *at_least_one);
             required && (any || (!a.any_at_least_one && !a.required.is_empty()))
         });
         if recognised {
             recognized.push(app);
         }
         scratch.clear();
-        scratch.extend(group.iter().map(|(_, _, row)| *row));
+        scratch.extend(group.iter().map(|(_, _, row, _)| *row));
         scratch.sort_unstable();
         scratch.dedup();
         let start = matched_rows.len();
         matched_rows.extend_from_slice(&scratch);
-        matched.push((app, start..matched_rows.len()));
+        by_app.push((app, start..matched_rows.len()));
     }
     let rows_of = |app: usize| {
-        matched
+        by_app
             .binary_search_by_key(&app, |(a, _)| *a)
             .ok()
-            .and_then(|i| matched.get(i))
+            .and_then(|i| by_app.get(i))
             .and_then(|(_, range)| matched_rows.get(range.clone()))
             .unwrap_or_default()
     };
@@ -716,12 +894,12 @@ pub fn recognize_device(
     let mut homes: Vec<(usize, usize)> = Vec::new();
     for (row, range) in &rows {
         homes.clear();
-        for id in matched_rules.get(range.clone()).unwrap_or_default() {
-            if let Some(Owner::Application(app)) = recognizer.rules.get(*id).map(|r| r.owner)
+        for hit in matched.get(range.clone()).unwrap_or_default() {
+            if let Hit::Rule { app, rule, .. } = *hit
                 && let Some(into) = home_of(app)
                 && !homes.iter().any(|(i, _)| *i == into)
             {
-                homes.push((into, *id));
+                homes.push((into, rule));
             }
         }
         homes.sort_unstable();
@@ -751,25 +929,27 @@ pub fn recognize_device(
             continue;
         };
         let (app, entry) = entry;
-        // Allocated at its size: the results of every device are kept.
-        let mut ids: Vec<EvidenceId> =
-            Vec::with_capacity(group.iter().map(|(_, a)| rows_of(*a).len()).sum());
-        ids.extend(group.iter().flat_map(|(_, a)| rows_of(*a)));
-        ids.sort_unstable();
-        ids.dedup();
+        let Some(name) = recognizer.local_name(Owner::Application(app)) else {
+            continue;
+        };
+        scratch.clear();
+        scratch.extend(group.iter().flat_map(|(_, a)| rows_of(*a)));
+        scratch.sort_unstable();
+        scratch.dedup();
+        let ids = EvidenceIds::from_slice(&scratch);
         let last_used = ids
             .iter()
             .filter_map(|id| row(evidence, *id).and_then(|e| e.last_used))
             .max();
         let installation = Installation {
-            device: device.to_string(),
-            application: entry.id.clone(),
+            device: Arc::clone(&device),
+            application: name,
             last_used,
             evidence: ids,
             absorbed: group
                 .iter()
                 .filter(|(_, a)| *a != app)
-                .filter_map(|(_, a)| recognizer.apps.get(*a).map(|a| a.id.clone()))
+                .filter_map(|(_, a)| recognizer.local_name(Owner::Application(*a)))
                 .collect(),
         };
         if entry.classification == Classification::Ignored {
@@ -859,7 +1039,8 @@ fn fold(recognizer: &Recognizer, mut recognized: Vec<usize>) -> Vec<(usize, usiz
     let mut standing: Vec<usize> = home.iter().map(|(_, into)| *into).collect();
     standing.sort_unstable();
     standing.dedup();
-    let mut best: BTreeMap<(&str, Option<&str>), usize> = BTreeMap::new();
+    // (product and version, best edition so far), few per device: searched in place.
+    let mut best: Vec<(usize, usize)> = Vec::new();
     for app in &standing {
         let Some(entry) = apps.get(*app) else {
             continue;
@@ -867,20 +1048,27 @@ fn fold(recognizer: &Recognizer, mut recognized: Vec<usize>) -> Vec<(usize, usiz
         if entry.edition_rank.is_none() {
             continue;
         }
-        let key = (entry.product.as_str(), entry.version.as_deref());
-        let better = best
-            .get(&key)
-            .and_then(|b| apps.get(*b))
-            .is_none_or(|b| entry.edition_rank > b.edition_rank);
-        if better {
-            best.insert(key, *app);
+        match best
+            .iter_mut()
+            .find(|(key, _)| *key == entry.product_version)
+        {
+            Some((_, b)) => {
+                if apps
+                    .get(*b)
+                    .is_none_or(|b| entry.edition_rank > b.edition_rank)
+                {
+                    *b = *app;
+                }
+            }
+            None => best.push((entry.product_version, *app)),
         }
     }
     if !best.is_empty() {
         for (_, into) in &mut home {
             if let Some(entry) = apps.get(*into)
                 && entry.edition_rank.is_some()
-                && let Some(winner) = best.get(&(entry.product.as_str(), entry.version.as_deref()))
+                && let Some((_, winner)) =
+                    best.iter().find(|(key, _)| *key == entry.product_version)
             {
                 *into = *winner;
             }

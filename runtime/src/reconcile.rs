@@ -783,7 +783,7 @@ impl State<'_> {
         bound.sort_unstable();
         bound.dedup();
         let installs: Vec<&Installation> = bound.iter().filter_map(|i| self.install(*i)).collect();
-        let devices: BTreeSet<&str> = installs.iter().map(|x| x.device.as_str()).collect();
+        let devices: BTreeSet<&str> = installs.iter().map(|x| x.device.as_ref()).collect();
         let users = terms
             .license
             .allocations
@@ -815,7 +815,7 @@ impl State<'_> {
         LicenseFacts {
             installations: installs
                 .iter()
-                .map(|x| (x.device.clone(), x.application.clone()))
+                .map(|x| (x.device.to_string(), x.application.to_string()))
                 .collect(),
             devices: devices.iter().filter_map(|d| self.device(d)).collect(),
             users,
@@ -832,7 +832,7 @@ impl State<'_> {
         let member_devices: BTreeSet<&str> = members
             .iter()
             .filter_map(|i| self.install(*i))
-            .map(|x| x.device.as_str())
+            .map(|x| x.device.as_ref())
             .collect();
         let devices = |ids: &BTreeSet<&str>| -> Vec<&Device> {
             ids.iter().filter_map(|d| self.device(d)).collect()
@@ -1007,12 +1007,13 @@ impl State<'_> {
         if !self.keep_rows {
             return;
         }
-        let device = device
-            .map(str::to_string)
-            .or_else(|| i.and_then(|i| self.install(i)).map(|x| x.device.clone()));
+        let device = device.map(str::to_string).or_else(|| {
+            i.and_then(|i| self.install(i))
+                .map(|x| x.device.to_string())
+        });
         let application = i
             .and_then(|i| self.install(i))
-            .map(|x| x.application.clone());
+            .map(|x| x.application.to_string());
         let user = match (&device, self.terms(l).map(|t| t.counts)) {
             (Some(d), Some(Counts::User)) => self.unit(l, d).1,
             _ => None,
@@ -1092,7 +1093,7 @@ impl State<'_> {
         let as_of = self.input.as_of;
         let start = as_of.saturating_sub(jiff::Span::new().days(USE_WINDOW_DAYS));
         let within = |day: jiff::civil::Date| start <= day && day <= as_of;
-        let usage = self.input.usage.get(&install.application);
+        let usage = self.input.usage.get(&*install.application);
         if install.last_used.is_some_and(within) {
             return Some(true);
         }
@@ -1113,14 +1114,14 @@ impl State<'_> {
     /// cover its application.
     fn candidates(&self, i: usize) -> Vec<usize> {
         self.install(i)
-            .and_then(|inst| self.candidates.get(inst.application.as_str()))
+            .and_then(|inst| self.candidates.get(inst.application.as_ref()))
             .cloned()
             .unwrap_or_default()
     }
 
     fn role(&self, l: usize, i: usize) -> Option<Role> {
         let app = &self.install(i)?.application;
-        self.terms(l)?.covers.get(app).map(|c| c.role)
+        self.terms(l)?.covers.get(&**app).map(|c| c.role)
     }
 
     /// Rejects every installation for the licenses that take no part: retired, expired or
@@ -1168,7 +1169,7 @@ impl State<'_> {
         let role = self
             .input
             .devices
-            .get(&self.install(i)?.device)?
+            .get(&*self.install(i)?.device)?
             .role
             .as_deref()?;
         terms
@@ -1280,7 +1281,7 @@ impl State<'_> {
                     && self.role(l, *i).is_some()
                     // A version past the upgrade right's end is not covered by the license.
                     && !self.install(*i).is_some_and(|x| {
-                        terms.is_some_and(|t| t.upgrade_ended.contains_key(&x.application))
+                        terms.is_some_and(|t| t.upgrade_ended.contains_key(&*x.application))
                     })
             })
             .collect();
@@ -1352,7 +1353,7 @@ impl State<'_> {
         };
         let bound_elsewhere = self.bound.iter().find_map(|(i, other)| {
             let x = self.install(*i)?;
-            (devices.contains(&x.device) && self.role(l, *i).is_some())
+            (devices.iter().any(|d| **d == *x.device) && self.role(l, *i).is_some())
                 .then(|| self.license_id(*other))
         });
         let situation = match bound_elsewhere {
@@ -1412,8 +1413,8 @@ impl State<'_> {
     fn restriction_failure(&self, l: usize, i: usize) -> Option<Rejection> {
         let terms = self.terms(l)?;
         let install = self.install(i)?;
-        let device = install.device.as_str();
-        if let Some(released) = terms.upgrade_ended.get(&install.application) {
+        let device = install.device.as_ref();
+        if let Some(released) = terms.upgrade_ended.get(&*install.application) {
             let end = terms
                 .license
                 .maintenance_end
@@ -1579,7 +1580,7 @@ impl State<'_> {
                     && !self.settled.contains(&(i, l))
                     && let Some(x) = self.install(i)
                 {
-                    by_device.entry(x.device.clone()).or_default().push(i);
+                    by_device.entry(x.device.to_string()).or_default().push(i);
                 }
             }
             for (device, installs) in by_device {
@@ -1735,7 +1736,7 @@ impl State<'_> {
                 .get(user)
                 .into_iter()
                 .flatten()
-                .filter(|d| **d != install.device)
+                .filter(|d| ***d != *install.device)
                 .flat_map(|d| self.device_installs.get(d).into_iter().flatten())
                 .filter_map(|x| self.install(*x))
         };
@@ -1743,7 +1744,7 @@ impl State<'_> {
             self.terms(l).is_some_and(|t| {
                 t.license.second_use.work_laptop
                     && t.counts == Counts::Device
-                    && others().any(|x| t.covers.contains_key(&x.application))
+                    && others().any(|x| t.covers.contains_key(&*x.application))
             })
         })
     }
@@ -1776,7 +1777,7 @@ impl State<'_> {
     /// another physical device of the same user holds that license's entitlement and has not
     /// given its second use to another laptop. Returns whether it did.
     fn second_use(&mut self, i: usize, open: &[(usize, Decimal)]) -> bool {
-        let Some(device) = self.install(i).map(|x| x.device.clone()) else {
+        let Some(device) = self.install(i).map(|x| x.device.to_string()) else {
             return false;
         };
         if !self.laptop(&device) {
@@ -2031,6 +2032,7 @@ fn missing(hardware: Hardware, machine: &str) -> Rejection {
 mod tests {
     use super::*;
     use crate::estate::Allocation;
+    use crate::recognize::EvidenceIds;
     use tally_compiler::ir::CoveredVia;
 
     fn license(
@@ -2091,7 +2093,7 @@ mod tests {
                     Arc::new(Installation {
                         device: (*d).into(),
                         application: "app".into(),
-                        evidence: vec![1],
+                        evidence: EvidenceIds::One(1),
                         absorbed: Vec::new(),
                         last_used: None,
                     })

@@ -146,19 +146,19 @@ pub fn unlicensed(ws: &Workspace) -> Vec<Unlicensed> {
                 continue;
             }
             let rows = rows_by_installation
-                .get(&(device.id.as_str(), inst.application.as_str()))
+                .get(&(device.id.as_str(), inst.application.as_ref()))
                 .map_or(&[][..], Vec::as_slice);
             if rows.iter().any(|a| a.outcome == Outcome::Consumed) {
                 continue;
             }
             let product = pack
                 .applications
-                .get(&inst.application)
+                .get(&*inst.application)
                 .and_then(|a| pack.products.get(&a.product));
             let (estimate, priced_from) = prices.lowest(pack, &inst.application);
             out.push(Unlicensed {
                 device: device.id.clone(),
-                application: inst.application.clone(),
+                application: inst.application.to_string(),
                 product: product.map(|p| p.name.clone()).unwrap_or_default(),
                 publisher: product
                     .and_then(|p| pack.publishers.get(&p.publisher))

@@ -73,7 +73,7 @@ pub fn run(
             .installations
             .iter()
             .chain(&found.ignored_applications)
-            .map(|i| i.application.as_str())
+            .map(|i| i.application.as_ref())
             .collect();
         let described = if recognised.is_empty() {
             "nothing".to_owned()

@@ -8,6 +8,7 @@
 //! installations index ([`Installed`]) by difference, so one device's edit costs work
 //! proportional to that device and the families its installations belong to.
 
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -166,7 +167,7 @@ pub struct Workspace {
     purchases: BTreeMap<String, Purchase>,
     purchases_of: BTreeMap<String, BTreeSet<String>>,
     /// The applications each device is indexed under in [`Installed`].
-    indexed: HashMap<String, Vec<String>>,
+    indexed: HashMap<String, Vec<Arc<str>>>,
     /// Devices whose evidence changed (or that were added or removed) since the index was
     /// last updated.
     dirty: BTreeSet<String>,
@@ -176,6 +177,9 @@ pub struct Workspace {
 
 /// How many devices a recognition thread takes at a time.
 const RECOGNITION_BATCH: usize = 64;
+/// How many parts the installations of changed devices are gathered in: a few per core, so a
+/// busy core holds up little.
+const GATHER_PARTS: usize = 8;
 
 /// The durability of what changes rarely: records and directories.
 const RECORDS: Durability = Durability::MEDIUM;
@@ -633,57 +637,56 @@ impl Workspace {
                 }
             },
         );
-        let mut affected: BTreeMap<&str, Vec<Arc<Installation>>> = BTreeMap::new();
-        let mut now_indexed: Vec<(String, Vec<String>)> = Vec::new();
-        for (id, input) in &inputs {
-            if let Some(apps) = self.indexed.get(*id) {
-                for app in apps {
-                    affected.entry(app.as_str()).or_default();
-                }
+        // The applications whose installations may change, with their installations on the
+        // changed devices: gathered on all cores from consecutive parts of `inputs`, and joined
+        // in order, so each list stays sorted by device.
+        let part = inputs.len().div_ceil(GATHER_PARTS).max(1);
+        let parts: Vec<&[(&String, Option<DeviceInput>)]> = inputs.chunks(part).collect();
+        let gathered = parallel::map_with(
+            &parts,
+            1,
+            || self.db.clone(),
+            |db, part| gather(db, rules, &self.indexed, part),
+        );
+        let mut affected = ByApplication::default();
+        let mut now_indexed: Vec<IndexEntry> = Vec::with_capacity(inputs.len());
+        for (installed, indexed) in gathered {
+            now_indexed.extend(indexed);
+            for (app, list) in installed {
+                affected.entry(app).or_default().extend(list);
             }
-            let installations = input
-                .map(|d| {
-                    device_recognition(&self.db, rules, d)
-                        .installations
-                        .as_slice()
-                })
-                .unwrap_or_default();
-            for installation in installations {
-                affected
-                    .entry(installation.application.as_str())
-                    .or_default()
-                    .push(Arc::clone(installation));
-            }
-            now_indexed.push((
-                (*id).clone(),
-                installations
-                    .iter()
-                    .map(|i| i.application.clone())
-                    .collect(),
-            ));
         }
         let dirty: HashSet<&str> = dirty.iter().map(String::as_str).collect();
         let applications = self.estate.installed(&self.db);
         let mut updates: Vec<(Installed, Vec<Arc<Installation>>)> = Vec::new();
-        for (app, mut added) in affected {
-            let Some(handle) = applications.get(app).copied() else {
+        for (app, added) in affected {
+            let Some(handle) = applications.get(&*app).copied() else {
                 continue;
             };
             let old = handle.installations(&self.db);
+            // `added` is sorted by device: devices are taken in id order, and a device has one
+            // installation of an application at most.
+            if old.is_empty() {
+                if !added.is_empty() {
+                    updates.push((handle, added));
+                }
+                continue;
+            }
             // Unchanged when the changed devices' entries are the same: found by binary
             // search when they are few, so one device's edit costs no pass over the list.
-            added.sort_by(|a, b| a.device.cmp(&b.device));
             let before: Vec<&Arc<Installation>> = if inputs.len() * 8 <= old.len() {
                 inputs
                     .iter()
                     .filter_map(|(id, _)| {
-                        let at = old.binary_search_by(|i| i.device.as_str().cmp(id)).ok()?;
+                        let at = old
+                            .binary_search_by(|i| i.device.as_ref().cmp(id.as_str()))
+                            .ok()?;
                         old.get(at)
                     })
                     .collect()
             } else {
                 old.iter()
-                    .filter(|i| dirty.contains(i.device.as_str()))
+                    .filter(|i| dirty.contains(i.device.as_ref()))
                     .collect()
             };
             if before.len() == added.len() && before.iter().zip(&added).all(|(a, b)| *a == b) {
@@ -691,7 +694,7 @@ impl Workspace {
             }
             let mut list: Vec<Arc<Installation>> = old
                 .iter()
-                .filter(|i| !dirty.contains(i.device.as_str()))
+                .filter(|i| !dirty.contains(i.device.as_ref()))
                 .cloned()
                 .collect();
             list.extend(added);
@@ -1037,6 +1040,47 @@ fn durability(standard: bool) -> Durability {
     }
 }
 
+/// Installations by application name (names are shared, so hashing them is cheap).
+type ByApplication = FxHashMap<Arc<str>, Vec<Arc<Installation>>>;
+
+/// A device and the applications it is indexed under.
+type IndexEntry = (String, Vec<Arc<str>>);
+
+/// The installations on some changed devices, by application, and the applications each of
+/// those devices is now installed with. The applications a device was indexed under before are
+/// listed too, with no installation from it, so that their lists lose it.
+fn gather(
+    db: &Database,
+    rules: Rules,
+    indexed: &HashMap<String, Vec<Arc<str>>>,
+    devices: &[(&String, Option<DeviceInput>)],
+) -> (ByApplication, Vec<IndexEntry>) {
+    let mut installed = ByApplication::default();
+    let mut now_indexed = Vec::with_capacity(devices.len());
+    for (id, input) in devices {
+        for app in indexed.get(*id).into_iter().flatten() {
+            installed.entry(Arc::clone(app)).or_default();
+        }
+        let installations = input
+            .map(|d| device_recognition(db, rules, d).installations.as_slice())
+            .unwrap_or_default();
+        for installation in installations {
+            installed
+                .entry(Arc::clone(&installation.application))
+                .or_default()
+                .push(Arc::clone(installation));
+        }
+        now_indexed.push((
+            (*id).clone(),
+            installations
+                .iter()
+                .map(|i| Arc::clone(&i.application))
+                .collect(),
+        ));
+    }
+    (installed, now_indexed)
+}
+
 fn new_rule_file(db: &Database, source: RuleSource) -> RuleFile {
     RuleFile::builder(source.source)
         .source_durability(durability(source.standard))
@@ -1046,16 +1090,74 @@ fn new_rule_file(db: &Database, source: RuleSource) -> RuleFile {
 /// How many rows [`evidence_by_device`] moves before it gives back the emptied part of the
 /// list (shrinking a large allocation is done in place).
 const GROUPING_STEP: usize = 4096;
+/// Runs of one device's rows shorter than this on average make [`evidence_by_device`] move
+/// rows one at a time rather than a run at a time.
+const SHORT_RUNS: usize = 32;
 
 /// Splits evidence rows by device, each device's rows in file order. Rows are moved from the
-/// end of the list, whose emptied part is given back as it goes, and each device's list is
-/// allocated at its final size, so the rows are never held twice.
-fn evidence_by_device(mut rows: Vec<Evidence>) -> HashMap<Arc<str>, Vec<Evidence>> {
-    let mut counts: HashMap<Arc<str>, usize> = HashMap::new();
+/// end of the list, whose emptied part is given back as it goes, so they are never held twice.
+///
+/// Files usually list a device's rows together: then they are moved a run of one device at a
+/// time, and a device is looked up once per run. Rows listed in another order are moved one
+/// at a time into lists allocated at their final size.
+fn evidence_by_device(rows: Vec<Evidence>) -> FxHashMap<Arc<str>, Vec<Evidence>> {
+    let mut starts: Vec<usize> = Vec::new();
+    for (i, pair) in rows.windows(2).enumerate() {
+        if let [a, b] = pair
+            && a.device != b.device
+        {
+            starts.push(i + 1);
+            if starts.len() > rows.len() / SHORT_RUNS {
+                return scattered_evidence_by_device(rows);
+            }
+        }
+    }
+    if !rows.is_empty() {
+        starts.insert(0, 0);
+    }
+    evidence_by_runs(rows, starts)
+}
+
+/// [`evidence_by_device`] on rows where each device's rows mostly follow one another; `starts`
+/// is where each run of one device's rows begins, ascending.
+fn evidence_by_runs(
+    mut rows: Vec<Evidence>,
+    starts: Vec<usize>,
+) -> FxHashMap<Arc<str>, Vec<Evidence>> {
+    // Each device's runs, the last first.
+    let mut runs: FxHashMap<Arc<str>, Vec<Vec<Evidence>>> = FxHashMap::default();
+    let mut moved = 0;
+    for start in starts.into_iter().rev() {
+        let run: Vec<Evidence> = rows.drain(start..).collect();
+        moved += run.len();
+        if let Some(first) = run.first() {
+            runs.entry(Arc::clone(&first.device)).or_default().push(run);
+        }
+        if moved >= GROUPING_STEP {
+            rows.shrink_to_fit();
+            moved = 0;
+        }
+    }
+    runs.into_iter()
+        .map(|(device, mut parts)| {
+            let rows = if parts.len() == 1 {
+                parts.pop().unwrap_or_default()
+            } else {
+                parts.into_iter().rev().flatten().collect()
+            };
+            (device, rows)
+        })
+        .collect()
+}
+
+/// [`evidence_by_device`] on rows in any order: each device's list is allocated at its size,
+/// then filled from the end of `rows` and turned round.
+fn scattered_evidence_by_device(mut rows: Vec<Evidence>) -> FxHashMap<Arc<str>, Vec<Evidence>> {
+    let mut counts: FxHashMap<Arc<str>, usize> = FxHashMap::default();
     for e in &rows {
         *counts.entry(Arc::clone(&e.device)).or_default() += 1;
     }
-    let mut by_device: HashMap<Arc<str>, Vec<Evidence>> = counts
+    let mut by_device: FxHashMap<Arc<str>, Vec<Evidence>> = counts
         .into_iter()
         .map(|(device, n)| (device, Vec::with_capacity(n)))
         .collect();
@@ -1071,4 +1173,70 @@ fn evidence_by_device(mut rows: Vec<Evidence>) -> HashMap<Arc<str>, Vec<Evidence
         list.reverse();
     }
     by_device
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estate::{EvidenceField, EvidenceKind};
+
+    /// Rows named `device:n`, in the order given.
+    fn rows(spec: &[(&str, usize)]) -> Vec<Evidence> {
+        spec.iter()
+            .map(|(device, n)| {
+                let mut e = Evidence::from_fields(
+                    EvidenceKind::Installer,
+                    [(EvidenceField::Name, format!("{device}:{n}").as_str())],
+                );
+                e.device = Arc::from(*device);
+                e
+            })
+            .collect()
+    }
+
+    fn grouped(rows: Vec<Evidence>) -> BTreeMap<String, Vec<String>> {
+        evidence_by_device(rows)
+            .into_iter()
+            .map(|(device, rows)| {
+                let names = rows.iter().map(|e| e.name.to_string()).collect();
+                (device.to_string(), names)
+            })
+            .collect()
+    }
+
+    fn expected(spec: &[(&str, &[usize])]) -> BTreeMap<String, Vec<String>> {
+        spec.iter()
+            .map(|(device, ns)| {
+                let names = ns.iter().map(|n| format!("{device}:{n}")).collect();
+                (device.to_string(), names)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn groups_runs_of_one_device_in_file_order() {
+        // Long runs, one device in two of them: moved a run at a time.
+        let run = |device, ns: std::ops::Range<usize>| ns.map(move |n| (device, n));
+        let spec: Vec<(&str, usize)> = run("A", 0..40)
+            .chain(run("B", 0..40))
+            .chain(run("A", 40..80))
+            .chain(run("C", 0..40))
+            .collect();
+        let (a, b): (Vec<usize>, Vec<usize>) = ((0..80).collect(), (0..40).collect());
+        assert_eq!(
+            grouped(rows(&spec)),
+            expected(&[("A", &a), ("B", &b), ("C", &b)])
+        );
+        assert!(grouped(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn groups_rows_listed_in_any_order() {
+        // More device changes than SHORT_RUNS allows: moved a row at a time.
+        let spec: Vec<(&str, usize)> = (0..200)
+            .map(|n| (if n % 2 == 0 { "A" } else { "B" }, n))
+            .collect();
+        let (a, b): (Vec<usize>, Vec<usize>) = (0..200).partition(|n| n % 2 == 0);
+        assert_eq!(grouped(rows(&spec)), expected(&[("A", &a), ("B", &b)]));
+    }
 }

@@ -1496,7 +1496,7 @@ mod tests {
             let ids: Vec<&str> = found
                 .installations
                 .iter()
-                .map(|i| i.application.as_str())
+                .map(|i| i.application.as_ref())
                 .collect();
             if !ids.contains(&offering.application.as_str()) {
                 wrong.push(format!("{} recognised as {ids:?}", offering.application));

@@ -1,4 +1,4 @@
-//! A bounded, thread-safe memo of the rules each distinct evidence row matches.
+//! A bounded, thread-safe memo of what each distinct evidence row matches.
 //!
 //! Estates repeat themselves: millions of rows hold a few tens of thousands of distinct
 //! (publisher, name, version) triples. Which rules a row matches depends only on the row's
@@ -142,32 +142,39 @@ impl Hasher for Prehashed {
     }
 }
 
-/// A remembered row and the rules it matches.
-struct Entry {
+/// A remembered row and what it matches.
+struct Entry<T> {
     key: Key,
-    rules: Box<[usize]>,
+    found: Box<[T]>,
 }
 
 /// Rows seen before, by the hash of their fields. Of two rows whose hashes collide only the
 /// first is remembered: the other is matched each time (a cost, never a wrong answer).
-type Shard = HashMap<u64, Entry, BuildHasherDefault<Prehashed>>;
+type Shard<T> = HashMap<u64, Entry<T>, BuildHasherDefault<Prehashed>>;
 
 /// The memo. Clones start empty, and any two memos compare equal: it holds nothing that
 /// recognition's results depend on.
-#[derive(Default)]
-pub(super) struct MatchCache {
-    shards: [Mutex<Shard>; SHARDS],
+pub(super) struct MatchCache<T> {
+    shards: [Mutex<Shard<T>>; SHARDS],
 }
 
-impl MatchCache {
-    /// Appends the rules `e` matches to `out`: from the memo, or from `compute` (then
-    /// remembered). The ids are copied rather than shared, so threads reading the same popular
-    /// rows do not contend for a reference count.
+impl<T> Default for MatchCache<T> {
+    fn default() -> Self {
+        Self {
+            shards: std::array::from_fn(|_| Mutex::default()),
+        }
+    }
+}
+
+impl<T: Copy> MatchCache<T> {
+    /// Appends what `e` matches to `out`: from the memo, or from `compute` (then remembered).
+    /// The items are copied rather than shared, so threads reading the same popular rows do
+    /// not contend for a reference count.
     pub(super) fn extend_matching(
         &self,
         e: &Evidence,
-        compute: impl FnOnce() -> Vec<usize>,
-        out: &mut Vec<usize>,
+        compute: impl FnOnce() -> Vec<T>,
+        out: &mut Vec<T>,
     ) {
         let h = hash(e);
         // The middle bits pick the shard; the table uses the low bits and the top seven.
@@ -178,39 +185,39 @@ impl MatchCache {
         if let Ok(shard) = shard.lock()
             && let Some(entry) = shard.get(&h).filter(|entry| entry.key.is(e))
         {
-            out.extend_from_slice(&entry.rules);
+            out.extend_from_slice(&entry.found);
             return;
         }
         // Matching runs without the lock, so other threads go on meanwhile.
-        let rules = compute();
-        out.extend_from_slice(&rules);
+        let found = compute();
+        out.extend_from_slice(&found);
         if let Ok(mut shard) = shard.lock() {
             if shard.len() >= CAPACITY / SHARDS {
                 shard.clear();
             }
             shard.entry(h).or_insert_with(|| Entry {
                 key: Key::new(e),
-                rules: rules.into(),
+                found: found.into(),
             });
         }
     }
 }
 
-impl Clone for MatchCache {
+impl<T> Clone for MatchCache<T> {
     fn clone(&self) -> Self {
         Self::default()
     }
 }
 
-impl PartialEq for MatchCache {
+impl<T> PartialEq for MatchCache<T> {
     fn eq(&self, _: &Self) -> bool {
         true
     }
 }
 
-impl Eq for MatchCache {}
+impl<T> Eq for MatchCache<T> {}
 
-impl std::fmt::Debug for MatchCache {
+impl<T> std::fmt::Debug for MatchCache<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("MatchCache")
     }
@@ -243,7 +250,7 @@ mod tests {
             .collect();
         let hashes: std::collections::HashSet<u64> = rows.iter().map(hash).collect();
         assert_eq!(hashes.len(), rows.len());
-        let cache = MatchCache::default();
+        let cache = MatchCache::<usize>::default();
         let (mut first, mut again) = (Vec::new(), Vec::new());
         if let Some(r) = rows.first() {
             cache.extend_matching(r, || vec![1, 2], &mut first);

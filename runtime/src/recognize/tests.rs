@@ -200,9 +200,9 @@ fn installed(d: &DeviceRecognition) -> Vec<(&str, Vec<EvidenceId>, Vec<&str>)> {
         .iter()
         .map(|i| {
             (
-                i.application.as_str(),
-                i.evidence.clone(),
-                i.absorbed.iter().map(String::as_str).collect(),
+                i.application.as_ref(),
+                i.evidence.to_vec(),
+                i.absorbed.iter().map(AsRef::as_ref).collect(),
             )
         })
         .collect()
