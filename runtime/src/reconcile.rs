@@ -1520,29 +1520,58 @@ impl State<'_> {
     /// Rejects every candidate whose restrictions or metric exclude the installation; returns
     /// the others with the units each would need.
     fn reject_restricted(&mut self, i: usize, candidates: &[usize]) -> Vec<(usize, Decimal)> {
-        let mut open = Vec::new();
-        for &l in candidates {
-            if self.settled.contains(&(i, l)) {
-                continue;
-            }
-            let verdict = match self.restriction_failure(l, i) {
+        candidates
+            .iter()
+            .filter_map(|&l| Some((l, self.verdict(i, l)?)))
+            .collect()
+    }
+
+    /// The units installation `i` needs of candidate `l`, or `None` when `l` is settled for it
+    /// or cannot cover it (then recorded as a rejection).
+    fn verdict(&mut self, i: usize, l: usize) -> Option<Decimal> {
+        if self.settled.contains(&(i, l)) {
+            return None;
+        }
+        let verdict = match self.restriction_failure(l, i) {
+            Some(rejection) => Err(rejection),
+            // An exempt device needs no units, whatever its hardware.
+            None if self.role_exemption(l, i).is_some() => Ok(Decimal::ZERO),
+            None => match self.metric_rejection(l, i, false) {
                 Some(rejection) => Err(rejection),
-                // An exempt device needs no units, whatever its hardware.
-                None if self.role_exemption(l, i).is_some() => Ok(Decimal::ZERO),
-                None => match self.metric_rejection(l, i, false) {
-                    Some(rejection) => Err(rejection),
-                    None => self.needed(l, i).map(|(units, _)| units),
-                },
-            };
-            match verdict {
-                Ok(units) => open.push((l, units)),
-                Err((reason, message)) => {
-                    self.settled.insert((i, l));
-                    self.row(l, Some(i), None, reason, message, Decimal::ZERO);
-                }
+                None => self.needed(l, i).map(|(units, _)| units),
+            },
+        };
+        match verdict {
+            Ok(units) => Some(units),
+            Err((reason, message)) => {
+                self.settled.insert((i, l));
+                self.row(l, Some(i), None, reason, message, Decimal::ZERO);
+                None
             }
         }
-        open
+    }
+
+    /// The candidates that could cover installation `i` by a right of second use: none unless
+    /// it is on a laptop of a known user, else those granting the right. [`Self::second_use`]
+    /// looks at no other.
+    fn second_use_candidates(&self, i: usize, candidates: &[usize]) -> Vec<usize> {
+        let possible = self
+            .install(i)
+            .is_some_and(|x| self.laptop(&x.device) && self.known_user(&x.device).is_some());
+        if !possible {
+            return Vec::new();
+        }
+        candidates
+            .iter()
+            .copied()
+            .filter(|l| self.grants_second_use(*l))
+            .collect()
+    }
+
+    /// Whether license `l` grants a work laptop a second use of a device's entitlement.
+    fn grants_second_use(&self, l: usize) -> bool {
+        self.terms(l)
+            .is_some_and(|t| t.license.second_use.work_laptop && t.counts == Counts::Device)
     }
 
     fn bundles(&mut self) {
@@ -1787,9 +1816,7 @@ impl State<'_> {
             return false;
         };
         for &(l, _) in open {
-            let grants = self
-                .terms(l)
-                .is_some_and(|t| t.license.second_use.work_laptop && t.counts == Counts::Device);
+            let grants = self.grants_second_use(l);
             let holds = self
                 .held
                 .get(l)
@@ -1863,7 +1890,22 @@ impl State<'_> {
                 continue;
             }
             let candidates = self.candidates(i);
-            let open = self.reject_restricted(i, &candidates);
+            let open = if self.keep_rows {
+                self.reject_restricted(i, &candidates)
+            } else {
+                // A second use can only come from the candidates that grant it.
+                let granting = self.second_use_candidates(i, &candidates);
+                if !granting.is_empty() {
+                    let open = self.reject_restricted(i, &granting);
+                    if self.second_use(i, &open) {
+                        continue;
+                    }
+                }
+                match self.cover_lazily(i, &candidates) {
+                    Some(open) => open,
+                    None => continue,
+                }
+            };
             if self.second_use(i, &open) {
                 continue;
             }
@@ -1953,6 +1995,95 @@ impl State<'_> {
                 self.mark_others(i, winner);
             }
         }
+    }
+
+    /// Covers installation `i` as the walk in [`Self::priority`] does, assessing its candidates
+    /// only as far as the outcome needs: the first open candidate already held by the
+    /// installation's unit, else the first open one with units left. A candidate that cannot
+    /// have units left for it is not assessed. When no candidate has units left, binds nothing
+    /// and returns what the full walk needs to decide: the first open candidate and the first
+    /// open true-up one. When a holder's quantity would grow, returns every open candidate.
+    /// Only without rows: the candidates not assessed would each have a row.
+    fn cover_lazily(&mut self, i: usize, candidates: &[usize]) -> Option<Vec<(usize, Decimal)>> {
+        let device = self.install(i)?.device.to_string();
+        let mut units = Vec::new();
+        for &l in candidates {
+            if !self.holds(l, &device, &mut units) {
+                continue;
+            }
+            match self.verdict(i, l) {
+                Some(needed) if needed.is_zero() => {
+                    self.bind(i, l, Reason::SharedEntitlement, String::new());
+                    return None;
+                }
+                // The full walk assesses the others (again).
+                Some(_) => return Some(self.reject_restricted(i, candidates)),
+                None => {}
+            }
+        }
+        // No open candidate holds the unit: each needs units of its own. What each candidate
+        // needs, once assessed.
+        let mut assessed: Vec<Option<Option<Decimal>>> = vec![None; candidates.len()];
+        for (k, &l) in candidates.iter().enumerate() {
+            if self.cannot_have_room(l, i) {
+                continue;
+            }
+            let verdict = self.verdict(i, l);
+            if let Some(needed) = verdict
+                && self.has_capacity(l, needed)
+            {
+                self.bind(i, l, Reason::Consumed, String::new());
+                return None;
+            }
+            if let Some(slot) = assessed.get_mut(k) {
+                *slot = Some(verdict);
+            }
+        }
+        let mut first_open = |this: &mut Self, true_up_only: bool| {
+            candidates.iter().enumerate().find_map(|(k, &l)| {
+                let true_up = this
+                    .terms(l)
+                    .is_some_and(|t| t.license.limit == EntitlementLimit::TrueUp);
+                if true_up_only && !true_up {
+                    return None;
+                }
+                let slot = assessed.get_mut(k)?;
+                let verdict = *slot.get_or_insert_with(|| this.verdict(i, l));
+                verdict.map(|needed| (k, l, needed))
+            })
+        };
+        let first = first_open(self, false);
+        let true_up = first_open(self, true);
+        let mut open: Vec<(usize, usize, Decimal)> = first.into_iter().chain(true_up).collect();
+        open.dedup();
+        Some(open.into_iter().map(|(_, l, needed)| (l, needed)).collect())
+    }
+
+    /// Whether installation `i`'s unit, on a device not holding license `l`, certainly finds no
+    /// room on it: `l` counts one unit per holder, is limited, has less than one unit left,
+    /// and does not exempt the device's role.
+    fn cannot_have_room(&self, l: usize, i: usize) -> bool {
+        self.terms(l).is_some_and(|t| {
+            t.metric.quantity == Quantity::One && t.license.limit != EntitlementLimit::Unlimited
+        }) && self.remaining(l) < Decimal::ONE
+            && self.role_exemption(l, i).is_none()
+    }
+
+    /// Whether the unit `device` counts as on license `l` holds units of it. `units` keeps the
+    /// unit of each way of counting already worked out for the device.
+    fn holds(&self, l: usize, device: &str, units: &mut Vec<(Counts, Unit)>) -> bool {
+        let counts = self.terms(l).map_or(Counts::Device, |t| t.counts);
+        let at = match units.iter().position(|(c, _)| *c == counts) {
+            Some(at) => at,
+            None => {
+                units.push((counts, self.unit(l, device).0));
+                units.len() - 1
+            }
+        };
+        units
+            .get(at)
+            .zip(self.held.get(l))
+            .is_some_and(|((_, unit), held)| held.contains_key(unit))
     }
 
     /// The first true-up license among the open candidates.
