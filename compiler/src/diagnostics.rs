@@ -132,6 +132,14 @@ impl Span {
             end: end.max(start),
         }
     }
+
+    /// The span `by` bytes further on.
+    pub fn shifted(self, by: usize) -> Self {
+        Self {
+            start: self.start + by,
+            end: self.end + by,
+        }
+    }
 }
 
 /// How serious a diagnostic is.

@@ -316,6 +316,7 @@ fn an_edit_that_renames_nothing_checks_only_its_file() {
         1,
         "the edited file is parsed: {log:?}"
     );
+    assert_eq!(count(&log, "parsed_run"), 1, "one run of it: {log:?}");
     assert_eq!(count(&log, "declared_names"), 1, "{log:?}");
     assert_eq!(count(&log, "name_table"), 0, "no name changed: {log:?}");
     assert_eq!(
