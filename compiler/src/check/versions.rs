@@ -146,10 +146,38 @@ pub fn version_diagnostics(
     context: &VersionContext,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    // Applications are sorted by id, so those of one product often come together.
+    let mut last: Option<(&str, Option<&Vec<String>>)> = None;
     for app in check.pack.applications.values() {
-        let Some(versions) = context.products.get(&app.product) else {
+        let versions = match last {
+            Some((product, versions)) if product == app.product => versions,
+            _ => {
+                let versions = context.products.get(&app.product);
+                last = Some((&app.product, versions));
+                versions
+            }
+        };
+        let Some(versions) = versions else {
             continue;
         };
+        let declared = DeclaredVersions(versions);
+        let unknown = app.version.as_ref().is_some_and(|version| {
+            !versions.is_empty() && !versions.iter().any(|v| v.eq_ignore_ascii_case(version))
+        });
+        let unordered = || {
+            context.ordered.get(app.product.as_str()).and_then(|list| {
+                list.iter().find(|(_, base, base_version)| {
+                    *base != app.id
+                        && declared
+                            .compare(app.version.as_deref(), base_version.as_deref())
+                            .is_none()
+                })
+            })
+        };
+        if !unknown && unordered().is_none() {
+            continue;
+        }
+        // A problem: where the application is written.
         let Some(at) = table
             .lookup(DeclKind::Application, &app.id)
             .filter(|at| at.file == index)
@@ -159,13 +187,9 @@ pub fn version_diagnostics(
         let Some(decl) = file.decls.get(at.decl) else {
             continue;
         };
-        let declared = DeclaredVersions(versions);
         let version = first_str(decl, "version");
         if let Some(version) = version
-            && !versions.is_empty()
-            && !versions
-                .iter()
-                .any(|v| v.eq_ignore_ascii_case(&version.value))
+            && unknown
         {
             let listed: Vec<String> = versions.iter().map(|v| format!("`{v}`")).collect();
             let diagnostic = Diagnostic::error(
@@ -183,16 +207,7 @@ pub fn version_diagnostics(
                 listed.join(", ")
             ));
             out.push(diagnostic);
-        } else if let Some((rights, base, _)) =
-            context.ordered.get(app.product.as_str()).and_then(|list| {
-                list.iter().find(|(_, base, base_version)| {
-                    *base != app.id
-                        && declared
-                            .compare(app.version.as_deref(), base_version.as_deref())
-                            .is_none()
-                })
-            })
-        {
+        } else if let Some((rights, base, _)) = unordered() {
             let what = match &app.version {
                 None => "has no version".to_string(),
                 Some(v) => format!("has the version \"{v}\", which cannot be ordered"),
