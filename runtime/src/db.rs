@@ -1,6 +1,12 @@
 //! The incremental query graph: salsa inputs (one per rule file, device, user, license and
-//! application) and the tracked queries parse → compile → recognise per device → reconcile per
+//! application) and the tracked queries parse → check → recognise per device → reconcile per
 //! license family → positions.
+//!
+//! Rules are parsed by runs of declarations and checked per file: each file's declared names
+//! make the name table, and a file's check reads the other files only through it and the
+//! projections of the declarations it names, so an edit that renames nothing checks the edited
+//! file alone. The checks across files (duplicates, layering, versions) are queries of their
+//! own, and the whole pack ([`compiled`]) merges the files' results.
 //!
 //! Every query is a pure function of its inputs, so after any edit the results equal a run from
 //! scratch. Derived values carry no source positions, so an edit that changes nothing
