@@ -254,39 +254,9 @@ impl NameTable {
         }
     }
 
-    /// Every declaration in force of one file, by kind and name.
-    pub fn in_file(&self, file: usize) -> impl Iterator<Item = (DeclKind, &str, DeclAt)> {
-        self.index.iter().flat_map(move |(kind, names)| {
-            names
-                .iter()
-                .filter(move |(_, at)| at.file == file)
-                .map(|(name, at)| (*kind, name.as_str(), *at))
-        })
-    }
-
     /// The path of a file, by position.
     pub fn path(&self, file: usize) -> &str {
         self.paths.get(file).map_or("", String::as_str)
-    }
-
-    /// The files the problems are in (those [`name_diagnostics`] reads), sorted.
-    pub fn problem_files(&self) -> Vec<usize> {
-        let mut files: Vec<usize> = self
-            .problems
-            .iter()
-            .flat_map(|p| match p {
-                NameProblem::Duplicate { at, first }
-                | NameProblem::OverriddenTwice { at, first }
-                | NameProblem::VersionsTwice { at, first } => vec![at.file, first.file],
-                NameProblem::TestLayered { at }
-                | NameProblem::NoBase { at }
-                | NameProblem::NotExtendable { at }
-                | NameProblem::ExtendsField { at, .. } => vec![at.file],
-            })
-            .collect();
-        files.sort_unstable();
-        files.dedup();
-        files
     }
 
     /// Marks tests that name a declaration another file overrides: the override's author owns
@@ -335,8 +305,8 @@ fn test_names(test: &crate::ir::TestCase) -> Vec<&str> {
     names
 }
 
-/// The diagnostics of the table's problems. `file` gives the parsed files by position (only
-/// those of [`NameTable::problem_files`] are asked for).
+/// The diagnostics of the table's problems. `file` gives the parsed files by position; only
+/// the files a problem is in are asked for, so a table without problems reads none.
 pub fn name_diagnostics<'f>(
     table: &NameTable,
     file: impl Fn(usize) -> Option<&'f ParsedFile>,
