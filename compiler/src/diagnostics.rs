@@ -132,6 +132,14 @@ impl Span {
             end: end.max(start),
         }
     }
+
+    /// The span `by` bytes further on.
+    pub fn shifted(self, by: usize) -> Self {
+        Self {
+            start: self.start + by,
+            end: self.end + by,
+        }
+    }
 }
 
 /// How serious a diagnostic is.
@@ -580,11 +588,22 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
     });
 }
 
-/// The candidate closest to `name` by edit distance, if close enough to be a likely typo.
+/// The candidate closest to `name` by edit distance, if close enough to be a likely typo (the
+/// nearest, and of those the first in text order, so the order of `candidates` does not
+/// matter).
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
     let wanted = name.to_lowercase();
     let wanted_length = wanted.chars().count();
+    // For names of ASCII, how often each character occurs in the name: a candidate whose
+    // characters differ from it in more places than the bound is not measured.
+    let mut wanted_counts = [0i32; 128];
+    for b in wanted.bytes().filter(u8::is_ascii) {
+        if let Some(count) = wanted_counts.get_mut(usize::from(b)) {
+            *count += 1;
+        }
+    }
+    let mut rows = Rows::default();
     let mut best: Option<(usize, &'a str)> = None;
     for candidate in candidates {
         // No candidate further than the best so far can win, so the distance is measured
@@ -600,20 +619,105 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
             } else {
                 candidate.to_lowercase().into()
             };
-        if let Some(distance) = edit_distance_within(&wanted, &lower, bound)
-            && best.is_none_or(|b| (distance, candidate) < b)
-        {
+        let distance = if wanted.is_ascii() && lower.is_ascii() {
+            if counts_differ_by(&wanted_counts, &lower) > bound {
+                continue;
+            }
+            edit_distance_ascii(wanted.as_bytes(), lower.as_bytes(), bound, &mut rows)
+        } else {
+            edit_distance_bounded(&wanted, &lower, bound)
+        };
+        if distance <= bound && best.is_none_or(|b| (distance, candidate) < b) {
             best = Some((distance, candidate));
         }
     }
     best.map(|(_, c)| c)
 }
 
-/// The edit distance of `a` and `b` if it is at most `limit`: the computation stops once two
-/// rows in a row exceed it, since no later row can come back under it.
-fn edit_distance_within(a: &str, b: &str, limit: usize) -> Option<usize> {
-    let distance = edit_distance_bounded(a, b, limit);
-    (distance <= limit).then_some(distance)
+/// A lower bound of the edit distance of a name of ASCII (given by how often each character
+/// occurs in it) and `other`, also of ASCII: one edit changes the count of at most one
+/// character in excess and one missing (a swap of neighbours, none).
+fn counts_differ_by(counts: &[i32; 128], other: &str) -> usize {
+    let mut counts = *counts;
+    for b in other.bytes() {
+        if let Some(count) = counts.get_mut(usize::from(b)) {
+            *count -= 1;
+        }
+    }
+    let (mut excess, mut missing) = (0usize, 0usize);
+    for count in counts {
+        if count > 0 {
+            excess += count.unsigned_abs() as usize;
+        } else {
+            missing += count.unsigned_abs() as usize;
+        }
+    }
+    excess.max(missing)
+}
+
+/// The rows of the distance matrix [`edit_distance_ascii`] reuses from one candidate to the
+/// next.
+#[derive(Default)]
+struct Rows {
+    before: Vec<usize>,
+    previous: Vec<usize>,
+    current: Vec<usize>,
+}
+
+/// [`edit_distance_bounded`] for text of ASCII, computing only the cells within `limit` of
+/// the diagonal (the others are over it); any number over `limit` once it is sure to be over.
+fn edit_distance_ascii(a: &[u8], b: &[u8], limit: usize, rows: &mut Rows) -> usize {
+    let over = limit.saturating_add(1);
+    if a.len().abs_diff(b.len()) > limit {
+        return over;
+    }
+    let width = b.len() + 1;
+    let Rows {
+        before,
+        previous,
+        current,
+    } = rows;
+    for row in [&mut *before, &mut *previous, &mut *current] {
+        row.clear();
+        row.resize(width, over);
+    }
+    for (j, cell) in previous.iter_mut().enumerate() {
+        *cell = j.min(over);
+    }
+    let mut previous_over = false;
+    for i in 1..=a.len() {
+        current.fill(over);
+        if let Some(first) = current.first_mut() {
+            *first = i.min(over);
+        }
+        let low = i.saturating_sub(limit).max(1);
+        let high = (i + limit).min(b.len());
+        let mut row_min = i.min(over);
+        for j in low..=high {
+            let at = |row: &[usize], k: usize| row.get(k).copied().unwrap_or(over);
+            let (x, y) = (a.get(i - 1), b.get(j - 1));
+            let mut value = (at(previous, j) + 1)
+                .min(at(current, j - 1) + 1)
+                .min(at(previous, j - 1) + usize::from(x != y));
+            if i > 1 && j > 1 && x == b.get(j - 2) && a.get(i - 2) == y {
+                value = value.min(at(before, j - 2) + 1);
+            }
+            let value = value.min(over);
+            row_min = row_min.min(value);
+            if let Some(slot) = current.get_mut(j) {
+                *slot = value;
+            }
+        }
+        // As in `edit_distance_bounded`: two rows in a row over the limit end it.
+        let row_over = row_min > limit;
+        if row_over && previous_over {
+            return over;
+        }
+        previous_over = row_over;
+        std::mem::swap(before, previous);
+        std::mem::swap(previous, current);
+    }
+    previous.last().copied().unwrap_or(0)
 }
 
 /// Edit distance in characters, counting a swap of two neighbours as one edit (the optimal
@@ -670,6 +774,49 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_banded_distance_agrees_with_the_whole_one() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "ba",
+            "cores",
+            "coers",
+            "kitten",
+            "sitting",
+            "microsoft.visio",
+            "microsoft.vsio",
+            "microsoft.project",
+            "adobe.acrobat",
+            "oracle.db",
+            "abcdef",
+            "badcfe",
+            "fedcba",
+            "aabbcc",
+            "abcabc",
+        ];
+        let mut rows = Rows::default();
+        for a in words {
+            for b in words {
+                for limit in 0..8 {
+                    let whole = edit_distance(a, b);
+                    let banded = edit_distance_ascii(a.as_bytes(), b.as_bytes(), limit, &mut rows);
+                    if whole <= limit {
+                        assert_eq!(banded, whole, "{a} {b} {limit}");
+                    } else {
+                        assert!(banded > limit, "{a} {b} {limit}");
+                    }
+                    let mut counts = [0i32; 128];
+                    for byte in a.bytes() {
+                        counts[usize::from(byte)] += 1;
+                    }
+                    assert!(counts_differ_by(&counts, b) <= whole, "{a} {b}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn closest_finds_typos_only() {

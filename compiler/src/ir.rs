@@ -104,15 +104,26 @@ impl Product {
     /// them, else component by component when both are numeric. `None` when they cannot be
     /// ordered (a version not in the list, a name such as "Plan 2", or no version).
     pub fn compare_versions(&self, a: Option<&str>, b: Option<&str>) -> Option<Ordering> {
+        DeclaredVersions(&self.versions).compare(a, b)
+    }
+}
+
+/// A product's `versions`, in order (none when it lists none).
+#[derive(Debug, Clone, Copy)]
+pub struct DeclaredVersions<'a>(pub &'a [String]);
+
+impl DeclaredVersions<'_> {
+    /// Orders two marketing versions, as [`Product::compare_versions`] does.
+    pub fn compare(self, a: Option<&str>, b: Option<&str>) -> Option<Ordering> {
         let (a, b) = (a?, b?);
         if a.eq_ignore_ascii_case(b) {
             return Some(Ordering::Equal);
         }
-        if self.versions.is_empty() {
+        if self.0.is_empty() {
             return (is_numeric_version(a) && is_numeric_version(b))
                 .then(|| compare_versions(a, b));
         }
-        let rank = |v: &str| self.versions.iter().position(|x| x.eq_ignore_ascii_case(v));
+        let rank = |v: &str| self.0.iter().position(|x| x.eq_ignore_ascii_case(v));
         Some(rank(a)?.cmp(&rank(b)?))
     }
 }

@@ -193,7 +193,8 @@ fn main() {
 
 /// Edits `count` times, each adding a character after `at` or removing it again, and
 /// returns how long each took until the diagnostics were ready (and, on stderr, how much of
-/// it setting the input took: the workspace compiles the rules there).
+/// it setting the input took: the workspace parses the edited file and updates its application
+/// directory from the name table there).
 fn time_edits(state: &State, uri: &Uri, at: Position, count: usize, first: usize) -> Vec<Duration> {
     let mut times = Vec::with_capacity(count);
     let mut sync_times = Vec::with_capacity(count);
@@ -234,7 +235,7 @@ fn time_edits(state: &State, uri: &Uri, at: Position, count: usize, first: usize
     if count > 0 {
         sync_times.sort();
         eprintln!(
-            "  of which setting the input (and compiling): median {:.1} ms",
+            "  of which setting the input (and parsing): median {:.1} ms",
             sync_times[count / 2].as_secs_f64() * 1000.0
         );
         test_times.sort();

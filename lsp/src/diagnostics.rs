@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde_json::json;
 use tally_compiler::diagnostics::{Code, Diagnostic, Severity, SourceFile, Span};
-use tally_runtime::db::{RuleFile, Rules, compiled, pack, recognizer};
+use tally_runtime::db::{RuleFile, Rules, file_diagnostics, has_errors, pack, recognizer};
 use tally_runtime::pack_tests::{self, TestFilter};
 use tower_lsp_server::ls_types::{
     self as lsp, CodeDescription, DiagnosticRelatedInformation, DiagnosticSeverity, Location,
@@ -38,13 +38,6 @@ pub fn diagnostics_by_file(
             .push(failure.clone());
     }
     by_file
-}
-
-/// Whether the rules have errors: a query of its own, so that the tests, which depend on it,
-/// do not run again after an edit that changed only the compiler's diagnostics.
-#[salsa::tracked(returns(copy))]
-pub fn has_errors(db: &dyn salsa::Database, rules: Rules) -> bool {
-    compiled(db, rules).has_errors()
 }
 
 /// The failures of the workspace's `test` blocks, one T0124 diagnostic per failed test, on
@@ -157,21 +150,19 @@ pub fn range_in(snapshot: &Snapshot, source: &SourceFile, span: Option<Span>) ->
     }
 }
 
-/// The compiler's diagnostics by file path, without the tests': what an edit must show at
-/// once.
+/// The compiler's diagnostics by file path, without the tests'.
 #[salsa::tracked(returns(ref))]
 pub fn compiler_diagnostics_by_file(
     db: &dyn salsa::Database,
     rules: Rules,
 ) -> BTreeMap<String, Vec<Diagnostic>> {
-    let mut by_file: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
-    for diagnostic in &compiled(db, rules).diagnostics {
-        by_file
-            .entry(diagnostic.source.path.clone())
-            .or_default()
-            .push(diagnostic.clone());
-    }
-    by_file
+    rules
+        .files(db)
+        .iter()
+        .map(|f| (f.source(db).path.clone(), file_diagnostics(db, *f, rules)))
+        .filter(|(_, diagnostics)| !diagnostics.is_empty())
+        .map(|(path, diagnostics)| (path, diagnostics.clone()))
+        .collect()
 }
 
 /// A file's diagnostics to publish, by URI, with the version of the document they are about.
@@ -187,12 +178,25 @@ pub fn workspace_diagnostics(snapshot: &Snapshot) -> Vec<Publication> {
 
 /// As [`workspace_diagnostics`], with the given test failures instead of running the tests:
 /// the server publishes the compiler's diagnostics of an edit with the failures of the last
-/// run, then runs the tests (see `docs/lsp.md`).
+/// run, then runs the tests (see `docs/lsp.md`). Each file's diagnostics are its own query,
+/// so after an edit only the files whose checks it can change are checked again.
 pub fn workspace_diagnostics_with(
     snapshot: &Snapshot,
     failures: &[Diagnostic],
 ) -> Vec<Publication> {
-    let compiler = compiler_diagnostics_by_file(&snapshot.db, snapshot.rules);
+    let db = &snapshot.db;
+    let compiler: HashMap<&str, &[Diagnostic]> = snapshot
+        .rules
+        .files(db)
+        .iter()
+        .map(|f| {
+            (
+                f.source(db).path.as_str(),
+                file_diagnostics(db, *f, snapshot.rules).as_slice(),
+            )
+        })
+        .filter(|(_, diagnostics)| !diagnostics.is_empty())
+        .collect();
     let mut failed: HashMap<&str, Vec<&Diagnostic>> = HashMap::new();
     for failure in failures {
         failed
@@ -204,12 +208,13 @@ pub fn workspace_diagnostics_with(
         .files
         .iter()
         .filter(|(path, entry)| {
-            !entry.read_only || compiler.contains_key(*path) || failed.contains_key(*path)
+            !entry.read_only || compiler.contains_key(path) || failed.contains_key(path)
         })
         .filter(|(path, _)| snapshot.file(path).is_some())
         .map(|(path, entry)| {
             let diagnostics = compiler
                 .get(path)
+                .copied()
                 .into_iter()
                 .flatten()
                 .chain(failed.get(path).into_iter().flatten().copied())

@@ -17,12 +17,13 @@ use jiff::civil::Date;
 use salsa::{Durability, Setter};
 use tally_compiler::diagnostics::{Diagnostic, SourceFile};
 use tally_compiler::ir::CompiledPack;
+use tally_compiler::syntax::ast::DeclKind;
 use tally_compiler::{Compiled, ParsedFile, parallel};
 
 use crate::db::{
     Database, DeviceInput, EstateInput, Family, Installed, LicenseInput, RuleFile, Rules,
     UserInput, assessments, compiled, device_recognition, families, family_consumption,
-    family_outcome, license_terms, pack, parsed, positions, recognizer,
+    family_outcome, file_check, license_terms, name_table, pack, parsed, positions, recognizer,
 };
 use crate::estate::{self, Device, Estate, EstateFiles, Evidence, License, Purchase, Usage, User};
 use crate::position::Position;
@@ -271,17 +272,17 @@ impl Workspace {
     }
 
     pub fn compiled(&self) -> &Compiled {
-        self.parse_all();
+        self.check_all();
         compiled(&self.db, self.estate.rules(&self.db))
     }
 
     pub fn pack(&self) -> &CompiledPack {
-        self.parse_all();
+        self.check_all();
         pack(&self.db, self.estate.rules(&self.db))
     }
 
     pub fn recognizer(&self) -> &Recognizer {
-        self.parse_all();
+        self.check_all();
         recognizer(&self.db, self.estate.rules(&self.db))
     }
 
@@ -716,15 +717,23 @@ impl Workspace {
     }
 
     /// Gives every application the packs declare an [`Installed`] input, keeping the inputs of
-    /// those still declared.
+    /// those still declared. The names come from the name table, which an edit that renames
+    /// nothing leaves as it was: no file is checked again for it.
     fn update_application_directory(&mut self) {
-        let applications = &self.pack().applications;
+        let table = name_table(&self.db, self.estate.rules(&self.db));
         let current = self.estate.installed(&self.db);
-        // Both sorted: the same keys in the same order (no copy of 50,000 names per edit).
-        if current.len() == applications.len() && current.keys().eq(applications.keys()) {
+        // Both sorted: the same names in the same order (no copy of 50,000 names per edit).
+        if current
+            .keys()
+            .map(String::as_str)
+            .eq(table.names(DeclKind::Application))
+        {
             return;
         }
-        let declared: Vec<String> = applications.keys().cloned().collect();
+        let declared: Vec<String> = table
+            .names(DeclKind::Application)
+            .map(str::to_string)
+            .collect();
         let directory: BTreeMap<String, Installed> = declared
             .into_iter()
             .map(|app| {
@@ -749,6 +758,21 @@ impl Workspace {
             || self.db.clone(),
             |db, file| {
                 parsed(db, *file);
+            },
+        );
+    }
+
+    /// Parses and checks every rule file on all cores, so that compiling finds them checked.
+    fn check_all(&self) {
+        self.parse_all();
+        let rules = self.estate.rules(&self.db);
+        name_table(&self.db, rules);
+        parallel::map_with(
+            rules.files(&self.db),
+            1,
+            || self.db.clone(),
+            |db, file| {
+                file_check(db, *file, rules);
             },
         );
     }

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use jiff::civil::date;
-use tally_runtime::db::Database;
+use tally_compiler::SourceFile;
+use tally_runtime::db::{Database, file_diagnostics};
 use tally_runtime::estate::{self, Estate, EstateFiles, Evidence, EvidenceKind};
 use tally_runtime::sources;
 use tally_runtime::workspace::{Change, RuleSource, Workspace};
@@ -250,4 +251,112 @@ fn shifted_evidence_lines_reconcile_nothing_again() {
         }
     }
     assert!(shown > 0, "the sample has unrecognised rows");
+}
+
+/// A user's pack with the standard packs, and an edit of it.
+fn with_user_pack(text: &str) -> Workspace {
+    let mut sources = rules();
+    sources.push(RuleSource {
+        source: SourceFile::new("user/my.tally", text),
+        standard: false,
+    });
+    Workspace::new(Database::with_log(), sources, date(2026, 11, 1))
+}
+
+fn edit_user_pack(ws: &mut Workspace, text: &str) {
+    let change = Change::RuleFile(RuleSource {
+        source: SourceFile::new("user/my.tally", text),
+        standard: false,
+    });
+    assert_eq!(ws.apply(vec![change]), Ok(()));
+}
+
+/// Every file's diagnostics, as the language server publishes them.
+fn all_diagnostics(ws: &Workspace) -> usize {
+    let rules = ws.estate.rules(&ws.db);
+    rules
+        .files(&ws.db)
+        .iter()
+        .map(|f| file_diagnostics(&ws.db, *f, rules).len())
+        .sum()
+}
+
+const USER_PACK: &str = "publisher my.publisher {
+    name \"Mine\"
+}
+
+product my.product {
+    name \"Thing\"
+    publisher my.publisher
+}
+
+application my.app {
+    product my.product
+    recognize installer { name like \"Thing %\" }
+}
+
+rights my.rights {
+    covers microsoft.visio.professional_2016
+    downgrade
+}
+";
+
+#[test]
+fn an_edit_that_renames_nothing_checks_only_its_file() {
+    let mut ws = with_user_pack(USER_PACK);
+    assert_eq!(all_diagnostics(&ws), 0);
+    let _ = ws.db.take_log();
+
+    // Inside a declaration: the product's name.
+    edit_user_pack(&mut ws, &USER_PACK.replace("\"Thing\"", "\"Things\""));
+    assert_eq!(all_diagnostics(&ws), 0);
+    let log = ws.db.take_log();
+    assert_eq!(
+        count(&log, "parsed"),
+        1,
+        "the edited file is parsed: {log:?}"
+    );
+    assert_eq!(count(&log, "parsed_run"), 1, "one run of it: {log:?}");
+    assert_eq!(count(&log, "declared_names"), 1, "{log:?}");
+    assert_eq!(count(&log, "name_table"), 0, "no name changed: {log:?}");
+    assert_eq!(
+        count(&log, "file_check"),
+        1,
+        "only the edited file is checked again: {log:?}"
+    );
+    assert_eq!(count(&log, "version_context"), 0, "{log:?}");
+    assert_eq!(count(&log, "file_diagnostics"), 1, "{log:?}");
+    assert_eq!(
+        count(&log, "compiled"),
+        0,
+        "nothing compiles the whole pack: {log:?}"
+    );
+
+    // A reference made unknown: still one file.
+    edit_user_pack(
+        &mut ws,
+        &USER_PACK.replace("publisher my.publisher\n}", "publisher my.publishr\n}"),
+    );
+    assert_eq!(all_diagnostics(&ws), 1);
+    let log = ws.db.take_log();
+    assert_eq!(count(&log, "file_check"), 1, "{log:?}");
+    assert_eq!(count(&log, "name_table"), 0, "{log:?}");
+
+    // A rename changes the name table: every file is checked against the new one, and the
+    // application directory follows it.
+    let mine = |ws: &Workspace| -> Vec<String> {
+        ws.estate
+            .installed(&ws.db)
+            .keys()
+            .filter(|k| k.starts_with("my."))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(mine(&ws), ["my.app"]);
+    edit_user_pack(&mut ws, &USER_PACK.replace("my.app", "my.application"));
+    assert_eq!(all_diagnostics(&ws), 0);
+    let log = ws.db.take_log();
+    assert_eq!(count(&log, "name_table"), 1, "{log:?}");
+    assert!(count(&log, "file_check") > 1, "{log:?}");
+    assert_eq!(mine(&ws), ["my.application"]);
 }

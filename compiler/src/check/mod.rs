@@ -1,24 +1,45 @@
 //! Name resolution, checks and lowering: turns the syntax trees of all loaded rule files into
 //! one [`CompiledPack`], reporting unknown and duplicate names, references to the wrong kind of
 //! declaration, duplicate and missing fields, and other mistakes as diagnostics.
+//!
+//! Checking is per file. The [`NameTable`] (built from each file's declared names) says which
+//! declaration of each name is in force; a file's checks resolve names through it and read
+//! other files' declarations only through [`Declarations`] (a product's editions, a SKU's
+//! rights, a table's keys, a script's text). Each file gives a [`FileCheck`]: its diagnostics
+//! and its declarations lowered. The checks that look across files are apart: names declared
+//! twice and layering that cannot apply ([`name_diagnostics`]), and versions
+//! ([`version_diagnostics`]). [`merge`] joins the files' results into one pack. [`compile`]
+//! does all of it for a set of parsed files; the runtime's queries do the same one file at a
+//! time, so that an edit checks only what it can change.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 mod layering;
+mod names;
 mod recognition;
 mod types;
+mod versions;
 
 use crate::diagnostics::{self, Code, Diagnostic, SourceFile, Span, codes};
 use crate::ir::{
-    Classification, CompiledPack, CoverTarget, Coverage, CoveredVia, Duration, Expect, Given,
-    Product, Publisher, Rights, RightsKind, Role, Sku, TestCase,
+    Classification, CompiledPack, CoverTarget, Coverage, CoveredVia, Duration, EvidenceRule,
+    Expect, Given, Product, Publisher, Rights, RightsKind, Role, Sku, TestCase,
 };
 use crate::syntax::ast::{Decl, DeclKind, ExpectAst, Field, Spanned, TargetAst, Value};
 use crate::syntax::schema::{self, FieldSpec, Shape};
 use crate::syntax::{ParsedFile, is_rule_file};
 
+pub use names::{
+    DeclAt, DeclaredName, NameProblem, NameTable, Projection, declared_names, name_diagnostics,
+    projections,
+};
 pub use types::{Record, Ty, holder_record};
+pub use versions::{ApplicationVersion, VersionContext, VersionFacts, version_diagnostics};
+
+/// Where each recognition rule was written, by owner (application or `ignore`) and position
+/// among the owner's rules.
+pub type RuleSites = BTreeMap<(String, usize), (Arc<SourceFile>, Span)>;
 
 /// The result of compiling a set of rule files.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -28,7 +49,7 @@ pub struct Compiled {
     pub diagnostics: Vec<Diagnostic>,
     /// Where each recognition rule was written, by owner (application or `ignore`) and position
     /// among the owner's rules. Kept out of the pack, so moving text changes no compiled value.
-    pub rule_sites: BTreeMap<(String, usize), (Arc<SourceFile>, Span)>,
+    pub rule_sites: RuleSites,
 }
 
 impl Compiled {
@@ -37,148 +58,207 @@ impl Compiled {
     }
 }
 
+/// What checking one file reads of the pack's other declarations.
+pub trait Declarations {
+    /// The pack's names.
+    fn names(&self) -> &NameTable;
+    /// What a check reads of a declaration.
+    fn projection(&self, at: DeclAt) -> Projection;
+    /// A pack file that is not a rule file (a rhai script), by path.
+    fn script(&self, path: &str) -> Option<Arc<SourceFile>>;
+}
+
+/// One file checked: its diagnostics (syntax errors included) and its declarations in force
+/// lowered. A file's diagnostics are about it, but for a metric's script that does not
+/// compile, which is about the script.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FileCheck {
+    /// The file's declarations in force, lowered.
+    pub pack: CompiledPack,
+    /// The file's `extend`s that apply, lowered, in order: added to what they extend by
+    /// [`merge`].
+    pub extensions: Vec<Extension>,
+    /// In the order found (sort them with [`diagnostics::sort`]).
+    pub diagnostics: Vec<Diagnostic>,
+    /// Where the recognition rules of the file's applications and ignores were written.
+    pub rule_sites: RuleSites,
+}
+
+/// An `extend`, lowered: what it adds to the declaration of its kind and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extension {
+    pub kind: DeclKind,
+    pub name: String,
+    pub source: Arc<SourceFile>,
+    /// A publisher's aliases.
+    pub aliases: Vec<String>,
+    /// A product's versions.
+    pub versions: Vec<String>,
+    /// An application's or ignore's recognition rules, with where each was written.
+    pub rules: Vec<(EvidenceRule, Span)>,
+    /// An application's members.
+    pub members: Vec<String>,
+}
+
 /// Compiles parsed rule files into one pack. Files are taken in the order given; give them
 /// sorted by path for deterministic output.
 pub fn compile(files: &[&ParsedFile]) -> Compiled {
-    let mut checker = Checker {
+    let declared: Vec<Vec<DeclaredName>> = files.iter().map(|f| declared_names(f)).collect();
+    let named: Vec<(&str, &[DeclaredName])> = files
+        .iter()
+        .zip(&declared)
+        .map(|(f, n)| (f.source.path.as_str(), n.as_slice()))
+        .collect();
+    let table = NameTable::new(&named);
+    let whole = WholePack {
         files,
-        diagnostics: Vec::new(),
-        index: BTreeMap::new(),
-        overridden: BTreeMap::new(),
-        extends: Vec::new(),
-        rule_sites: BTreeMap::new(),
-        scripts: files
-            .iter()
-            .filter(|f| !is_rule_file(&f.source.path))
-            .map(|f| (f.source.path.as_str(), Arc::clone(&f.source)))
-            .collect(),
+        table: &table,
     };
-    for file in files {
-        checker.diagnostics.extend(file.diagnostics.iter().cloned());
+    let checks: Vec<FileCheck> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| check_file(f, i, &whole))
+        .collect();
+    let facts: Vec<VersionFacts> = checks.iter().map(VersionFacts::of).collect();
+    let context = VersionContext::new(&facts.iter().collect::<Vec<_>>(), |app| {
+        let at = table.lookup(DeclKind::Application, app)?;
+        let app = checks.get(at.file)?.pack.applications.get(app)?;
+        Some((app.product.clone(), app.version.clone()))
+    });
+    let mut diagnostics = name_diagnostics(&table, |i| files.get(i).copied());
+    for (i, (file, check)) in files.iter().zip(&checks).enumerate() {
+        diagnostics.extend(version_diagnostics(&table, i, file, check, &context));
     }
-    checker.build_index();
+    merge(&table, checks.iter(), diagnostics)
+}
+
+/// A whole pack's declarations, read from its parsed files.
+struct WholePack<'a> {
+    files: &'a [&'a ParsedFile],
+    table: &'a NameTable,
+}
+
+impl Declarations for WholePack<'_> {
+    fn names(&self) -> &NameTable {
+        self.table
+    }
+
+    fn projection(&self, at: DeclAt) -> Projection {
+        self.files
+            .get(at.file)
+            .and_then(|f| f.decls.get(at.decl))
+            .map(names::projection)
+            .unwrap_or_default()
+    }
+
+    fn script(&self, path: &str) -> Option<Arc<SourceFile>> {
+        self.files
+            .iter()
+            .find(|f| f.source.path == path && !is_rule_file(path))
+            .map(|f| Arc::clone(&f.source))
+    }
+}
+
+/// Checks one file, at position `index` among the pack's files (in path order), and lowers its
+/// declarations in force and its `extend`s.
+pub fn check_file(file: &ParsedFile, index: usize, declarations: &dyn Declarations) -> FileCheck {
+    let mut checker = Checker {
+        declarations,
+        names: declarations.names(),
+        diagnostics: file.diagnostics.clone(),
+        rule_sites: BTreeMap::new(),
+    };
     let mut pack = CompiledPack::default();
-    for file in files {
-        for decl in &file.decls {
-            if !checker.in_force(decl) {
-                continue;
+    let mut extensions = Vec::new();
+    for (i, decl) in file.decls.iter().enumerate() {
+        let at = DeclAt {
+            file: index,
+            decl: i,
+        };
+        if checker.names.extends_at(at) {
+            extensions.push(checker.lower_extension(&file.source, decl));
+            continue;
+        }
+        if !checker.names.in_force(at, decl) {
+            continue;
+        }
+        if decl.complete {
+            checker.check_fields(
+                &file.source,
+                None,
+                decl,
+                schema::fields(decl.kind),
+                &decl.fields,
+            );
+        }
+        checker.lower(&file.source, decl, &mut pack);
+    }
+    FileCheck {
+        pack,
+        extensions,
+        diagnostics: checker.diagnostics,
+        rule_sites: checker.rule_sites,
+    }
+}
+
+/// Joins the files' checks (in path order) into one pack: the first declaration of an id wins
+/// (in force, ids are unique), the `extend`s are added to what they extend in file order, and
+/// tests of overridden declarations are marked skipped. `diagnostics` are those of the
+/// cross-file checks; the files' own are added, and all sorted.
+pub fn merge<'c>(
+    table: &NameTable,
+    checks: impl IntoIterator<Item = &'c FileCheck> + Clone,
+    mut diagnostics: Vec<Diagnostic>,
+) -> Compiled {
+    fn join<V: Clone>(into: &mut BTreeMap<String, V>, from: &BTreeMap<String, V>) {
+        for (id, value) in from {
+            if !into.contains_key(id) {
+                into.insert(id.clone(), value.clone());
             }
-            if decl.complete {
-                checker.check_fields(
-                    &file.source,
-                    None,
-                    decl,
-                    schema::fields(decl.kind),
-                    &decl.fields,
-                );
-            }
-            checker.lower(&file.source, decl, &mut pack);
         }
     }
-    checker.lower_extensions(&mut pack);
-    checker.check_applications(&pack);
-    checker.skip_overridden_tests(&mut pack);
-    let mut diagnostics = checker.diagnostics;
+    let mut pack = CompiledPack::default();
+    let mut rule_sites = RuleSites::new();
+    for check in checks.clone() {
+        let from = &check.pack;
+        join(&mut pack.publishers, &from.publishers);
+        join(&mut pack.products, &from.products);
+        join(&mut pack.applications, &from.applications);
+        join(&mut pack.ignores, &from.ignores);
+        join(&mut pack.rights, &from.rights);
+        join(&mut pack.metrics, &from.metrics);
+        join(&mut pack.tables, &from.tables);
+        join(&mut pack.skus, &from.skus);
+        pack.tests.extend(from.tests.iter().cloned());
+        rule_sites.extend(check.rule_sites.iter().map(|(k, v)| (k.clone(), v.clone())));
+        diagnostics.extend(check.diagnostics.iter().cloned());
+    }
+    for check in checks {
+        for extension in &check.extensions {
+            layering::apply_extension(extension, &mut pack, &mut rule_sites);
+        }
+    }
+    table.skip_overridden_tests(&mut pack.tests);
     diagnostics::sort(&mut diagnostics);
     Compiled {
         pack,
         diagnostics,
-        rule_sites: checker.rule_sites,
+        rule_sites,
     }
 }
 
 /// A covered name as written: target, optional edition, role.
 type Member<'d> = (&'d Spanned<String>, Option<&'d Spanned<String>>, Role);
 
-/// Where a declaration was written.
-#[derive(Debug, Clone, Copy)]
-struct Site<'a> {
-    source: &'a Arc<SourceFile>,
-    decl: &'a Decl,
-}
-
+/// Checks one file's declarations.
 struct Checker<'a> {
-    files: &'a [&'a ParsedFile],
+    declarations: &'a dyn Declarations,
+    names: &'a NameTable,
     diagnostics: Vec<Diagnostic>,
-    /// Each kind's declarations in force by name: the first plain declaration of a name, or
-    /// the `override` that replaces it.
-    index: BTreeMap<DeclKind, BTreeMap<&'a str, Site<'a>>>,
-    /// The declarations an `override` replaced, by kind and name.
-    overridden: BTreeMap<(DeclKind, &'a str), Site<'a>>,
-    /// The `extend` declarations that apply to a declaration in force, in file order.
-    extends: Vec<Site<'a>>,
-    rule_sites: BTreeMap<(String, usize), (Arc<SourceFile>, Span)>,
-    /// Pack files that are not rule files (rhai scripts), by path.
-    scripts: BTreeMap<&'a str, Arc<SourceFile>>,
+    rule_sites: RuleSites,
 }
 
-impl<'a> Checker<'a> {
-    /// Indexes every plain declaration, then applies `override`s and collects `extend`s.
-    fn build_index(&mut self) {
-        for file in self.files {
-            for decl in &file.decls {
-                if decl.modifier.is_some() {
-                    continue;
-                }
-                let name = decl.name.value.as_str();
-                let first = decl
-                    .kind
-                    .namespace()
-                    .iter()
-                    .find_map(|k| self.index.get(k).and_then(|names| names.get(name)));
-                if let Some(first) = first {
-                    let (line, col) = first.source.line_col(first.decl.name.span.start);
-                    let kind = decl.kind.keyword();
-                    let message = if first.decl.kind == decl.kind {
-                        format!("{kind} `{name}` is declared twice")
-                    } else {
-                        format!(
-                            "{kind} `{name}` has the same name as {} `{name}`",
-                            first.decl.kind.keyword()
-                        )
-                    };
-                    self.diagnostics.push(
-                        Diagnostic::error(
-                            codes::DUPLICATE_DECLARATION,
-                            &file.source,
-                            Some(decl.name.span),
-                            message,
-                        )
-                        .with_label("second declaration")
-                        .with_help(if first.decl.kind == decl.kind {
-                            let layering = if decl.kind == DeclKind::Test {
-                                "give one of them another name".to_string()
-                            } else if schema::extendable(decl.kind).is_empty() {
-                                format!("rename one of them, or write `override {kind} {name}` to replace it")
-                            } else {
-                                format!("rename one of them, or write `extend {kind} {name}` to add to it or `override {kind} {name}` to replace it")
-                            };
-                            format!(
-                                "the first is at {}:{line}:{col}; {layering}",
-                                first.source.path
-                            )
-                        } else {
-                            format!(
-                                "a reference to `{name}` could mean either (the first is at {}:{line}:{col}); rename one of them",
-                                first.source.path
-                            )
-                        })
-                        .with_related(first.source, first.decl.name.span, "first declared here"),
-                    );
-                } else {
-                    self.index.entry(decl.kind).or_default().insert(
-                        name,
-                        Site {
-                            source: &file.source,
-                            decl,
-                        },
-                    );
-                }
-            }
-        }
-        self.apply_modifiers();
-    }
-
+impl Checker<'_> {
     fn push(
         &mut self,
         code: Code,
@@ -297,12 +377,7 @@ impl<'a> Checker<'a> {
             return Some(*kind);
         }
         let wanted = describe_kinds(expected);
-        let other = self
-            .index
-            .iter()
-            .find(|(_, names)| names.contains_key(name.value.as_str()))
-            .map(|(k, _)| *k);
-        if let Some(other) = other {
+        if let Some(other) = self.names.kind_of(&name.value) {
             self.push(
                 codes::WRONG_KIND,
                 source,
@@ -318,15 +393,7 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
-        let candidates: Vec<&str> = expected
-            .iter()
-            .flat_map(|k| {
-                self.index
-                    .get(k)
-                    .into_iter()
-                    .flat_map(|n| n.keys().copied())
-            })
-            .collect();
+        let candidates = expected.iter().flat_map(|k| self.names.names(*k));
         let help = match diagnostics::closest(&name.value, candidates) {
             Some(near) => format!("did you mean `{near}`?"),
             None => format!(
@@ -346,8 +413,15 @@ impl<'a> Checker<'a> {
         None
     }
 
-    fn lookup(&self, kind: DeclKind, name: &str) -> Option<Site<'a>> {
-        self.index.get(&kind).and_then(|n| n.get(name)).copied()
+    fn lookup(&self, kind: DeclKind, name: &str) -> Option<DeclAt> {
+        self.names.lookup(kind, name)
+    }
+
+    /// What the checks read of the declaration in force of a kind and name.
+    fn projection(&self, kind: DeclKind, name: &str) -> Projection {
+        self.lookup(kind, name)
+            .map(|at| self.declarations.projection(at))
+            .unwrap_or_default()
     }
 
     /// Checks a word against a closed set.
@@ -380,13 +454,9 @@ impl<'a> Checker<'a> {
         product: &str,
         edition: &Spanned<String>,
     ) {
-        let Some(site) = self.lookup(DeclKind::Product, product) else {
+        let Projection::Editions(editions) = self.projection(DeclKind::Product, product) else {
             return;
         };
-        let editions: Vec<String> = str_list(site.decl, "editions")
-            .into_iter()
-            .map(|s| s.value.clone())
-            .collect();
         if editions.is_empty()
             || editions
                 .iter()
@@ -716,8 +786,10 @@ impl<'a> Checker<'a> {
             }
             TargetAst::Sku(s) => {
                 self.resolve(source, s, &[DeclKind::Sku])?;
-                let site = self.lookup(DeclKind::Sku, &s.value)?;
-                first_ref(site.decl, "rights").map(|r| r.value.clone())
+                match self.projection(DeclKind::Sku, &s.value) {
+                    Projection::Rights(rights) => rights,
+                    _ => None,
+                }
             }
         }
     }

@@ -1,16 +1,15 @@
 //! Checks and lowering for recognition: applications, their `recognize` rules, suites,
-//! `ignore` declarations, the evidence a test gives, and the version checks that need every
-//! product and application lowered first.
+//! `ignore` declarations and the evidence a test gives. (The version checks, which need every
+//! product and application lowered first, are in `versions.rs`.)
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{Checker, first_ref, first_str, first_word};
-use crate::diagnostics::{Diagnostic, SourceFile, codes};
+use crate::diagnostics::{SourceFile, Span, codes};
 use crate::evidence::{EvidenceField, EvidenceKind};
 use crate::ir::{
-    Application, CompiledPack, CoverTarget, EvidenceRule, Existence, FieldTest, Given, Ignore,
-    NoiseCategory, Origin, Pattern, VersionOp,
+    Application, CompiledPack, EvidenceRule, Existence, FieldTest, Given, Ignore, NoiseCategory,
+    Origin, Pattern, VersionOp,
 };
 use crate::syntax::ast::{Decl, DeclKind, Field, Spanned, Value};
 
@@ -33,9 +32,9 @@ impl Checker<'_> {
         let origin = Origin {
             file: source.path.clone(),
             overrides: self
-                .overridden
-                .get(&(DeclKind::Application, id.as_str()))
-                .map(|site| site.source.path.clone()),
+                .names
+                .overridden(DeclKind::Application, &id)
+                .map(|at| self.names.path(at.file).to_string()),
             extended_in: Vec::new(),
         };
         let app = Application {
@@ -45,7 +44,7 @@ impl Checker<'_> {
             edition: edition.map(|s| s.value.clone()),
             released: first_str(decl, "released").and_then(|d| self.day(source, d)),
             members: self.lower_members(source, decl),
-            rules: self.lower_rules(source, &decl.fields, &id, 0, true),
+            rules: self.lower_own_rules(source, &decl.fields, &id, true),
             origin,
         };
         pack.applications.entry(id).or_insert(app);
@@ -76,7 +75,7 @@ impl Checker<'_> {
         let category = first_word(decl, "category")
             .and_then(|w| self.word(source, w, "noise category", NoiseCategory::NAMES));
         let id = decl.name.value.clone();
-        let rules = self.lower_rules(source, &decl.fields, &id, 0, false);
+        let rules = self.lower_own_rules(source, &decl.fields, &id, false);
         if let Some(category) = category {
             pack.ignores.entry(id.clone()).or_insert(Ignore {
                 id,
@@ -116,17 +115,35 @@ impl Checker<'_> {
         members
     }
 
-    /// Lowers the `recognize KIND { … }` fields among `fields`, the rules of `owner` from
-    /// position `first` on, and records where each was written. With `of_product`, installer
-    /// and package rules without a publisher test match the product publisher's names.
-    pub(super) fn lower_rules(
+    /// Lowers the `recognize KIND { … }` fields of a declaration in force, the rules of
+    /// `owner`, and records where each was written.
+    fn lower_own_rules(
         &mut self,
         source: &Arc<SourceFile>,
         fields: &[Field],
         owner: &str,
-        first: usize,
         of_product: bool,
     ) -> Vec<EvidenceRule> {
+        self.lower_rules(source, fields, of_product)
+            .into_iter()
+            .enumerate()
+            .map(|(i, (rule, span))| {
+                self.rule_sites
+                    .insert((owner.to_string(), i), (Arc::clone(source), span));
+                rule
+            })
+            .collect()
+    }
+
+    /// Lowers the `recognize KIND { … }` fields among `fields`, each with where it was
+    /// written. With `of_product`, installer and package rules without a publisher test match
+    /// the product publisher's names.
+    pub(super) fn lower_rules(
+        &mut self,
+        source: &Arc<SourceFile>,
+        fields: &[Field],
+        of_product: bool,
+    ) -> Vec<(EvidenceRule, Span)> {
         let mut rules = Vec::new();
         for field in fields.iter().filter(|f| f.key == "recognize") {
             let Value::Sub { word, value } = &field.value else {
@@ -138,11 +155,7 @@ impl Checker<'_> {
                 continue;
             };
             if let Some(rule) = self.lower_rule(source, field, kind, block, of_product) {
-                self.rule_sites.insert(
-                    (owner.to_string(), first + rules.len()),
-                    (Arc::clone(source), field.span),
-                );
-                rules.push(rule);
+                rules.push((rule, field.span));
             }
         }
         rules
@@ -278,115 +291,6 @@ impl Checker<'_> {
         fields.sort();
         Some(Given::Evidence { kind, fields })
     }
-
-    /// Checks that need every declaration lowered: versions against the product's list, and
-    /// versions that upgrade and downgrade rights cannot order. (An application nothing can
-    /// recognise was a warning here, T0109; it is the lint T0403 now.)
-    pub(super) fn check_applications(&mut self, pack: &CompiledPack) {
-        let sites: Vec<_> = self
-            .index
-            .get(&DeclKind::Application)
-            .map(|names| names.values().copied().collect())
-            .unwrap_or_default();
-        let ordered_rights = ordered_rights_by_product(pack);
-        for site in sites {
-            let decl = site.decl;
-            let Some(app) = pack.applications.get(&decl.name.value) else {
-                continue;
-            };
-            let Some(product) = pack.products.get(&app.product) else {
-                continue;
-            };
-            let version = first_str(decl, "version");
-            if let Some(version) = version
-                && !product.versions.is_empty()
-                && !product
-                    .versions
-                    .iter()
-                    .any(|v| v.eq_ignore_ascii_case(&version.value))
-            {
-                let listed: Vec<String> =
-                    product.versions.iter().map(|v| format!("`{v}`")).collect();
-                self.push(
-                    codes::UNKNOWN_VERSION,
-                    site.source,
-                    version.span,
-                    format!(
-                        "product `{}` has no version `{}`",
-                        product.id, version.value
-                    ),
-                    "not one of the product's versions",
-                    format!(
-                        "use one of {}, or add it to the product's `versions` in its place in time",
-                        listed.join(", ")
-                    ),
-                );
-            } else if let Some((rights, base)) =
-                ordered_rights.get(app.product.as_str()).and_then(|list| {
-                    list.iter().find(|(_, base)| {
-                        *base != app.id
-                            && product
-                                .compare_versions(
-                                    app.version.as_deref(),
-                                    pack.applications
-                                        .get(*base)
-                                        .and_then(|b| b.version.as_deref()),
-                                )
-                                .is_none()
-                    })
-                })
-            {
-                let what = match &app.version {
-                    None => "has no version".to_string(),
-                    Some(v) => format!("has the version \"{v}\", which cannot be ordered"),
-                };
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        codes::UNORDERED_VERSION,
-                        site.source,
-                        Some(version.map_or(decl.name.span, |v| v.span)),
-                        format!(
-                            "application `{}` {what}, so the upgrade and downgrade rights of `{rights}` (from `{base}`) do not cover it",
-                            app.id
-                        ),
-                    )
-                    .warning()
-                    .with_label("not reached by upgrade or downgrade")
-                    .with_help(format!(
-                        "list the product's versions in order (`versions \"…\", \"…\"` on product `{}`) including this one, or cover the application by name",
-                        app.product
-                    )),
-                );
-            }
-        }
-    }
-}
-
-/// For each product, the rights (and base application) whose upgrade or downgrade right
-/// reaches other versions of it; only bases whose own version can be ordered.
-fn ordered_rights_by_product(pack: &CompiledPack) -> BTreeMap<&str, Vec<(&str, &str)>> {
-    let mut out: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
-    for rights in pack.rights.values() {
-        for member in &rights.members {
-            if let CoverTarget::Application(base) = &member.target
-                && (member.upgrade || member.downgrade)
-                && let Some(app) = pack.applications.get(base)
-                && let Some(product) = pack.products.get(&app.product)
-                && product
-                    .compare_versions(app.version.as_deref(), app.version.as_deref())
-                    .is_some()
-                && app.version.as_deref().is_some_and(|v| {
-                    product.versions.is_empty() && crate::evidence::is_numeric_version(v)
-                        || product.versions.iter().any(|x| x.eq_ignore_ascii_case(v))
-                })
-            {
-                out.entry(app.product.as_str())
-                    .or_default()
-                    .push((rights.id.as_str(), base.as_str()));
-            }
-        }
-    }
-    out
 }
 
 /// Whether `text` is a real day written `YYYY-MM-DD` (the Gregorian calendar, years 1 to 9999).

@@ -562,27 +562,10 @@ impl Checker<'_> {
 
     /// The key types of a declared table, as written (unknown words are left out).
     fn table_key_types(&self, name: &str) -> Vec<KeyType> {
-        let Some(site) = self.lookup(DeclKind::Table, name) else {
-            return Vec::new();
-        };
-        site.decl
-            .fields
-            .iter()
-            .find_map(|f| match &f.value {
-                Value::WordList(words) if f.key == "keys" => Some(
-                    words
-                        .iter()
-                        .filter_map(|w| {
-                            KeyType::NAMES
-                                .iter()
-                                .find(|(n, _)| *n == w.value)
-                                .map(|(_, k)| *k)
-                        })
-                        .collect(),
-                ),
-                _ => None,
-            })
-            .unwrap_or_default()
+        match self.projection(DeclKind::Table, name) {
+            super::Projection::Keys(keys) => keys,
+            _ => Vec::new(),
+        }
     }
 
     pub(super) fn lower_metric(&mut self, source: &Arc<SourceFile>, decl: &Decl) -> Option<Metric> {
@@ -820,7 +803,7 @@ impl Checker<'_> {
             .and_then(|i| source.path.get(..=i))
             .unwrap_or("");
         let path = format!("{dir}{}", file.value);
-        let Some(script) = self.scripts.get(path.as_str()).cloned() else {
+        let Some(script) = self.declarations.script(&path) else {
             self.push(
                 codes::SCRIPT_ERROR,
                 source,

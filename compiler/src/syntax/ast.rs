@@ -302,3 +302,170 @@ pub enum ExprKind {
         keys: Vec<ExprAst>,
     },
 }
+
+/// Moves a syntax tree's positions `by` bytes further on: a declaration parsed on its own is
+/// moved to where it is in its file.
+pub(crate) trait Shift {
+    fn shift(&mut self, by: usize);
+}
+
+impl Shift for Span {
+    fn shift(&mut self, by: usize) {
+        *self = self.shifted(by);
+    }
+}
+
+impl<T> Shift for Spanned<T> {
+    fn shift(&mut self, by: usize) {
+        self.span.shift(by);
+    }
+}
+
+impl<T: Shift> Shift for Vec<T> {
+    fn shift(&mut self, by: usize) {
+        for item in self {
+            item.shift(by);
+        }
+    }
+}
+
+impl<T: Shift> Shift for Option<T> {
+    fn shift(&mut self, by: usize) {
+        if let Some(item) = self {
+            item.shift(by);
+        }
+    }
+}
+
+impl<T: Shift> Shift for Box<T> {
+    fn shift(&mut self, by: usize) {
+        (**self).shift(by);
+    }
+}
+
+impl Decl {
+    /// Moves the declaration's positions `by` bytes further on.
+    pub fn shift(&mut self, by: usize) {
+        Shift::shift(&mut self.modifier, by);
+        self.name.shift(by);
+        Shift::shift(&mut self.span, by);
+        self.fields.shift(by);
+    }
+}
+
+impl Shift for Field {
+    fn shift(&mut self, by: usize) {
+        self.key_span.shift(by);
+        self.span.shift(by);
+        self.value.shift(by);
+    }
+}
+
+impl Shift for Value {
+    fn shift(&mut self, by: usize) {
+        match self {
+            Self::Flag => {}
+            Self::Str(s) | Self::Ref(s) | Self::Word(s) => s.shift(by),
+            Self::StrList(list) | Self::RefList(list) | Self::WordList(list) => list.shift(by),
+            Self::Number(n) => n.shift(by),
+            Self::Pattern(p) => p.text.shift(by),
+            Self::VersionRange(bounds) => {
+                for bound in bounds {
+                    bound.op.shift(by);
+                    bound.version.shift(by);
+                }
+            }
+            Self::Covers { target, edition } => {
+                target.shift(by);
+                edition.shift(by);
+            }
+            Self::Expr(e) => e.shift(by),
+            Self::Limit { what, range } => {
+                what.shift(by);
+                range.span.shift(by);
+            }
+            Self::Row { keys, value } => {
+                keys.shift(by);
+                value.shift(by);
+            }
+            Self::Expect(e) => e.shift(by),
+            Self::Sub { word, value } => {
+                word.shift(by);
+                value.shift(by);
+            }
+            Self::Block(fields) => fields.shift(by),
+        }
+    }
+}
+
+impl Shift for KeyAst {
+    fn shift(&mut self, by: usize) {
+        match self {
+            Self::Any(span) => span.shift(by),
+            Self::Text(t) => t.shift(by),
+            Self::Range(r) => r.span.shift(by),
+        }
+    }
+}
+
+impl Shift for ExpectAst {
+    fn shift(&mut self, by: usize) {
+        match self {
+            Self::Application(a) | Self::NoApplication(a) => a.shift(by),
+            Self::Unrecognized | Self::Ignored => {}
+            Self::CoveredBy { target, via } => {
+                target.shift(by);
+                via.shift(by);
+            }
+            Self::NotCoveredBy(target) => target.shift(by),
+        }
+    }
+}
+
+impl Shift for TargetAst {
+    fn shift(&mut self, by: usize) {
+        match self {
+            Self::Rights(r) | Self::Sku(r) => r.shift(by),
+        }
+    }
+}
+
+impl Shift for ExprAst {
+    fn shift(&mut self, by: usize) {
+        self.span.shift(by);
+        match &mut self.kind {
+            ExprKind::Number(_) | ExprKind::Text(_) | ExprKind::Bool(_) | ExprKind::Path(_) => {}
+            ExprKind::Unary(_, inner) => inner.shift(by),
+            ExprKind::Binary(_, a, b) => {
+                a.shift(by);
+                b.shift(by);
+            }
+            ExprKind::If(a, b, c) => {
+                a.shift(by);
+                b.shift(by);
+                c.shift(by);
+            }
+            ExprKind::Call { function, args } => {
+                function.shift(by);
+                args.shift(by);
+            }
+            ExprKind::Aggregate {
+                function,
+                body,
+                binder,
+                collection,
+                filter,
+            } => {
+                function.shift(by);
+                body.shift(by);
+                binder.shift(by);
+                collection.shift(by);
+                filter.shift(by);
+            }
+            ExprKind::Lookup { table, keys } => {
+                table.shift(by);
+                keys.shift(by);
+            }
+        }
+    }
+}

@@ -62,27 +62,81 @@ pub fn parse_file(source: Arc<SourceFile>) -> ParsedFile {
 
 /// Parses a text as a rule file, whatever its path: for an editor's unsaved buffer, say.
 pub fn parse_rules(source: Arc<SourceFile>) -> ParsedFile {
-    let mut parsed = ParsedFile {
-        source: Arc::clone(&source),
-        decls: Vec::new(),
-        comments: Vec::new(),
-        diagnostics: Vec::new(),
-    };
-    for chunk in split::split(&source.text) {
+    let chunks = split::split(&source.text);
+    let run = read_chunks(&source, &chunks);
+    ParsedFile {
+        comments: split::comments(&source.text),
+        source,
+        decls: run.decls,
+        diagnostics: run.diagnostics,
+    }
+}
+
+/// Declarations parsed apart from their file, with their syntax errors, positions counted
+/// from the start of the text they were parsed in.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ParsedRun {
+    pub decls: Vec<Decl>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads the declarations of `chunks` (ranges of `source`'s text).
+fn read_chunks(source: &Arc<SourceFile>, chunks: &[split::Chunk]) -> ParsedRun {
+    let mut run = ParsedRun::default();
+    for chunk in chunks {
         let mut reader = Reader {
-            source: &source,
+            source,
             text: &source.text,
             pos: chunk.start,
             end: chunk.end,
-            diagnostics: &mut parsed.diagnostics,
+            diagnostics: &mut run.diagnostics,
             doc: Vec::new(),
             broken: false,
         };
-        if let Some(decl) = reader.decl(chunk.doc) {
-            parsed.decls.push(decl);
+        if let Some(decl) = reader.decl(chunk.doc.clone()) {
+            run.decls.push(decl);
         }
     }
-    parsed.comments = split::comments(&source.text);
+    run
+}
+
+/// Parses a run of declaration chunks on its own: `text` is the run's text, and `chunks` are
+/// ranges of it. A declaration is read within its chunk alone, so the result, moved to where
+/// the run is in its file ([`assemble`]), is what parsing the whole file gives: an
+/// incremental build parses again only the runs an edit changed.
+pub fn parse_run(text: &str, chunks: &[split::Chunk]) -> ParsedRun {
+    read_chunks(&SourceFile::new("", text), chunks)
+}
+
+/// A rule file from its runs, each parsed with [`parse_run`] and given with where its text
+/// starts in the file, in order.
+pub fn assemble<'r>(
+    source: Arc<SourceFile>,
+    runs: impl IntoIterator<Item = (usize, &'r ParsedRun)>,
+) -> ParsedFile {
+    let mut parsed = ParsedFile {
+        comments: split::comments(&source.text),
+        source: Arc::clone(&source),
+        decls: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    for (offset, run) in runs {
+        parsed.decls.extend(run.decls.iter().map(|decl| {
+            let mut decl = decl.clone();
+            decl.shift(offset);
+            decl
+        }));
+        parsed.diagnostics.extend(run.diagnostics.iter().map(|d| {
+            let mut d = d.clone();
+            d.source = Arc::clone(&source);
+            d.span = d.span.map(|s| s.shifted(offset));
+            for related in &mut d.related {
+                related.source = Arc::clone(&source);
+                related.span = related.span.shifted(offset);
+            }
+            d
+        }));
+    }
     parsed
 }
 

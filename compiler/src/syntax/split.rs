@@ -26,11 +26,43 @@ pub const DECLARATION_KEYWORDS: &[&str] = &[
 ];
 
 /// One top-level declaration's text range and the doc comment lines directly above it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Chunk {
     pub start: usize,
     pub end: usize,
     pub doc: Vec<String>,
+}
+
+/// How many chunks a run of [`runs`] has, on average, and at most.
+const RUN_LENGTH: u64 = 32;
+const RUN_LENGTH_MAX: usize = 256;
+
+/// Groups chunks into runs, which an incremental build parses apart (see
+/// [`super::parse_run`]): a run ends after a chunk whose header (its text up to the first `{`,
+/// at most 64 bytes) hashes to a multiple of [`RUN_LENGTH`] (or at [`RUN_LENGTH_MAX`] chunks).
+/// Where runs end depends only on the chunks' text, so an edit changes the run it is in (and,
+/// when it changes a header, the next), and the runs after it keep their text.
+pub fn runs(text: &str, chunks: &[Chunk]) -> Vec<std::ops::Range<usize>> {
+    let mut runs = Vec::new();
+    let mut first = 0;
+    for (i, chunk) in chunks.iter().enumerate() {
+        let bytes = text.get(chunk.start..chunk.end).unwrap_or("").as_bytes();
+        let header = bytes.get(..64).unwrap_or(bytes);
+        let bytes = header
+            .iter()
+            .position(|b| *b == b'{')
+            .and_then(|at| header.get(..at))
+            .unwrap_or(header);
+        // FNV-1a: cheap, and the same on every platform.
+        let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        if hash % RUN_LENGTH == 0 || i + 1 - first >= RUN_LENGTH_MAX || i + 1 == chunks.len() {
+            runs.push(first..i + 1);
+            first = i + 1;
+        }
+    }
+    runs
 }
 
 /// Splits `text` into declaration chunks, in order.
