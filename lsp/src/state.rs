@@ -166,7 +166,7 @@ impl State {
     ) -> Vec<Diagnostic> {
         let (sources, files, problems) = gather(&settings, standard, roots);
         let _ = self.settings.set(Arc::new(settings));
-        let workspace = Workspace::new(Database::default(), sources, today());
+        let workspace = Workspace::for_editing(Database::default(), sources, today());
         *lock(&self.loaded) = Some(Loaded {
             workspace,
             files: Arc::new(files),

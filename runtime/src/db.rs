@@ -96,6 +96,11 @@ impl Database {
 pub struct RuleFile {
     #[returns(ref)]
     pub source: Arc<SourceFile>,
+    /// Whether it is parsed by runs of declarations ([`parsed_run`]): for files edited in
+    /// place, where an edit then parses one run again. Parsing a file whole holds half the
+    /// memory, which matters more to a run of the command line over a large pack.
+    #[returns(copy)]
+    pub by_runs: bool,
 }
 
 /// The loaded rule files, sorted by path.
@@ -162,13 +167,13 @@ pub struct EstateInput {
     pub as_of: Date,
 }
 
-/// A rule file's syntax tree. The file is parsed by runs of declarations ([`parsed_run`]), so
-/// an edit parses again only the run it is in (in a generated file of 1.7 MB, some thirty
+/// A rule file's syntax tree. A file parsed by runs of declarations ([`parsed_run`]) is
+/// parsed again only in the run an edit is in (in a generated file of 1.7 MB, some thirty
 /// declarations instead of five thousand).
 #[salsa::tracked(returns(ref))]
 pub fn parsed(db: &dyn salsa::Database, file: RuleFile) -> ParsedFile {
     let source = file.source(db);
-    if !is_rule_file(&source.path) {
+    if !file.by_runs(db) || !is_rule_file(&source.path) {
         return tally_compiler::parse_file(Arc::clone(source));
     }
     let chunks = split::split(&source.text);

@@ -174,6 +174,8 @@ pub struct Workspace {
     dirty: BTreeSet<String>,
     /// Whether the rules changed since the index was last updated (every device is dirty).
     rules_changed: bool,
+    /// Whether rule files are parsed by runs of declarations, as an editor's are.
+    by_runs: bool,
 }
 
 /// How many devices a recognition thread takes at a time.
@@ -188,11 +190,21 @@ const RECORDS: Durability = Durability::MEDIUM;
 impl Workspace {
     /// A workspace with rules and an empty estate.
     pub fn new(db: Database, sources: Vec<RuleSource>, as_of: Date) -> Self {
+        Self::create(db, sources, as_of, false)
+    }
+
+    /// A workspace whose rule files are edited in place, as in an editor: each is parsed by
+    /// runs of declarations, so that an edit parses again only the run it is in.
+    pub fn for_editing(db: Database, sources: Vec<RuleSource>, as_of: Date) -> Self {
+        Self::create(db, sources, as_of, true)
+    }
+
+    fn create(db: Database, sources: Vec<RuleSource>, as_of: Date, by_runs: bool) -> Self {
         let rule_files: BTreeMap<String, (RuleFile, bool)> = sources
             .into_iter()
             .map(|s| {
                 let (path, standard) = (s.source.path.clone(), s.standard);
-                (path, (new_rule_file(&db, s), standard))
+                (path, (new_rule_file(&db, s, by_runs), standard))
             })
             .collect();
         let rules = Rules::new(&db, rule_files.values().map(|(f, _)| *f).collect());
@@ -220,6 +232,7 @@ impl Workspace {
             indexed: HashMap::new(),
             dirty: BTreeSet::new(),
             rules_changed: true,
+            by_runs,
         }
     }
 
@@ -567,7 +580,7 @@ impl Workspace {
                     }
                     None => {
                         let standard = source.standard;
-                        let file = new_rule_file(&self.db, source);
+                        let file = new_rule_file(&self.db, source, self.by_runs);
                         self.rule_files.insert(path, (file, standard));
                         self.set_rule_files();
                     }
@@ -1105,9 +1118,11 @@ fn gather(
     (installed, now_indexed)
 }
 
-fn new_rule_file(db: &Database, source: RuleSource) -> RuleFile {
-    RuleFile::builder(source.source)
-        .source_durability(durability(source.standard))
+fn new_rule_file(db: &Database, source: RuleSource, by_runs: bool) -> RuleFile {
+    let durability = durability(source.standard);
+    RuleFile::builder(source.source, by_runs)
+        .source_durability(durability)
+        .by_runs_durability(durability)
         .new(db)
 }
 

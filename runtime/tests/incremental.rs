@@ -253,14 +253,15 @@ fn shifted_evidence_lines_reconcile_nothing_again() {
     assert!(shown > 0, "the sample has unrecognised rows");
 }
 
-/// A user's pack with the standard packs, and an edit of it.
+/// A user's pack of `text` with the standard packs, edited as an editor edits it (files parsed
+/// by runs of declarations).
 fn with_user_pack(text: &str) -> Workspace {
     let mut sources = rules();
     sources.push(RuleSource {
         source: SourceFile::new("user/my.tally", text),
         standard: false,
     });
-    Workspace::new(Database::with_log(), sources, date(2026, 11, 1))
+    Workspace::for_editing(Database::with_log(), sources, date(2026, 11, 1))
 }
 
 fn edit_user_pack(ws: &mut Workspace, text: &str) {

@@ -2,11 +2,12 @@
 //! validated. Values here are plain data, compared by value, with no source positions, so that
 //! the salsa database can tell when an edit changed nothing.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
+use rustc_hash::FxHashSet;
 use tally_compiler::evidence::spelling;
 pub use tally_compiler::evidence::{EvidenceField, EvidenceKind};
 
@@ -268,10 +269,11 @@ impl Evidence {
 }
 
 /// Hands out one shared copy of each distinct text, so that rows repeating a text hold
-/// pointers to one allocation.
+/// pointers to one allocation. Every text of every row is looked up, so the hash is a fast
+/// one (the texts come from files the user controls, not from an adversary over a network).
 #[derive(Debug, Default)]
 pub struct Interner {
-    strings: HashSet<Arc<str>>,
+    strings: FxHashSet<Arc<str>>,
 }
 
 impl Interner {
