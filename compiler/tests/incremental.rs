@@ -49,18 +49,8 @@ fn by_runs(
     let parsed: Vec<(usize, ParsedRun)> = runs
         .iter()
         .filter_map(|range| {
-            let chunks = chunks.get(range.clone())?;
-            let start = chunks.first()?.start;
-            let end = chunks.last()?.end;
-            let relative: Vec<split::Chunk> = chunks
-                .iter()
-                .map(|c| split::Chunk {
-                    start: c.start - start,
-                    end: c.end - start,
-                    doc: c.doc.clone(),
-                })
-                .collect();
-            Some((start, parse_run(source.text.get(start..end)?, &relative)))
+            let (start, text, relative) = split::run(&source.text, chunks, range.clone())?;
+            Some((start, parse_run(text, &relative)))
         })
         .collect();
     assemble(

@@ -180,22 +180,9 @@ pub fn parsed(db: &dyn salsa::Database, file: RuleFile) -> ParsedFile {
     let runs: Vec<(usize, &ParsedRun)> = split::runs(&source.text, &chunks)
         .into_iter()
         .filter_map(|range| {
-            let chunks = chunks.get(range)?;
-            let start = chunks.first()?.start;
-            let end = chunks.last()?.end;
-            let relative: Vec<split::Chunk> = chunks
-                .iter()
-                .map(|c| split::Chunk {
-                    start: c.start - start,
-                    end: c.end - start,
-                    doc: c.doc.clone(),
-                })
-                .collect();
-            let text = source.text.get(start..end)?.to_string();
-            Some((
-                start,
-                parsed_run(db, DeclarationRun::new(db, text, relative)),
-            ))
+            let (start, text, relative) = split::run(&source.text, &chunks, range)?;
+            let run = DeclarationRun::new(db, text.to_string(), relative);
+            Some((start, parsed_run(db, run)))
         })
         .collect();
     tally_compiler::syntax::assemble(Arc::clone(source), runs)

@@ -33,6 +33,27 @@ pub struct Chunk {
     pub doc: Vec<String>,
 }
 
+/// A run of chunks (`range` of `chunks`) as [`super::parse_run`] takes it: where it starts in
+/// `text`, its text, and its chunks with positions counted from its start.
+pub fn run<'t>(
+    text: &'t str,
+    chunks: &[Chunk],
+    range: std::ops::Range<usize>,
+) -> Option<(usize, &'t str, Vec<Chunk>)> {
+    let chunks = chunks.get(range)?;
+    let start = chunks.first()?.start;
+    let end = chunks.last()?.end;
+    let relative = chunks
+        .iter()
+        .map(|c| Chunk {
+            start: c.start - start,
+            end: c.end - start,
+            doc: c.doc.clone(),
+        })
+        .collect();
+    Some((start, text.get(start..end)?, relative))
+}
+
 /// How many chunks a run of [`runs`] has, on average, and at most.
 const RUN_LENGTH: u64 = 32;
 const RUN_LENGTH_MAX: usize = 256;
