@@ -214,7 +214,7 @@ fn benches(c: &mut Criterion) {
                 let rows = vec![evidence("D000000", 1, flip % 4)];
                 let change = Change::Evidence {
                     device: "D000000".to_string(),
-                    rows,
+                    rows: rows.into(),
                 };
                 let _ = ws.apply(vec![change]);
                 black_box(ws.positions().len())

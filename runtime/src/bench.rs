@@ -209,7 +209,7 @@ fn device_edit(ws: &Workspace, devices: &[String], random: &mut Rng) -> Option<C
     }
     Some(Change::Evidence {
         device: device.clone(),
-        rows,
+        rows: rows.into(),
     })
 }
 

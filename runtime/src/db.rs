@@ -38,7 +38,7 @@ use tally_compiler::syntax::{ParsedRun, is_rule_file, split};
 use tally_compiler::{Compiled, ParsedFile};
 
 use crate::estate::{
-    AllocationTarget, Device, Evidence, License, Purchase, Usage, User, VirtualCount,
+    AllocationTarget, Device, DeviceEvidence, License, Purchase, Usage, User, VirtualCount,
 };
 use crate::position::{self, Position};
 use crate::recognize::{DeviceRecognition, Installation, Recognizer, recognize_device};
@@ -117,7 +117,7 @@ pub struct DeviceInput {
     #[returns(ref)]
     pub device: Arc<Device>,
     #[returns(ref)]
-    pub evidence: Vec<Evidence>,
+    pub evidence: DeviceEvidence,
 }
 
 /// One user's record, shared with the family inputs that read it.

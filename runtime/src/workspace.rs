@@ -25,7 +25,9 @@ use crate::db::{
     UserInput, assessments, compiled, device_recognition, families, family_consumption,
     family_outcome, file_check, license_terms, name_table, pack, parsed, positions, recognizer,
 };
-use crate::estate::{self, Device, Estate, EstateFiles, Evidence, License, Purchase, Usage, User};
+use crate::estate::{
+    self, Device, DeviceEvidence, Estate, EstateFiles, Evidence, License, Purchase, Usage, User,
+};
 use crate::position::Position;
 use crate::recognize::{DeviceView, Installation, Recognizer};
 use crate::reconcile::{Assessment, LicenseTerms, Outcome};
@@ -118,10 +120,10 @@ pub struct RuleSource {
 pub enum Change {
     /// Adds a device, or replaces the record of the device with its id (its evidence stays).
     Device(Device),
-    /// Replaces the evidence rows of a device, in file order.
+    /// Replaces the evidence rows of a device, in file order (a `Vec<Evidence>` converts).
     Evidence {
         device: String,
-        rows: Vec<Evidence>,
+        rows: DeviceEvidence,
     },
     /// Removes a device and its evidence.
     RemoveDevice(String),
@@ -463,7 +465,7 @@ impl Workspace {
                         }
                     }
                     None => {
-                        let input = DeviceInput::builder(Arc::new(device), Vec::new())
+                        let input = DeviceInput::builder(Arc::new(device), Default::default())
                             .device_durability(RECORDS)
                             .new(&self.db);
                         directories
@@ -1130,16 +1132,17 @@ fn new_rule_file(db: &Database, source: RuleSource, by_runs: bool) -> RuleFile {
 /// list (shrinking a large allocation is done in place).
 const GROUPING_STEP: usize = 4096;
 /// Runs of one device's rows shorter than this on average make [`evidence_by_device`] move
-/// rows one at a time rather than a run at a time.
+/// rows into lists of their own rather than share the list.
 const SHORT_RUNS: usize = 32;
 
-/// Splits evidence rows by device, each device's rows in file order. Rows are moved from the
-/// end of the list, whose emptied part is given back as it goes, so they are never held twice.
+/// Splits evidence rows by device, each device's rows in file order.
 ///
-/// Files usually list a device's rows together: then they are moved a run of one device at a
-/// time, and a device is looked up once per run. Rows listed in another order are moved one
-/// at a time into lists allocated at their final size.
-fn evidence_by_device(rows: Vec<Evidence>) -> FxHashMap<Arc<str>, Vec<Evidence>> {
+/// Files usually list a device's rows together: then the rows stay where they are, and each
+/// device holds its range of them, so nothing is copied. A device whose rows are split over
+/// the file gets a list of its own. Rows listed in no such order are moved into lists of
+/// their own, from the end of the list, whose emptied part is given back as it goes, so they
+/// are never held twice.
+fn evidence_by_device(rows: Vec<Evidence>) -> FxHashMap<Arc<str>, DeviceEvidence> {
     let mut starts: Vec<usize> = Vec::new();
     for (i, pair) in rows.windows(2).enumerate() {
         if let [a, b] = pair
@@ -1147,44 +1150,39 @@ fn evidence_by_device(rows: Vec<Evidence>) -> FxHashMap<Arc<str>, Vec<Evidence>>
         {
             starts.push(i + 1);
             if starts.len() > rows.len() / SHORT_RUNS {
-                return scattered_evidence_by_device(rows);
+                return scattered_evidence_by_device(rows)
+                    .into_iter()
+                    .map(|(device, rows)| (device, rows.into()))
+                    .collect();
             }
         }
     }
     if !rows.is_empty() {
         starts.insert(0, 0);
     }
-    evidence_by_runs(rows, starts)
-}
-
-/// [`evidence_by_device`] on rows where each device's rows mostly follow one another; `starts`
-/// is where each run of one device's rows begins, ascending.
-fn evidence_by_runs(
-    mut rows: Vec<Evidence>,
-    starts: Vec<usize>,
-) -> FxHashMap<Arc<str>, Vec<Evidence>> {
-    // Each device's runs, the last first.
-    let mut runs: FxHashMap<Arc<str>, Vec<Vec<Evidence>>> = FxHashMap::default();
-    let mut moved = 0;
-    for start in starts.into_iter().rev() {
-        let run: Vec<Evidence> = rows.drain(start..).collect();
-        moved += run.len();
-        if let Some(first) = run.first() {
-            runs.entry(Arc::clone(&first.device)).or_default().push(run);
-        }
-        if moved >= GROUPING_STEP {
-            rows.shrink_to_fit();
-            moved = 0;
+    let ends = starts.iter().skip(1).copied().chain([rows.len()]);
+    // Each device's runs, in file order.
+    let mut runs: FxHashMap<Arc<str>, Vec<std::ops::Range<usize>>> = FxHashMap::default();
+    for (start, end) in starts.iter().copied().zip(ends) {
+        if let Some(first) = rows.get(start) {
+            runs.entry(Arc::clone(&first.device))
+                .or_default()
+                .push(start..end);
         }
     }
+    let rows = Arc::new(rows);
     runs.into_iter()
-        .map(|(device, mut parts)| {
-            let rows = if parts.len() == 1 {
-                parts.pop().unwrap_or_default()
-            } else {
-                parts.into_iter().rev().flatten().collect()
+        .map(|(device, ranges)| {
+            let evidence = match ranges.as_slice() {
+                [range] => DeviceEvidence::shared(&rows, range.clone()),
+                _ => ranges
+                    .iter()
+                    .flat_map(|range| rows.get(range.clone()).unwrap_or_default())
+                    .cloned()
+                    .collect::<Vec<Evidence>>()
+                    .into(),
             };
-            (device, rows)
+            (device, evidence)
         })
         .collect()
 }

@@ -205,7 +205,7 @@ fn edit_inputs(inputs: &mut Inputs, edit: &Edit) -> Vec<Change> {
     let evidence_of = |estate: &Estate, d: usize| {
         let id = estate.devices[d].id.clone();
         Change::Evidence {
-            rows: rows_of(estate, &id),
+            rows: rows_of(estate, &id).into(),
             device: id,
         }
     };

@@ -65,7 +65,7 @@ fn evidence_of(estate: &Estate, device: &str) -> Vec<Evidence> {
 fn evidence_change(device: &str, rows: Vec<Evidence>) -> Change {
     Change::Evidence {
         device: device.to_string(),
-        rows,
+        rows: rows.into(),
     }
 }
 

@@ -268,6 +268,63 @@ impl Evidence {
     }
 }
 
+/// One device's evidence rows, in file order. An estate loaded at once leaves its rows in the
+/// list the import made, and each device holds its range of it, so loading copies no row; a
+/// device whose rows change gets a list of its own. (The shared list lives as long as one
+/// device still holds a range of it, rows replaced since included.)
+#[derive(Clone, Default)]
+pub struct DeviceEvidence {
+    rows: Arc<Vec<Evidence>>,
+    range: std::ops::Range<usize>,
+}
+
+impl DeviceEvidence {
+    /// The rows `range` of a list shared by several devices (empty if out of bounds).
+    pub fn shared(rows: &Arc<Vec<Evidence>>, range: std::ops::Range<usize>) -> Self {
+        Self {
+            rows: Arc::clone(rows),
+            range,
+        }
+    }
+
+    pub fn as_slice(&self) -> &[Evidence] {
+        self.rows.get(self.range.clone()).unwrap_or_default()
+    }
+}
+
+impl From<Vec<Evidence>> for DeviceEvidence {
+    fn from(rows: Vec<Evidence>) -> Self {
+        let range = 0..rows.len();
+        Self {
+            rows: Arc::new(rows),
+            range,
+        }
+    }
+}
+
+impl std::ops::Deref for DeviceEvidence {
+    type Target = [Evidence];
+
+    fn deref(&self) -> &[Evidence] {
+        self.as_slice()
+    }
+}
+
+// Compared as the rows they hold, wherever they are held.
+impl PartialEq for DeviceEvidence {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for DeviceEvidence {}
+
+impl std::fmt::Debug for DeviceEvidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
+}
+
 /// Hands out one shared copy of each distinct text, so that rows repeating a text hold
 /// pointers to one allocation. Every text of every row is looked up, so the hash is a fast
 /// one (the texts come from files the user controls, not from an adversary over a network).
