@@ -325,6 +325,10 @@ impl Workspace {
         let mut changes = Vec::new();
         let mut evidence = evidence_by_device(estate.evidence);
         let loaded = self.estate.devices(db);
+        // A first load leaves the rows in the imported list. Later, only the devices whose
+        // rows changed take theirs, each a list of its own: sharing the imported list would
+        // keep all of it alive for them.
+        let first_load = loaded.is_empty();
         let kept: HashSet<&str> = estate.devices.iter().map(|d| d.id.as_str()).collect();
         changes.extend(
             loaded
@@ -341,6 +345,11 @@ impl Workspace {
                 changes.push(Change::Device(device));
             }
             if new_rows {
+                let rows = if first_load {
+                    rows
+                } else {
+                    rows.to_vec().into()
+                };
                 changes.push(Change::Evidence { device: id, rows });
             }
         }
@@ -1265,6 +1274,47 @@ mod tests {
             expected(&[("A", &a), ("B", &b), ("C", &b)])
         );
         assert!(grouped(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn a_first_load_shares_the_rows_and_a_reload_copies_only_the_changed_ones() {
+        let estate = |version: &str| {
+            let mut evidence = rows(&[("D1", 0); 40]);
+            let mut d2 = rows(&[("D2", 0); 40]);
+            for e in &mut d2 {
+                e.version = Arc::from(version);
+            }
+            evidence.extend(d2);
+            let device = |id: &str| Device {
+                id: id.to_string(),
+                name: id.to_string(),
+                ..Device::default()
+            };
+            Estate {
+                devices: vec![device("D1"), device("D2")],
+                evidence,
+                ..Estate::default()
+            }
+        };
+        let shared = |ws: &Workspace, id: &str| {
+            let devices = ws.estate.devices(&ws.db);
+            devices
+                .get(id)
+                .map(|d| d.evidence(&ws.db).is_part_of_a_list())
+        };
+        let mut ws = Workspace::new(Database::default(), Vec::new(), Date::constant(2026, 11, 1));
+        ws.load(estate("1.0"));
+        assert_eq!(
+            (shared(&ws, "D1"), shared(&ws, "D2")),
+            (Some(true), Some(true))
+        );
+        ws.load(estate("2.0"));
+        assert_eq!(
+            (shared(&ws, "D1"), shared(&ws, "D2")),
+            (Some(true), Some(false)),
+            "D1 keeps the first list; D2 changed and holds its own rows"
+        );
+        assert_eq!(ws.evidence_of("D2").map(<[Evidence]>::len), Some(40));
     }
 
     #[test]

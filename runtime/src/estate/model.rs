@@ -268,10 +268,10 @@ impl Evidence {
     }
 }
 
-/// One device's evidence rows, in file order. An estate loaded at once leaves its rows in the
-/// list the import made, and each device holds its range of it, so loading copies no row; a
-/// device whose rows change gets a list of its own. (The shared list lives as long as one
-/// device still holds a range of it, rows replaced since included.)
+/// One device's evidence rows, in file order. An estate loaded into an empty workspace leaves
+/// its rows in the list the import made, and each device holds its range of it, so loading
+/// copies no row; a device whose rows change later gets a list of its own. (The shared list
+/// lives as long as one device still holds a range of it, rows replaced since included.)
 #[derive(Clone, Default)]
 pub struct DeviceEvidence {
     rows: Arc<Vec<Evidence>>,
@@ -289,6 +289,12 @@ impl DeviceEvidence {
 
     pub fn as_slice(&self) -> &[Evidence] {
         self.rows.get(self.range.clone()).unwrap_or_default()
+    }
+
+    /// Whether the rows are a range of a longer list.
+    #[cfg(test)]
+    pub(crate) fn is_part_of_a_list(&self) -> bool {
+        self.range.len() < self.rows.len()
     }
 }
 
