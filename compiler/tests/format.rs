@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use tally_compiler::format::{FormatError, format_source};
+use tally_compiler::syntax::split::DECLARATION_KEYWORDS;
 
 fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/format")
@@ -76,20 +77,7 @@ fn every_input_formats_to_its_golden_file() {
 fn the_golden_inputs_cover_what_they_are_for() {
     let read = |name: &str| std::fs::read(golden_dir().join(name)).expect(name);
     let declarations = String::from_utf8(read("declarations.tally")).expect("UTF-8");
-    for keyword in [
-        "publisher",
-        "product",
-        "application",
-        "ignore",
-        "rights",
-        "bundle",
-        "metric",
-        "table",
-        "sku",
-        "test",
-        "extend",
-        "override",
-    ] {
+    for keyword in DECLARATION_KEYWORDS {
         assert!(
             declarations.contains(&format!("\n{keyword} ")),
             "declarations.tally has no `{keyword}`"

@@ -20,7 +20,6 @@
 // A bench fails loudly on anything unexpected.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use tally_compiler::syntax::ast::DeclKind;
@@ -28,6 +27,10 @@ use tally_lsp::diagnostics::{test_failures, workspace_diagnostics, workspace_dia
 use tally_lsp::settings::{Settings, StandardPacks};
 use tally_lsp::state::State;
 use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent, Uri};
+
+/// The tests' support, for the standard packs read as `tally` embeds them.
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 /// Recognition rules to generate by default: about 0.59 declarations per rule, so 50,000
 /// declarations.
@@ -106,7 +109,7 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    let standard = standard_packs();
+    let standard = support::standard();
     let state = State::default();
     let rss_start = rss_kib();
     let started = Instant::now();
@@ -294,34 +297,4 @@ fn rss_kib() -> u64 {
                 .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
         })
         .unwrap_or(0)
-}
-
-/// The standard packs, read from the repository as `tally` embeds them.
-fn standard_packs() -> &'static [(&'static str, &'static str)] {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut files = Vec::new();
-    for dir in ["rules", "arl", "purl", "skus"] {
-        collect(&root, &root.join(dir), &mut files);
-    }
-    files.sort();
-    let files: Vec<(&'static str, &'static str)> = files
-        .into_iter()
-        .map(|(p, t)| (&*p.leak(), &*t.leak()))
-        .collect();
-    files.leak()
-}
-
-fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, String)>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            collect(root, &path, files);
-        } else if path.extension().is_some_and(|e| e == "tally") {
-            let relative = path.strip_prefix(root).unwrap();
-            files.push((
-                relative.to_string_lossy().replace('\\', "/"),
-                std::fs::read_to_string(&path).unwrap(),
-            ));
-        }
-    }
 }

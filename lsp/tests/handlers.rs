@@ -39,6 +39,17 @@ async fn start(dir: &tempfile::TempDir, cache: &tempfile::TempDir) -> Harness {
     .await
 }
 
+/// [`start`], the server reached over a pipe, as an editor reaches it.
+async fn start_over_pipe(dir: &tempfile::TempDir, cache: &tempfile::TempDir) -> Harness {
+    Harness::over_pipe(
+        Some(dir.path()),
+        json!({ "standardPacksDir": cache.path() }),
+        &[],
+        support::standard(),
+    )
+    .await
+}
+
 fn codes(diagnostics: &Value) -> Vec<String> {
     diagnostics
         .as_array()
@@ -95,13 +106,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 #[tokio::test]
 async fn quick_edits_apply_in_the_order_sent() {
     let (dir, cache, file) = workspace();
-    let mut server = Harness::over_pipe(
-        Some(dir.path()),
-        json!({ "standardPacksDir": cache.path() }),
-        &[],
-        support::standard(),
-    )
-    .await;
+    let mut server = start_over_pipe(&dir, &cache).await;
     let uri = uri(&file);
     server.open(&uri, ACME).await;
     let mut version = 1;
@@ -150,13 +155,7 @@ async fn quick_edits_apply_in_the_order_sent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_during_edits_are_answered() {
     let (dir, cache, file) = workspace();
-    let mut server = Harness::over_pipe(
-        Some(dir.path()),
-        json!({ "standardPacksDir": cache.path() }),
-        &[],
-        support::standard(),
-    )
-    .await;
+    let mut server = start_over_pipe(&dir, &cache).await;
     let uri = uri(&file);
     server.open(&uri, ACME).await;
     let mut version = 1;
@@ -424,13 +423,7 @@ async fn test_failures_follow_edits() {
     let file = dir.path().canonicalize().unwrap().join("writer.tally");
     std::fs::write(&file, TESTED).unwrap();
     let cache = tempfile::tempdir().unwrap();
-    let mut server = Harness::over_pipe(
-        Some(dir.path()),
-        json!({ "standardPacksDir": cache.path() }),
-        &[],
-        support::standard(),
-    )
-    .await;
+    let mut server = start_over_pipe(&dir, &cache).await;
     let uri = uri(&file);
     server.open(&uri, TESTED).await;
     codes_of(&mut server, &uri, 1, &[]).await;
