@@ -2,6 +2,11 @@
 
 use std::process::ExitCode;
 
+/// Recognition and import allocate millions of small records from several threads; this
+/// allocator keeps that from dominating a run (see `docs/architecture.md`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     tally::leave_memory_to_exit();
     // The streams are not locked for the whole run: `tally lsp` writes to stdout from the

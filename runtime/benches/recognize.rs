@@ -23,6 +23,10 @@
 //! it shows the matcher's cost without the estate's memory. Both print a checksum of every
 //! device's result, so runs before and after a change can be compared.
 
+/// The allocator the `tally` binary uses, so the numbers are the command line's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -796,28 +796,82 @@ pub fn recognize_device(
     device: &str,
     evidence: &[Evidence],
 ) -> DeviceRecognition {
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => recognize_with(recognizer, device, evidence, &mut scratch),
+        Err(_) => recognize_with(recognizer, device, evidence, &mut Scratch::default()),
+    })
+}
+
+/// The working lists of [`recognize_device`], kept by each thread and emptied for each device,
+/// so that recognising a device allocates little beyond its result: at estate scale, lists
+/// grown and freed for every device cost more than matching.
+#[derive(Default)]
+struct Scratch {
+    /// (application, rule, row, whether the rule is `at_least_one`) for every application rule
+    /// a row matched.
+    hits: Vec<(usize, usize, EvidenceId, bool)>,
+    /// Every counted row with where its hits lie in `matched`.
+    rows: Vec<(EvidenceId, std::ops::Range<usize>)>,
+    matched: Vec<Hit>,
+    /// Each matched application with where the rows its rules matched lie in `matched_rows`.
+    by_app: Vec<(usize, std::ops::Range<usize>)>,
+    matched_rows: Vec<EvidenceId>,
+    ids: Vec<EvidenceId>,
+    /// The installations a row is linked to, each with the first rule that links it.
+    homes: Vec<(usize, usize)>,
+    /// The result's lists, copied out at their final length.
+    noise: Vec<Noise>,
+    ignored: Vec<EvidenceId>,
+    unrecognized: Vec<EvidenceId>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
+}
+
+fn recognize_with(
+    recognizer: &Recognizer,
+    device: &str,
+    evidence: &[Evidence],
+    scratch: &mut Scratch,
+) -> DeviceRecognition {
+    let Scratch {
+        hits,
+        rows,
+        matched,
+        by_app,
+        matched_rows,
+        ids: scratch,
+        homes,
+        noise,
+        ignored,
+        unrecognized,
+    } = scratch;
+    hits.clear();
+    rows.clear();
+    matched.clear();
+    by_app.clear();
+    matched_rows.clear();
+    homes.clear();
+    noise.clear();
+    ignored.clear();
+    unrecognized.clear();
     let mut result = DeviceRecognition::default();
     let device: Arc<str> = Arc::from(device);
-    // (application, rule, row, whether the rule is `at_least_one`) for every application rule
-    // a row matched.
-    let mut hits: Vec<(usize, usize, EvidenceId, bool)> = Vec::new();
-    // Every counted row with where its hits lie in `matched`.
-    let mut rows: Vec<(EvidenceId, std::ops::Range<usize>)> = Vec::new();
-    let mut matched: Vec<Hit> = Vec::new();
     for (id, e) in (0..=EvidenceId::MAX).zip(evidence) {
         if e.ignored {
-            result.ignored.push(id);
+            ignored.push(id);
             continue;
         }
         let start = matched.len();
-        recognizer.extend_hits(e, &mut matched);
+        recognizer.extend_hits(e, matched);
         let found = matched.get(start..).unwrap_or_default();
         if let [Hit::Noise(i)] = found {
             if let (Some(entry), Some(name)) = (
                 recognizer.ignores.get(*i),
                 recognizer.local_name(Owner::Ignore(*i)),
             ) {
-                result.noise.push(Noise {
+                noise.push(Noise {
                     evidence: id,
                     ignore: name,
                     category: entry.category,
@@ -839,11 +893,6 @@ pub fn recognize_device(
         rows.push((id, start..matched.len()));
     }
     hits.sort_unstable();
-    // Each matched application with where the rows its rules matched (sorted, without
-    // repeats) lie in `matched_rows`.
-    let mut by_app: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
-    let mut matched_rows: Vec<EvidenceId> = Vec::new();
-    let mut scratch: Vec<EvidenceId> = Vec::new();
     // Ascending, as `hits` is sorted.
     let mut recognized: Vec<usize> = Vec::new();
     for group in hits.chunk_by(|a, b| a.0 == b.0) {
@@ -868,7 +917,7 @@ pub fn recognize_device(
         scratch.sort_unstable();
         scratch.dedup();
         let start = matched_rows.len();
-        matched_rows.extend_from_slice(&scratch);
+        matched_rows.extend_from_slice(scratch);
         by_app.push((app, start..matched_rows.len()));
     }
     let rows_of = |app: usize| {
@@ -890,9 +939,7 @@ pub fn recognize_device(
     // the application.
     let mut installs: Vec<(usize, usize)> = home.iter().map(|(app, into)| (*into, *app)).collect();
     installs.sort_unstable();
-    // The installations a row is linked to, each with the first rule that links it.
-    let mut homes: Vec<(usize, usize)> = Vec::new();
-    for (row, range) in &rows {
+    for (row, range) in rows.iter() {
         homes.clear();
         for hit in matched.get(range.clone()).unwrap_or_default() {
             if let Hit::Rule { app, rule, .. } = *hit
@@ -904,7 +951,7 @@ pub fn recognize_device(
         }
         homes.sort_unstable();
         match homes.as_slice() {
-            [] => result.unrecognized.push(*row),
+            [] => unrecognized.push(*row),
             [_] => {}
             [(_, first), rest @ ..] => {
                 for (_, second) in rest {
@@ -921,6 +968,8 @@ pub fn recognize_device(
             }
         }
     }
+    // Sized once: the installations are kept.
+    result.installations = Vec::with_capacity(installs.chunk_by(|a, b| a.0 == b.0).count());
     for group in installs.chunk_by(|a, b| a.0 == b.0) {
         let Some(entry) = group
             .first()
@@ -936,7 +985,7 @@ pub fn recognize_device(
         scratch.extend(group.iter().flat_map(|(_, a)| rows_of(*a)));
         scratch.sort_unstable();
         scratch.dedup();
-        let ids = EvidenceIds::from_slice(&scratch);
+        let ids = EvidenceIds::from_slice(scratch);
         let last_used = ids
             .iter()
             .filter_map(|id| row(evidence, *id).and_then(|e| e.last_used))
@@ -960,13 +1009,15 @@ pub fn recognize_device(
     }
     result.installations.sort();
     result.ignored_applications.sort();
-    result.unrecognized.sort_unstable();
+    unrecognized.sort_unstable();
     // The results of every device are kept: without spare room.
     result.installations.shrink_to_fit();
     result.ignored_applications.shrink_to_fit();
-    result.unrecognized.shrink_to_fit();
-    result.noise.shrink_to_fit();
-    result.ignored.shrink_to_fit();
+    result.unrecognized = unrecognized.as_slice().into();
+    // Moved into a list of their exact length; the working list keeps its room.
+    result.noise = Vec::with_capacity(noise.len());
+    result.noise.append(noise);
+    result.ignored = ignored.as_slice().into();
     result.overlaps.shrink_to_fit();
     result
 }
