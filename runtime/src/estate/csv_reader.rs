@@ -117,6 +117,105 @@ impl<'t> Table<'t> {
     }
 }
 
+impl<'t> Table<'t> {
+    /// Splits the rows still to read into at most `parts` tables over consecutive runs of whole
+    /// lines, to be read on threads of their own: read one after the other, they give the rows
+    /// this table would, with the same lines and spans. A run ends at a line end with an even
+    /// number of `"` before it, which is outside quotes when the file is quoted as CSV is. When
+    /// it is not (a stray `"` inside an unquoted field), a run may end inside a quoted field:
+    /// that run then reports the field as never closed, and the caller reads the file whole
+    /// instead. A table not being read stays whole.
+    /// With less than `least` bytes left to read, the table stays whole. Each part comes with
+    /// the lines of its run, which it has at most as many rows as (0 for a table left whole).
+    pub fn split(self, parts: usize, least: usize) -> Vec<(Self, usize)> {
+        let text = self.records.text;
+        let position = self.records.reader.position();
+        let start = offset(self.records.base, position.byte());
+        let first_line = offset(self.records.lines_before, position.line());
+        let rest = text.len().saturating_sub(start);
+        if !self.reading || parts < 2 || rest < least {
+            return vec![(self, 0)];
+        }
+        let bytes = text.as_bytes();
+        // The nominal cuts, and the quotes and lines before each, counted a run per thread.
+        let nominal: Vec<usize> = (0..parts)
+            .map(|i| start + rest / parts * i)
+            .chain([text.len()])
+            .collect();
+        let counts: Vec<(usize, usize)> = std::thread::scope(|scope| {
+            let runs: Vec<_> = nominal
+                .windows(2)
+                .map(|w| {
+                    let run = w
+                        .first()
+                        .zip(w.get(1))
+                        .and_then(|(a, b)| bytes.get(*a..*b))
+                        .unwrap_or_default();
+                    scope.spawn(move || count_quotes_and_lines(run))
+                })
+                .collect();
+            runs.into_iter()
+                .map(|run| run.join().unwrap_or_default())
+                .collect()
+        });
+        // Each nominal cut moved forward to the next line end outside quotes.
+        let mut cuts: Vec<(usize, usize)> = vec![(start, first_line)];
+        let (mut quotes, mut lines) = (0usize, first_line);
+        for (at, (q, l)) in nominal.iter().skip(1).zip(&counts) {
+            quotes += q;
+            lines += l;
+            let (mut odd, mut line) = (quotes % 2 == 1, lines);
+            let Some(cut) = bytes.get(*at..).and_then(|tail| {
+                tail.iter().position(|b| {
+                    match b {
+                        b'"' => odd = !odd,
+                        b'\n' => line += 1,
+                        _ => {}
+                    }
+                    *b == b'\n' && !odd
+                })
+            }) else {
+                break;
+            };
+            let cut = at + cut + 1;
+            if cuts.last().is_some_and(|(last, _)| cut > *last) && cut < text.len() {
+                cuts.push((cut, line));
+            }
+        }
+        // The line after the last line end (text there is a line too).
+        let last = first_line + counts.iter().map(|(_, l)| l).sum::<usize>() + 1;
+        cuts.push((text.len(), last));
+        cuts.dedup_by_key(|(at, _)| *at);
+        cuts.windows(2)
+            .filter_map(|w| {
+                let ((from, line), (to, next)) = (w.first()?, w.get(1)?);
+                let table = Table {
+                    header: self.header,
+                    complete: true,
+                    width: self.width,
+                    reading: true,
+                    records: Records::over(text, *from, *to, line.saturating_sub(1)),
+                    row: Row {
+                        line: 0,
+                        span: Span::new(0, 0),
+                        columns: self.row.columns,
+                        present: self.row.present.clone(),
+                        fields: Vec::with_capacity(self.width),
+                    },
+                };
+                Some((table, next - line))
+            })
+            .collect()
+    }
+}
+
+/// How many `"` and line ends a run of text holds.
+fn count_quotes_and_lines(run: &[u8]) -> (usize, usize) {
+    let quotes = run.iter().filter(|b| **b == b'"').count();
+    let lines = run.iter().filter(|b| **b == b'\n').count();
+    (quotes, lines)
+}
+
 /// One row of a CSV file.
 #[derive(Debug)]
 pub(super) struct Row<'t> {
@@ -197,9 +296,13 @@ struct Records<'t> {
     reader: csv::Reader<&'t [u8]>,
     /// The record last read, reused for the next.
     record: ByteRecord,
+    /// The text up to where these records end.
     text: &'t str,
-    /// Where the CSV starts: after a byte-order mark, if any.
+    /// Where the records start: after a byte-order mark, if any, or where a part of a split
+    /// table starts.
     base: usize,
+    /// The lines of the text before `base`.
+    lines_before: usize,
     /// Whether reading stopped at a record that is not valid CSV.
     broken: bool,
 }
@@ -207,15 +310,22 @@ struct Records<'t> {
 impl<'t> Records<'t> {
     fn new(text: &'t str) -> Self {
         let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        Self::over(text, base, text.len(), 0)
+    }
+
+    /// The records of `text` from `start` to `end`, after `lines_before` lines.
+    fn over(text: &'t str, start: usize, end: usize, lines_before: usize) -> Self {
+        let text = text.get(..end).unwrap_or(text);
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(text.get(base..).unwrap_or_default().as_bytes());
+            .from_reader(text.get(start..).unwrap_or_default().as_bytes());
         Self {
             reader,
             record: ByteRecord::new(),
             text,
-            base,
+            base: start,
+            lines_before,
             broken: false,
         }
     }
@@ -244,7 +354,12 @@ impl<'t> Records<'t> {
                     return None;
                 }
             }
-            match locate(self.text, self.base, &self.record, fields) {
+            match locate(
+                self.text,
+                (self.base, self.lines_before),
+                &self.record,
+                fields,
+            ) {
                 Ok(_) if fields.iter().all(|f| f.text.is_empty()) => continue,
                 Ok(found) => return Some(found),
                 Err(quote) => {
@@ -345,14 +460,14 @@ fn offset(base: usize, byte: u64) -> usize {
 /// quote.
 fn locate<'t>(
     text: &'t str,
-    base: usize,
+    (base, lines_before): (usize, usize),
     record: &ByteRecord,
     fields: &mut Vec<Field<'t>>,
 ) -> Result<(usize, Span), usize> {
     let bytes = text.as_bytes();
-    let (mut at, mut line) = record
-        .position()
-        .map_or((base, 1), |p| (offset(base, p.byte()), offset(0, p.line())));
+    let (mut at, mut line) = record.position().map_or((base, lines_before + 1), |p| {
+        (offset(base, p.byte()), offset(lines_before, p.line()))
+    });
     let at_end_of_field = |b: Option<&u8>| matches!(b, None | Some(b',' | b'\r' | b'\n'));
     while let Some(&b) = bytes.get(at).filter(|&&b| b == b'\r' || b == b'\n') {
         line += usize::from(b == b'\n');
@@ -520,6 +635,62 @@ mod tests {
         let name = table.next_row(&mut check).map(|r| r.get("name").is_none());
         assert_eq!(name, Some(true));
         assert!(check.into_diagnostics().is_empty());
+    }
+
+    /// Every row's line and fields, read from the parts of the table split at every chance.
+    fn read_split(text: &str, parts: usize) -> (Vec<Read>, usize, Vec<Diagnostic>) {
+        let source = SourceFile::new("t.csv", text);
+        let mut check = Checker::new(&source);
+        let tables = read(&mut check, &source, COLUMNS).split(parts, 0);
+        let count = tables.len();
+        let mut rows = Vec::new();
+        for (mut table, lines) in tables {
+            let first = rows.len();
+            while let Some(row) = table.next_row(&mut check) {
+                let cells = COLUMNS
+                    .iter()
+                    .map(|c| {
+                        let field = row.get(c.name)?;
+                        let at = text.get(field.span.start..field.span.end).unwrap_or("?");
+                        Some((field.text.to_string(), at.to_owned()))
+                    })
+                    .collect();
+                rows.push((row.line, cells));
+            }
+            assert!(rows.len() - first <= lines, "{lines} lines hold more rows");
+        }
+        (rows, count, check.into_diagnostics())
+    }
+
+    #[test]
+    fn a_split_table_reads_as_the_whole() {
+        let text = "\u{feff}id,name,note\r\na,\"x, \"\"y\"\"\",\"multi\nline\"\r\n\r\n b ,,\"\"\"\"\nc,\"two\n\nbreaks\",z\nd,e,f\n\ng,h,i";
+        let (whole, _, diagnostics) = read_text(text);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        for parts in 2..=text.len() {
+            let (rows, count, diagnostics) = read_split(text, parts);
+            assert!(diagnostics.is_empty(), "{parts} parts: {diagnostics:?}");
+            assert_eq!(rows, whole, "{parts} parts");
+            assert!(count > 1);
+        }
+    }
+
+    #[test]
+    fn a_part_ending_inside_a_quoted_field_reports_it() {
+        // The stray quote in `x"y` makes the cut after it look outside quotes.
+        let text = "id,name,note\na,x\"y,1\nb,\"two\nlines\",2\nc,d,3\n";
+        let (whole, _, diagnostics) = read_text(text);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let splits: Vec<_> = (2..=text.len())
+            .map(|parts| read_split(text, parts))
+            .collect();
+        let unreported = splits
+            .iter()
+            .filter(|(rows, _, diagnostics)| diagnostics.is_empty() && *rows != whole)
+            .count();
+        assert_eq!(unreported, 0, "a wrong split went unreported");
+        let reported = splits.iter().filter(|(_, _, d)| !d.is_empty()).count();
+        assert!(reported > 0, "no split was cut inside the quoted field");
     }
 
     #[test]

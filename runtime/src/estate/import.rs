@@ -382,37 +382,61 @@ impl References {
     ) -> Option<&'f str> {
         let field = field?;
         let id = field.value()?;
-        let file = match self.sources.iter().rposition(|s| Arc::ptr_eq(s, source)) {
-            Some(file) => file,
-            None => {
-                self.sources.push(Arc::clone(source));
-                self.sources.len() - 1
-            }
-        };
+        let file = self.file(source);
         let entry = match self.named.get(self.last) {
             Some(named) if named.target == target && named.id == id => self.last,
-            _ => {
-                let ids = self.index.entry(target).or_default();
-                match ids.get(id) {
-                    Some(&entry) => entry,
-                    None => {
-                        let entry = self.named.len();
-                        ids.insert(id.to_owned(), entry);
-                        self.named.push(Named {
-                            target,
-                            id: id.to_owned(),
-                            at: Vec::new(),
-                        });
-                        entry
-                    }
-                }
-            }
+            _ => self.entry(target, id),
         };
         self.last = entry;
         if let Some(named) = self.named.get_mut(entry) {
             named.at.push((file, field.span));
         }
         Some(id)
+    }
+
+    /// Takes in the references another reader found, as if this one had read on.
+    pub fn append(&mut self, other: References) {
+        let files: Vec<usize> = other.sources.iter().map(|s| self.file(s)).collect();
+        for named in other.named {
+            let entry = self.entry(named.target, &named.id);
+            if let Some(mine) = self.named.get_mut(entry) {
+                mine.at.extend(
+                    named
+                        .at
+                        .into_iter()
+                        .filter_map(|(file, span)| Some((*files.get(file)?, span))),
+                );
+            }
+        }
+    }
+
+    /// The index of a file in `sources`, added when new.
+    fn file(&mut self, source: &Arc<SourceFile>) -> usize {
+        match self.sources.iter().rposition(|s| Arc::ptr_eq(s, source)) {
+            Some(file) => file,
+            None => {
+                self.sources.push(Arc::clone(source));
+                self.sources.len() - 1
+            }
+        }
+    }
+
+    /// The entry in `named` of a target and id, added when new.
+    fn entry(&mut self, target: Target, id: &str) -> usize {
+        let ids = self.index.entry(target).or_default();
+        match ids.get(id) {
+            Some(&entry) => entry,
+            None => {
+                let entry = self.named.len();
+                ids.insert(id.to_owned(), entry);
+                self.named.push(Named {
+                    target,
+                    id: id.to_owned(),
+                    at: Vec::new(),
+                });
+                entry
+            }
+        }
     }
 
     /// A T0205 error for every reference to an id that does not exist.
@@ -767,14 +791,157 @@ fn kind_columns(kind: EvidenceKind) -> String {
         .join(", ")
 }
 
+/// How `evidence.csv` is read in parts.
+#[derive(Debug, Clone, Copy)]
+struct InParts {
+    /// Threads reading parts.
+    threads: usize,
+    /// Parts the file is cut into: a few per thread, so that the parts read but not yet
+    /// gathered, which add to the memory the rows take, stay small.
+    parts: usize,
+    /// Below this size the file is read in one go.
+    least: usize,
+}
+
+impl InParts {
+    fn here() -> Self {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        Self {
+            threads,
+            parts: threads * 4,
+            least: 1 << 22,
+        }
+    }
+}
+
 fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Imported<Evidence> {
+    if let Some(read) = read_evidence_in_parts(source, references, InParts::here()) {
+        return read;
+    }
     let (mut check, mut table) = read_table(source, EVIDENCE_COLUMNS);
+    let mut reader = EvidenceReader::default();
     let mut records = Vec::new();
-    // Rows repeat their texts: each distinct one is held once.
-    let mut strings = Interner::default();
-    // The checked fields of the row being read, reused from row to row.
-    let mut fields = Vec::new();
     while let Some(row) = table.next_row(&mut check) {
+        records.push(reader.read(&mut check, row, source, references));
+    }
+    // Evidence has no id of its own: nothing refers to it.
+    Imported::new(records, Ids::default(), table.complete, check)
+}
+
+/// One part of `evidence.csv` as read: its rows, the references they make and their texts;
+/// `None` when reading it reported a problem.
+type Part = Option<(Vec<Evidence>, References, Interner)>;
+
+/// Reads `evidence.csv` in parts of whole lines on several threads, gathering each part in
+/// file order as soon as it and those before it are read: the rows, references and texts come
+/// out as reading it in one go gives them. `None` when it is small, or when any part reports
+/// a problem: the file is then read in one go, so that problems are reported exactly as always
+/// (and a part that a stray quote made end inside a quoted field is never taken for good).
+fn read_evidence_in_parts(
+    source: &Arc<SourceFile>,
+    references: &mut References,
+    how: InParts,
+) -> Option<Imported<Evidence>> {
+    let (check, table) = read_table(source, EVIDENCE_COLUMNS);
+    if !check.is_clean() {
+        return None;
+    }
+    let tables = table.split(how.parts, how.least);
+    if tables.len() < 2 {
+        return None;
+    }
+    let count = tables.len();
+    // The first part's list has room for every row, so the others are moved to its end rather
+    // than all copied into a new one; room not filled takes no memory.
+    let all: usize = tables.iter().map(|(_, lines)| lines).sum();
+    let queue = std::sync::Mutex::new(tables.into_iter().enumerate());
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let (send, receive) = std::sync::mpsc::channel::<(usize, Part)>();
+    let gathered = std::thread::scope(|scope| {
+        for _ in 0..how.threads.clamp(1, count) {
+            let (queue, failed, send) = (&queue, &failed, send.clone());
+            scope.spawn(move || {
+                while let Some((i, (mut table, lines))) =
+                    queue.lock().ok().and_then(|mut q| q.next())
+                {
+                    if failed.load(std::sync::atomic::Ordering::Relaxed) {
+                        break;
+                    }
+                    let mut check = Checker::new(source);
+                    let mut references = References::default();
+                    let mut reader = EvidenceReader::default();
+                    let mut records = Vec::with_capacity(if i == 0 { all } else { lines });
+                    while let Some(row) = table.next_row(&mut check) {
+                        records.push(reader.read(&mut check, row, source, &mut references));
+                    }
+                    let part = (check.is_clean() && table.complete).then_some((
+                        records,
+                        references,
+                        reader.strings,
+                    ));
+                    if part.is_none() {
+                        failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    if send.send((i, part)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(send);
+        gather(receive, count, references)
+    });
+    Some(Imported::new(gathered?, Ids::default(), true, check))
+}
+
+/// Gathers the parts of [`read_evidence_in_parts`] in file order as they arrive: `None` as soon
+/// as one is missing.
+fn gather(
+    parts: std::sync::mpsc::Receiver<(usize, Part)>,
+    count: usize,
+    references: &mut References,
+) -> Option<Vec<Evidence>> {
+    let mut waiting: BTreeMap<usize, (Vec<Evidence>, References, Interner)> = BTreeMap::new();
+    let mut gathered: Option<(Vec<Evidence>, Interner)> = None;
+    let mut next = 0;
+    while next < count {
+        let (i, part) = parts.recv().ok()?;
+        waiting.insert(i, part?);
+        while let Some((mut rows, theirs, texts)) = waiting.remove(&next) {
+            match &mut gathered {
+                None => gathered = Some((rows, texts)),
+                Some((records, strings)) => {
+                    // One copy of each text, as one reader would have made.
+                    let shared = strings.adopt(texts);
+                    rows.iter_mut().for_each(|row| row.share_texts(&shared));
+                    records.append(&mut rows);
+                }
+            }
+            references.append(theirs);
+            next += 1;
+        }
+    }
+    gathered.map(|(records, _)| records)
+}
+
+/// Reads evidence rows, sharing their texts and reusing its buffers from row to row.
+#[derive(Default)]
+struct EvidenceReader<'t> {
+    /// Rows repeat their texts: each distinct one is held once.
+    strings: Interner,
+    /// The checked fields of the row being read.
+    fields: Vec<(EvidenceField, Cow<'t, str>)>,
+}
+
+impl<'t> EvidenceReader<'t> {
+    fn read(
+        &mut self,
+        check: &mut Checker,
+        row: &Row<'t>,
+        source: &Arc<SourceFile>,
+        references: &mut References,
+    ) -> Evidence {
+        let (strings, fields) = (&mut self.strings, &mut self.fields);
         let device = check
             .required(row.get("device"), row.span, &EVIDENCE_DEVICE)
             .and_then(|f| references.add(Target::Device, source, Some(f)));
@@ -786,7 +953,7 @@ fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Impor
         };
         fields.clear();
         if let Some(kind) = kind {
-            evidence_fields(&mut check, row, kind, &mut fields);
+            evidence_fields(check, row, kind, fields);
         }
         let mut take = |wanted: EvidenceField| {
             fields
@@ -800,7 +967,7 @@ fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Impor
             take(EvidenceField::Name),
             take(EvidenceField::Version),
         );
-        records.push(Evidence {
+        Evidence {
             line: row.line,
             device: strings.intern(device.unwrap_or_default()),
             kind: kind.unwrap_or(EvidenceKind::Installer),
@@ -817,10 +984,8 @@ fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Impor
                 .and_then(Field::value)
                 .map(|text| strings.intern(text)),
             ignored: check.flag(row.get("ignored"), &IGNORED).unwrap_or(false),
-        });
+        }
     }
-    // Evidence has no id of its own: nothing refers to it.
-    Imported::new(records, Ids::default(), table.complete, check)
 }
 
 /// The fields of an evidence row of `kind`, sorted by field, each checked, into `fields`: the

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use tally_compiler::evidence::spelling;
 pub use tally_compiler::evidence::{EvidenceField, EvidenceKind};
 
@@ -208,6 +208,24 @@ pub struct Evidence {
 }
 
 impl Evidence {
+    /// Points the row's texts at the copies an interner adopted them into.
+    pub fn share_texts(&mut self, shared: &SharedTexts) {
+        for text in [
+            &mut self.device,
+            &mut self.publisher,
+            &mut self.name,
+            &mut self.version,
+        ] {
+            shared.share(text);
+        }
+        for (_, text) in &mut self.details {
+            shared.share(text);
+        }
+        if let Some(text) = &mut self.source {
+            shared.share(text);
+        }
+    }
+
     /// A row of `kind` with the given fields, each trimmed; empty ones are left out. The line,
     /// device and source are left for the caller.
     pub fn from_fields<'a>(
@@ -348,6 +366,30 @@ impl Interner {
         let shared: Arc<str> = Arc::from(text);
         self.strings.insert(Arc::clone(&shared));
         shared
+    }
+
+    /// Takes in the texts of another interner: each of its texts, by address, to this one's
+    /// copy, for [`Evidence::share_texts`].
+    pub fn adopt(&mut self, other: Interner) -> SharedTexts {
+        SharedTexts(
+            other
+                .strings
+                .into_iter()
+                .map(|text| (Arc::as_ptr(&text).cast::<u8>() as usize, self.intern(&text)))
+                .collect(),
+        )
+    }
+}
+
+/// Texts of one interner mapped to another's copies, by address.
+pub struct SharedTexts(FxHashMap<usize, Arc<str>>);
+
+impl SharedTexts {
+    /// This interner's copy of `text`, when `text` came from the adopted one.
+    fn share(&self, text: &mut Arc<str>) {
+        if let Some(shared) = self.0.get(&(Arc::as_ptr(text).cast::<u8>() as usize)) {
+            *text = Arc::clone(shared);
+        }
     }
 }
 

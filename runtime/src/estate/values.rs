@@ -134,6 +134,11 @@ impl Checker {
         file_name(&self.source)
     }
 
+    /// Whether nothing has been reported.
+    pub fn is_clean(&self) -> bool {
+        self.diagnostics.is_empty()
+    }
+
     pub fn into_diagnostics(self) -> Vec<Diagnostic> {
         self.diagnostics
     }

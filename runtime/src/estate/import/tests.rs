@@ -1233,3 +1233,69 @@ fn reread_replaces_one_file_and_says_whether_it_changed() -> std::io::Result<()>
     assert!(EstateFiles::is_estate_file("usage.csv") && !EstateFiles::is_estate_file("notes.txt"));
     Ok(())
 }
+
+#[test]
+fn evidence_read_in_parts_is_evidence_read_in_one_go() {
+    let mut text = String::from("device,kind,publisher,name,version,product_code,source\n");
+    for i in 0..300 {
+        let device = format!("D{}", i % 7);
+        let name = if i % 5 == 0 {
+            format!("\"Tool, \"\"{}\"\"\nedition\"", i % 11)
+        } else {
+            format!("App {}", i % 13)
+        };
+        let kind = if i % 9 == 0 { "" } else { "installer" };
+        let code = if i % 4 == 0 { "{ABC}" } else { "" };
+        text.push_str(&format!(
+            "{device},{kind},Acme,{name},{}.0,{code},scan\n",
+            i % 3
+        ));
+        if i % 50 == 0 {
+            text.push('\n');
+        }
+    }
+    let source = Arc::new(SourceFile::new("evidence.csv", text.as_str()));
+    let mut whole_refs = References::default();
+    let (mut check, mut table) = read_table(&source, EVIDENCE_COLUMNS);
+    let mut reader = EvidenceReader::default();
+    let mut whole = Vec::new();
+    while let Some(row) = table.next_row(&mut check) {
+        whole.push(reader.read(&mut check, row, &source, &mut whole_refs));
+    }
+    assert!(check.is_clean());
+    for parts in [2, 3, 8] {
+        let mut refs = References::default();
+        let how = InParts {
+            threads: 2,
+            parts,
+            least: 0,
+        };
+        let read = read_evidence_in_parts(&source, &mut refs, how);
+        let Some(read) = read else {
+            panic!("{parts} parts were not read");
+        };
+        assert_eq!(read.records, whole, "{parts} parts");
+        assert_eq!(
+            format!("{:?}", refs.named),
+            format!("{:?}", whole_refs.named),
+            "{parts} parts"
+        );
+        // Each distinct text is held once, across parts.
+        let first = read.records.iter().find(|e| &*e.device == "D0");
+        let last = read.records.iter().rev().find(|e| &*e.device == "D0");
+        assert!(
+            first
+                .zip(last)
+                .is_some_and(|(a, b)| Arc::ptr_eq(&a.device, &b.device))
+        );
+    }
+    // A problem in any part: the file is read in one go, and its problems reported as always.
+    let broken = format!("{text}D1,installer,Acme,,1.0,,scan\n");
+    let source = Arc::new(SourceFile::new("evidence.csv", broken.as_str()));
+    let how = InParts {
+        threads: 2,
+        parts: 2,
+        least: 0,
+    };
+    assert!(read_evidence_in_parts(&source, &mut References::default(), how).is_none());
+}
