@@ -31,6 +31,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 use tally_compiler::ir::{Counts, Covered, Hardware, Metric, Quantity, RightsKind, Role, Table};
 
 use crate::estate::{
@@ -444,6 +445,8 @@ struct State<'a> {
     app_installs: HashMap<&'a str, Vec<usize>>,
     /// The devices whose primary user each user is, sorted.
     primary_devices: HashMap<&'a str, Vec<&'a str>>,
+    /// The input's devices by id, hashed: looked up many times per installation.
+    devices: FxHashMap<&'a str, &'a Device>,
 }
 
 /// Reconciles one family: every assessment row, as `explain` shows them.
@@ -525,6 +528,11 @@ fn run(input: &FamilyInput, keep_rows: bool) -> State<'_> {
         device_installs: HashMap::new(),
         app_installs: HashMap::new(),
         primary_devices: HashMap::new(),
+        devices: input
+            .devices
+            .iter()
+            .map(|(id, d)| (id.as_str(), d.as_ref()))
+            .collect(),
     };
     for (i, x) in input.installations.iter().enumerate() {
         state.device_installs.entry(&x.device).or_default().push(i);
@@ -570,7 +578,7 @@ impl State<'_> {
     }
 
     fn device(&self, id: &str) -> Option<&Device> {
-        self.input.devices.get(id).map(Arc::as_ref)
+        self.devices.get(id).copied()
     }
 
     fn user(&self, id: &str) -> Option<&User> {
@@ -599,30 +607,30 @@ impl State<'_> {
                 "the license is retired, so reconciliation ignores it".to_string(),
             ));
         }
+        let (when, day) = terms.out_of_term?;
         let duration = terms.license.duration.name().replace('_', "-");
-        match terms.out_of_term {
-            Some((std::cmp::Ordering::Less, start)) => Some((
+        Some(match when {
+            std::cmp::Ordering::Less => (
                 Reason::LicenseNotStarted,
-                format!("the {duration} license starts on {start}, after the as-of day"),
-            )),
-            Some((_, expiry)) => Some((
+                format!("the {duration} license starts on {day}, after the as-of day"),
+            ),
+            _ => (
                 Reason::LicenseExpired,
-                format!("the {duration} license expired on {expiry}, so it covers nothing"),
-            )),
-            None => None,
-        }
+                format!("the {duration} license expired on {day}, so it covers nothing"),
+            ),
+        })
     }
 
     /// The unit an installation on `device` takes on license `l`, the user it counts (for a
     /// user license), and a note when a user license falls back to counting the device.
     fn unit(&self, l: usize, device: &str) -> (Unit, Option<String>, String) {
-        let dev = self.device(device);
         let counts = self.terms(l).map_or(Counts::Device, |t| t.counts);
         match counts {
             Counts::Device => return (Unit::Device(device.to_string()), None, String::new()),
             Counts::License => return (Unit::License, None, String::new()),
             Counts::Host | Counts::Cluster => {
-                let host = dev
+                let host = self
+                    .device(device)
                     .and_then(|d| self.host_of(d))
                     .map_or_else(|| device.to_string(), |h| h.id.clone());
                 if counts == Counts::Host {
@@ -638,7 +646,7 @@ impl State<'_> {
             }
             Counts::User => {}
         }
-        let user_id = dev.and_then(Device::primary_user);
+        let user_id = self.device(device).and_then(Device::primary_user);
         let user = user_id.and_then(|u| self.user(u));
         match user {
             Some(u) if matches!(u.status, UserStatus::Active | UserStatus::Pending) => {
@@ -1127,11 +1135,17 @@ impl State<'_> {
     /// Rejects every installation for the licenses that take no part: retired, expired or
     /// not yet started.
     fn inactive(&mut self) {
+        let inactive: Vec<Option<Rejection>> = (0..self.input.licenses.len())
+            .map(|l| self.inactive_reason(l))
+            .collect();
+        if inactive.iter().all(Option::is_none) {
+            return;
+        }
         for i in 0..self.input.installations.len() {
             for l in self.candidates(i) {
-                if let Some((reason, message)) = self.inactive_reason(l) {
+                if let Some(Some((reason, message))) = inactive.get(l) {
                     self.settled.insert((i, l));
-                    self.row(l, Some(i), None, reason, message, Decimal::ZERO);
+                    self.row(l, Some(i), None, *reason, message.clone(), Decimal::ZERO);
                 }
             }
         }
