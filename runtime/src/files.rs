@@ -147,7 +147,9 @@ pub fn read_bytes(path: &Path, root: &Path, limit: u64) -> Result<Vec<u8>, ReadE
     if metadata.len() > limit {
         return Err(ReadError::TooLarge { limit });
     }
-    let mut bytes = Vec::new();
+    // Room for the whole file at once: grown by doubling, a file of a gigabyte or two would be
+    // copied over and over as it is read.
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0) + 1);
     fs::File::open(path)?
         .take(limit + 1)
         .read_to_end(&mut bytes)?;
