@@ -236,11 +236,25 @@ impl<'t> Row<'t> {
         self.fields.get(self.index(name)?)
     }
 
+    /// The field in the expected column at `column` (from [`column_index`]), for a reader
+    /// that looks its columns up once rather than by name on every row.
+    pub fn at(&self, column: Option<usize>) -> Option<&Field<'t>> {
+        self.fields
+            .get(self.present.get(column?).copied().flatten()?)
+    }
+
     /// Where the file has the column.
     fn index(&self, name: &str) -> Option<usize> {
-        let i = self.columns.iter().position(|c| c.name == name)?;
-        self.present.get(i).copied().flatten()
+        self.present
+            .get(column_index(self.columns, name)?)
+            .copied()
+            .flatten()
     }
+}
+
+/// Where the column `name` is among the expected `columns`.
+pub(super) fn column_index(columns: &[Column], name: &str) -> Option<usize> {
+    columns.iter().position(|c| c.name == name)
 }
 
 /// Reads the header of a CSV file whose header must name columns from `columns`, reporting

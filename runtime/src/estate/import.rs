@@ -925,12 +925,45 @@ fn gather(
 }
 
 /// Reads evidence rows, sharing their texts and reusing its buffers from row to row.
-#[derive(Default)]
 struct EvidenceReader<'t> {
     /// Rows repeat their texts: each distinct one is held once.
     strings: Interner,
     /// The checked fields of the row being read.
     fields: Vec<(EvidenceField, Cow<'t, str>)>,
+    columns: EvidenceColumns,
+}
+
+/// Where the columns an evidence row is read from are among [`EVIDENCE_COLUMNS`], looked up
+/// once rather than by name for every row.
+struct EvidenceColumns {
+    device: Option<usize>,
+    kind: Option<usize>,
+    last_used: Option<usize>,
+    source: Option<usize>,
+    ignored: Option<usize>,
+    /// In the order of [`EvidenceField::COLUMNS`].
+    fields: Vec<Option<usize>>,
+}
+
+impl Default for EvidenceReader<'_> {
+    fn default() -> Self {
+        let at = |name| csv_reader::column_index(EVIDENCE_COLUMNS, name);
+        Self {
+            strings: Interner::default(),
+            fields: Vec::new(),
+            columns: EvidenceColumns {
+                device: at("device"),
+                kind: at("kind"),
+                last_used: at("last_used"),
+                source: at("source"),
+                ignored: at("ignored"),
+                fields: EvidenceField::COLUMNS
+                    .iter()
+                    .map(|(column, _)| at(column))
+                    .collect(),
+            },
+        }
+    }
 }
 
 impl<'t> EvidenceReader<'t> {
@@ -941,19 +974,19 @@ impl<'t> EvidenceReader<'t> {
         source: &Arc<SourceFile>,
         references: &mut References,
     ) -> Evidence {
-        let (strings, fields) = (&mut self.strings, &mut self.fields);
+        let (strings, fields, columns) = (&mut self.strings, &mut self.fields, &self.columns);
         let device = check
-            .required(row.get("device"), row.span, &EVIDENCE_DEVICE)
+            .required(row.at(columns.device), row.span, &EVIDENCE_DEVICE)
             .and_then(|f| references.add(Target::Device, source, Some(f)));
         // An empty kind is an installer; an unknown one is reported and its fields are not
         // checked against a kind.
-        let kind = match row.get("kind").filter(|f| f.value().is_some()) {
+        let kind = match row.at(columns.kind).filter(|f| f.value().is_some()) {
             None => Some(EvidenceKind::Installer),
             given => check.choice(given, &EVIDENCE_KIND, EVIDENCE_KINDS),
         };
         fields.clear();
         if let Some(kind) = kind {
-            evidence_fields(check, row, kind, fields);
+            evidence_fields(check, row, (kind, &columns.fields), fields);
         }
         let mut take = |wanted: EvidenceField| {
             fields
@@ -978,12 +1011,14 @@ impl<'t> EvidenceReader<'t> {
                 .drain(..)
                 .map(|(field, text)| (field, strings.intern(&text)))
                 .collect(),
-            last_used: check.date(row.get("last_used"), &LAST_USED),
+            last_used: check.date(row.at(columns.last_used), &LAST_USED),
             source: row
-                .get("source")
+                .at(columns.source)
                 .and_then(Field::value)
                 .map(|text| strings.intern(text)),
-            ignored: check.flag(row.get("ignored"), &IGNORED).unwrap_or(false),
+            ignored: check
+                .flag(row.at(columns.ignored), &IGNORED)
+                .unwrap_or(false),
         }
     }
 }
@@ -991,18 +1026,19 @@ impl<'t> EvidenceReader<'t> {
 /// The fields of an evidence row of `kind`, sorted by field, each checked, into `fields`: the
 /// kind's required fields are there, a column the kind does not use is empty, a size is a whole
 /// number of bytes and a flag is a boolean. A flag that is set is stored as `true`, one that is
-/// not set is left out, so rules see `true` or nothing.
+/// not set is left out, so rules see `true` or nothing. `at` says where each of
+/// [`EvidenceField::COLUMNS`] is among the expected columns.
 fn evidence_fields<'t>(
     check: &mut Checker,
     row: &Row<'t>,
-    kind: EvidenceKind,
+    (kind, at): (EvidenceKind, &[Option<usize>]),
     fields: &mut Vec<(EvidenceField, Cow<'t, str>)>,
 ) {
     for (field, what) in required_evidence_fields(kind) {
         check.required(row.get(field.column()), row.span, what);
     }
-    for &(column, field) in EvidenceField::COLUMNS {
-        let Some(cell) = row.get(column).filter(|f| f.value().is_some()) else {
+    for (&(column, field), at) in EvidenceField::COLUMNS.iter().zip(at) {
+        let Some(cell) = row.at(*at).filter(|f| f.value().is_some()) else {
             continue;
         };
         if !kind.fields().iter().any(|(_, f)| *f == field) {
