@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 
 use jiff::civil::date;
 use tally_compiler::diagnostics::SourceFile;
+use tally_runtime::bench::{cpu_time, peak_memory_mib};
 use tally_runtime::db::Database;
 use tally_runtime::estate::{Device, Estate, Evidence, EvidenceKind, Interner};
 use tally_runtime::recognize::{DeviceRecognition, recognize_device};
@@ -470,34 +471,8 @@ fn device_id(d: usize) -> Arc<str> {
     format!("D{d:07}").into()
 }
 
-/// Peak resident memory so far, from `/proc/self/status` (MiB); `None` off Linux.
-fn peak_rss_mib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024)
-}
-
-/// CPU time this process has used so far (user and system, all threads), from
-/// `/proc/self/stat`: on a shared machine it says what the wall clock would on an idle one.
-fn cpu_time() -> Duration {
-    let ticks = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|stat| {
-            // Fields after the command name (which is in parentheses): utime is the 12th.
-            let rest = stat.rsplit_once(')')?.1;
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            let user: u64 = fields.get(11)?.parse().ok()?;
-            let system: u64 = fields.get(12)?.parse().ok()?;
-            Some(user + system)
-        })
-        .unwrap_or(0);
-    // Linux reports in clock ticks of 1/100 s.
-    Duration::from_millis(ticks * 10)
-}
-
 fn show_peak() -> String {
-    peak_rss_mib().map_or_else(|| "n/a".to_string(), |m| format!("{m} MiB"))
+    peak_memory_mib().map_or_else(|| "n/a".to_string(), |m| format!("{m} MiB"))
 }
 
 /// Adds one device's result to the checksum and the totals.

@@ -47,8 +47,22 @@ pub struct FullRun {
     /// Reconciling every family and computing the positions.
     pub reconcile_ms: u128,
     pub total_ms: u128,
+    /// The CPU time of each stage, all threads: on a shared machine it says what the wall
+    /// clock would on an idle one.
+    pub cpu_ms: StageCpu,
     /// The resident set's high-water mark (`VmHWM`), when the system reports it.
     pub peak_memory_mib: Option<u64>,
+}
+
+/// Milliseconds of CPU time per stage of a full run (see [`cpu_time`]).
+#[derive(Debug, Serialize)]
+pub struct StageCpu {
+    pub read: u128,
+    pub compile: u128,
+    pub import: u128,
+    pub load: u128,
+    pub reconcile: u128,
+    pub total: u128,
 }
 
 /// The latency of one kind of update: apply one edit, then recompute the positions.
@@ -74,9 +88,18 @@ pub fn run(
     (edits, seed): (usize, u64),
     progress: &mut dyn FnMut(&str, u128),
 ) -> Result<BenchReport, Vec<Diagnostic>> {
-    let started = Instant::now();
+    let (started, cpu_started) = (Instant::now(), cpu_time());
+    let mut cpu_mark = cpu_started;
+    // The CPU time since the last stage ended.
+    let mut stage_cpu = || {
+        let now = cpu_time();
+        let stage = now.saturating_sub(cpu_mark).as_millis();
+        cpu_mark = now;
+        stage
+    };
     let files = EstateFiles::read_dir(dir)?;
     let read = started.elapsed();
+    let read_cpu = stage_cpu();
     progress("read", read.as_millis());
 
     let mark = Instant::now();
@@ -85,12 +108,14 @@ pub fn run(
         return Err(errors.to_vec());
     }
     let compile = mark.elapsed();
+    let compile_cpu = stage_cpu();
     progress("compile", compile.as_millis());
 
     let mark = Instant::now();
     let estate = estate::import(&files, ws.pack())?;
     drop(files);
     let import = mark.elapsed();
+    let import_cpu = stage_cpu();
     progress("import", import.as_millis());
     let mut size = EstateSize {
         devices: estate.devices.len(),
@@ -106,11 +131,13 @@ pub fn run(
     let mark = Instant::now();
     ws.load(estate);
     let load = mark.elapsed();
+    let load_cpu = stage_cpu();
     progress("load", load.as_millis());
 
     let mark = Instant::now();
     let _ = ws.positions();
     let reconcile = mark.elapsed();
+    let reconcile_cpu = stage_cpu();
     progress("reconcile", reconcile.as_millis());
     let total = started.elapsed();
     size.families = ws.families().len();
@@ -126,6 +153,14 @@ pub fn run(
         load_ms: load.as_millis(),
         reconcile_ms: reconcile.as_millis(),
         total_ms: total.as_millis(),
+        cpu_ms: StageCpu {
+            read: read_cpu,
+            compile: compile_cpu,
+            import: import_cpu,
+            load: load_cpu,
+            reconcile: reconcile_cpu,
+            total: cpu_time().saturating_sub(cpu_started).as_millis(),
+        },
         peak_memory_mib: peak_memory_mib(),
     };
     let _ = ws.db.take_log();
@@ -228,6 +263,24 @@ fn purchase_edit(purchases: &mut [crate::estate::Purchase], random: &mut Rng) ->
         };
     }
     Some(Change::Purchase(purchase.clone()))
+}
+
+/// The CPU time this process has used so far, user and system, all threads, from
+/// `/proc/self/stat` (Linux; zero elsewhere).
+pub fn cpu_time() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            // The fields after the command name (which is in parentheses): utime is the 12th.
+            let rest = stat.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let user: u64 = fields.get(11)?.parse().ok()?;
+            let system: u64 = fields.get(12)?.parse().ok()?;
+            Some(user + system)
+        })
+        .unwrap_or(0);
+    // Linux reports clock ticks of 1/100 s.
+    Duration::from_millis(ticks * 10)
 }
 
 /// The process's peak resident memory in MiB, from `/proc/self/status` (Linux).
