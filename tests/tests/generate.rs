@@ -207,3 +207,36 @@ fn the_device_count_must_be_positive() {
     assert_eq!((code, out.as_str()), (2, ""));
     assert!(err.starts_with("error[T0301]"), "{err}");
 }
+
+#[test]
+fn the_bench_measures_every_stage_and_each_kind_of_edit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("estate");
+    let (code, _, err) = generate(&dir, 40, &["--licenses", "20"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    let estate = dir.to_str().unwrap();
+    let (code, out, err) = tally(&["bench", estate, "--as-of", AS_OF, "--edits", "7"]);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["estate"]["devices"], 40);
+    assert_eq!(report["estate"]["licenses"], 20);
+    let run = &report["full_run"];
+    for stage in ["read", "compile", "import", "load", "reconcile", "total"] {
+        assert!(run["cpu_ms"][stage].is_u64(), "no CPU time for {stage}");
+    }
+    assert!(run["total_ms"].as_u64() >= run["reconcile_ms"].as_u64());
+    for kind in ["device_edits", "purchase_edits"] {
+        assert_eq!(report[kind]["edits"], 7, "{kind}");
+        assert!(
+            report[kind]["queries_max"].as_u64() > Some(0),
+            "{kind} re-executed nothing"
+        );
+    }
+    // Each stage is announced as it ends.
+    for stage in ["read", "compile", "import", "load", "reconcile"] {
+        assert!(
+            err.contains(&format!("{stage}: ")),
+            "{stage} not announced: {err}"
+        );
+    }
+}
