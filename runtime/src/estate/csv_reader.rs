@@ -1,7 +1,8 @@
-//! Reading a CSV estate file one row at a time, each with its fields located. The `csv` crate
-//! parses the records; a small scanner walks each record's raw text from its byte offset to
-//! find where every field is, so that diagnostics underline exactly the bad field (or header
-//! cell), quoted or not.
+//! Reading a CSV estate file one row at a time, each with its fields located, so that
+//! diagnostics underline exactly the bad field (or header cell), quoted or not. A scanner
+//! splits plain records and finds their fields' places in one pass; the few records it does not
+//! take for plain are parsed by the `csv` crate and then located in the raw text. Both read
+//! every record as the `csv` crate alone does (a test compares them on random texts).
 //!
 //! A [`Table`] holds one row at a time: [`Table::next_row`] reads the next one into the same
 //! buffers, so reading a file of millions of rows holds the source text and one row, and
@@ -129,9 +130,7 @@ impl<'t> Table<'t> {
     /// the lines of its run, which it has at most as many rows as (0 for a table left whole).
     pub fn split(self, parts: usize, least: usize) -> Vec<(Self, usize)> {
         let text = self.records.text;
-        let position = self.records.reader.position();
-        let start = offset(self.records.base, position.byte());
-        let first_line = offset(self.records.lines_before, position.line());
+        let (start, first_line) = (self.records.at, self.records.line);
         let rest = text.len().saturating_sub(start);
         if !self.reading || parts < 2 || rest < least {
             return vec![(self, 0)];
@@ -305,20 +304,27 @@ pub(super) fn read<'t>(
     table
 }
 
-/// The records of a CSV text, located in it.
+/// The records of a CSV text, located in it. Records are split by a scanner of our own, which
+/// finds each field's place and text in one pass; a record it does not take for plain (a quote
+/// that is not a whole field, text after a closing quote, a carriage return alone, a quote
+/// never closed) is read by the `csv` crate instead, from where the record starts, so such
+/// records read, and fail, exactly as the crate reads them.
 struct Records<'t> {
-    reader: csv::Reader<&'t [u8]>,
-    /// The record last read, reused for the next.
-    record: ByteRecord,
     /// The text up to where these records end.
     text: &'t str,
     /// Where the records start: after a byte-order mark, if any, or where a part of a split
     /// table starts.
     base: usize,
-    /// The lines of the text before `base`.
-    lines_before: usize,
+    /// Where the next record starts, and the line it is on (1-based).
+    at: usize,
+    line: usize,
+    /// The record the `csv` crate last read, reused for the next.
+    record: ByteRecord,
     /// Whether reading stopped at a record that is not valid CSV.
     broken: bool,
+    /// Whether every record is read by the `csv` crate (the scanner's reference in tests).
+    #[cfg(test)]
+    crate_only: bool,
 }
 
 impl<'t> Records<'t> {
@@ -329,18 +335,15 @@ impl<'t> Records<'t> {
 
     /// The records of `text` from `start` to `end`, after `lines_before` lines.
     fn over(text: &'t str, start: usize, end: usize, lines_before: usize) -> Self {
-        let text = text.get(..end).unwrap_or(text);
-        let reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(text.get(start..).unwrap_or_default().as_bytes());
         Self {
-            reader,
-            record: ByteRecord::new(),
-            text,
+            text: text.get(..end).unwrap_or(text),
             base: start,
-            lines_before,
+            at: start,
+            line: lines_before + 1,
+            record: ByteRecord::new(),
             broken: false,
+            #[cfg(test)]
+            crate_only: false,
         }
     }
 
@@ -352,41 +355,153 @@ impl<'t> Records<'t> {
             return None;
         }
         loop {
-            match self.reader.read_byte_record(&mut self.record) {
-                Ok(true) => {}
-                Ok(false) => return None,
-                Err(err) => {
-                    self.broken = true;
-                    let at = err.position().map(|p| offset(self.base, p.byte()));
-                    check.report(
-                        codes::ESTATE_SYNTAX,
-                        at.map(|at| Span::new(at, at)),
-                        "this file is not valid csv",
-                        "reading stopped here",
-                        "check the quoting on this line: a quoted field starts and ends with `\"`, and a `\"` inside it is written twice",
-                    );
-                    return None;
-                }
+            self.skip_blank_lines();
+            if self.at >= self.text.len() {
+                return None;
             }
-            match locate(
-                self.text,
-                (self.base, self.lines_before),
-                &self.record,
-                fields,
-            ) {
-                Ok(_) if fields.iter().all(|f| f.text.is_empty()) => continue,
-                Ok(found) => return Some(found),
-                Err(quote) => {
-                    self.broken = true;
-                    check.report(
-                        codes::ESTATE_SYNTAX,
-                        Some(Span::new(quote, quote + 1)),
-                        "quoted field is never closed",
-                        "this quote has no closing quote",
-                        "end the field with `\"`, and write a `\"` inside a quoted field twice (`\"\"`)",
-                    );
-                    return None;
+            let found = match self.plain(fields) {
+                Some(found) => found,
+                None => self.by_the_crate(check, fields)?,
+            };
+            if fields.iter().all(|f| f.text.is_empty()) {
+                continue;
+            }
+            return Some(found);
+        }
+    }
+
+    /// Steps over line ends before a record, counting lines, as the `csv` crate skips them.
+    fn skip_blank_lines(&mut self) {
+        let bytes = self.text.as_bytes();
+        while let Some(&b) = bytes.get(self.at).filter(|&&b| b == b'\r' || b == b'\n') {
+            self.line += usize::from(b == b'\n');
+            self.at += 1;
+        }
+    }
+
+    /// Reads the record at `at` when it is plain: each field either unquoted without a quote,
+    /// or quoted and closed right before a comma or the end of the record; the record ends at
+    /// `\n`, `\r\n` or the end of the text. `None` (having read nothing) otherwise.
+    fn plain(&mut self, fields: &mut Vec<Field<'t>>) -> Option<(usize, Span)> {
+        #[cfg(test)]
+        if self.crate_only {
+            return None;
+        }
+        let (text, bytes) = (self.text, self.text.as_bytes());
+        let (start, line) = (self.at, self.line);
+        let mut at = start;
+        let mut lines = 0;
+        fields.clear();
+        loop {
+            let (raw, value) = if bytes.get(at) == Some(&b'"') {
+                let open = at;
+                at += 1;
+                let mut doubled = false;
+                loop {
+                    match bytes.get(at)? {
+                        b'"' if bytes.get(at + 1) == Some(&b'"') => {
+                            doubled = true;
+                            at += 2;
+                        }
+                        b'"' => break,
+                        b'\n' => {
+                            lines += 1;
+                            at += 1;
+                        }
+                        _ => at += 1,
+                    }
                 }
+                let content = text.get(open + 1..at)?;
+                at += 1;
+                let value = if doubled {
+                    Cow::Owned(content.replace("\"\"", "\"").trim().to_owned())
+                } else {
+                    Cow::Borrowed(content.trim())
+                };
+                (Span::new(open + 1, at - 1), value)
+            } else {
+                let begin = at;
+                while let Some(&b) = bytes.get(at) {
+                    match b {
+                        b',' | b'\n' | b'\r' => break,
+                        b'"' => return None,
+                        _ => at += 1,
+                    }
+                }
+                (
+                    Span::new(begin, at),
+                    Cow::Borrowed(text.get(begin..at)?.trim()),
+                )
+            };
+            fields.push(Field {
+                text: value,
+                span: trim_span(text, raw),
+            });
+            match bytes.get(at) {
+                Some(b',') => at += 1,
+                None => {
+                    (self.at, self.line) = (at, line + lines);
+                    return Some((line, Span::new(start, at)));
+                }
+                Some(b'\n') => {
+                    (self.at, self.line) = (at + 1, line + lines + 1);
+                    return Some((line, Span::new(start, at)));
+                }
+                Some(b'\r') if bytes.get(at + 1) == Some(&b'\n') => {
+                    (self.at, self.line) = (at + 2, line + lines + 1);
+                    return Some((line, Span::new(start, at)));
+                }
+                // A carriage return alone, or text after a closing quote.
+                Some(_) => return None,
+            }
+        }
+    }
+
+    /// Reads the record at `at` with the `csv` crate, and locates its fields.
+    fn by_the_crate(
+        &mut self,
+        check: &mut Checker,
+        fields: &mut Vec<Field<'t>>,
+    ) -> Option<(usize, Span)> {
+        let base = self.at;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(self.text.get(base..).unwrap_or_default().as_bytes());
+        match reader.read_byte_record(&mut self.record) {
+            Ok(true) => {}
+            Ok(false) => {
+                self.at = self.text.len();
+                return None;
+            }
+            Err(err) => {
+                self.broken = true;
+                let at = err.position().map(|p| offset(base, p.byte()));
+                check.report(
+                    codes::ESTATE_SYNTAX,
+                    at.map(|at| Span::new(at, at)),
+                    "this file is not valid csv",
+                    "reading stopped here",
+                    "check the quoting on this line: a quoted field starts and ends with `\"`, and a `\"` inside it is written twice",
+                );
+                return None;
+            }
+        }
+        let lines_before = self.line - 1;
+        let next = reader.position();
+        (self.at, self.line) = (offset(base, next.byte()), offset(lines_before, next.line()));
+        match locate(self.text, (base, lines_before), &self.record, fields) {
+            Ok(found) => Some(found),
+            Err(quote) => {
+                self.broken = true;
+                check.report(
+                    codes::ESTATE_SYNTAX,
+                    Some(Span::new(quote, quote + 1)),
+                    "quoted field is never closed",
+                    "this quote has no closing quote",
+                    "end the field with `\"`, and write a `\"` inside a quoted field twice (`\"\"`)",
+                );
+                None
             }
         }
     }
@@ -705,6 +820,108 @@ mod tests {
         assert_eq!(unreported, 0, "a wrong split went unreported");
         let reported = splits.iter().filter(|(_, _, d)| !d.is_empty()).count();
         assert!(reported > 0, "no split was cut inside the quoted field");
+    }
+
+    /// Every record of `text` (line, span, and each field's text and span), whether reading
+    /// broke, and the diagnostics' codes and spans.
+    type Scanned = (
+        Vec<(usize, Span, Vec<(String, Span)>)>,
+        bool,
+        Vec<(String, Option<Span>)>,
+    );
+
+    fn scan(text: &str, crate_only: bool) -> Scanned {
+        let source = SourceFile::new("t.csv", text);
+        let mut check = Checker::new(&source);
+        let mut records = Records::new(&source.text);
+        records.crate_only = crate_only;
+        let mut fields = Vec::new();
+        let mut read = Vec::new();
+        while let Some((line, span)) = records.next(&mut check, &mut fields) {
+            let cells = fields
+                .iter()
+                .map(|f| (f.text.to_string(), f.span))
+                .collect();
+            read.push((line, span, cells));
+        }
+        let diagnostics = check
+            .into_diagnostics()
+            .into_iter()
+            .map(|d| (format!("{} {}", d.code, d.message), d.span))
+            .collect();
+        (read, records.broken, diagnostics)
+    }
+
+    /// What one `csv` crate reader over the whole text reads, located: how records were read
+    /// before the scanner, kept as the reference for both of `scan`'s ways.
+    fn scan_whole(text: &str) -> Scanned {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let (mut record, mut fields, mut read) = (ByteRecord::new(), Vec::new(), Vec::new());
+        let syntax = |message: &str| format!("{} {message}", codes::ESTATE_SYNTAX);
+        loop {
+            match reader.read_byte_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => return (read, false, Vec::new()),
+                Err(err) => {
+                    let at = err.position().map(|p| offset(0, p.byte()));
+                    let span = at.map(|at| Span::new(at, at));
+                    return (
+                        read,
+                        true,
+                        vec![(syntax("this file is not valid csv"), span)],
+                    );
+                }
+            }
+            match locate(text, (0, 0), &record, &mut fields) {
+                Ok(_) if fields.iter().all(|f| f.text.is_empty()) => {}
+                Ok((line, span)) => {
+                    let cells = fields
+                        .iter()
+                        .map(|f| (f.text.to_string(), f.span))
+                        .collect();
+                    read.push((line, span, cells));
+                }
+                Err(quote) => {
+                    let span = Some(Span::new(quote, quote + 1));
+                    return (
+                        read,
+                        true,
+                        vec![(syntax("quoted field is never closed"), span)],
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_scanner_reads_as_the_csv_crate_does() {
+        // Texts from the characters that matter to CSV, and a few that do not.
+        const PIECES: &[&str] = &[
+            "a", "b", " ", ",", ",", "\"", "\"", "\"\"", "\n", "\n", "\r\n", "\r", "é", "x y",
+        ];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for case in 0..5_000 {
+            let len = next(40);
+            let text: String = (0..len)
+                .map(|_| PIECES.get(next(PIECES.len())).copied().unwrap_or(""))
+                .collect();
+            let whole = scan_whole(&text);
+            assert_eq!(scan(&text, false), whole, "case {case}: {text:?}");
+            assert_eq!(
+                scan(&text, true),
+                whole,
+                "case {case}, crate only: {text:?}"
+            );
+        }
     }
 
     #[test]
