@@ -16,13 +16,18 @@
 //! evidence changed re-runs its own recognition, and reconciliation re-runs only for the
 //! families whose installations moved.
 //!
+//! Purchases reach reconciliation only as each license's entitlements ([`license_entitled`],
+//! [`family_entitled`]), apart from the family input the walk's structure reads. A family's
+//! walk records the range of entitlements over which it decides the same, and a purchase edit
+//! whose new entitlements stay in it reuses the walk ([`family_consumption`], [`Walks`]).
+//!
 //! Durability keeps the checks cheap: the standard packs are `HIGH`; device, user and license
 //! records and the directories are `MEDIUM`; evidence, purchases, the index and the user's own
 //! rule files are `LOW`. After an evidence or purchase edit, salsa re-validates a query that
 //! read only `MEDIUM` inputs (the user → devices index over every device, say) in constant
 //! time instead of walking its dependencies.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use jiff::civil::Date;
@@ -43,7 +48,7 @@ use crate::estate::{
 use crate::position::{self, Position};
 use crate::recognize::{DeviceRecognition, Installation, Recognizer, recognize_device};
 use crate::reconcile::{
-    self, Assessment, FamilyInput, FamilyOutcome, LicenseTerms, reconcile_family,
+    self, Assessment, Consumption, FamilyInput, FamilyOutcome, LicenseTerms, reconcile_family,
 };
 
 /// The salsa database. Cloning it is cheap and gives a snapshot for another thread.
@@ -53,10 +58,105 @@ pub struct Database {
     storage: salsa::Storage<Self>,
     /// The names of the queries executed, when logging is on (for incrementality tests).
     log: Option<Arc<Mutex<Vec<String>>>>,
+    /// The last walk of each family, shared by every clone (see [`family_consumption`]).
+    walks: Arc<Walks>,
 }
 
 #[salsa::db]
 impl salsa::Database for Database {}
+
+/// What the queries that reuse work need of the database beyond salsa's storage.
+#[salsa::db]
+pub trait Db: salsa::Database {
+    /// The last walk of each family.
+    fn walks(&self) -> &Walks;
+    /// Records, when logging is on, that `what` ran (a walk, which is not a query of its own).
+    fn note(&self, what: &str);
+}
+
+#[salsa::db]
+impl Db for Database {
+    fn walks(&self) -> &Walks {
+        &self.walks
+    }
+
+    fn note(&self, what: &str) {
+        if let Some(log) = &self.log
+            && let Ok(mut log) = log.lock()
+        {
+            log.push(what.to_string());
+        }
+    }
+}
+
+/// The last walk of each family for its positions: what it walked, and what it found with the
+/// range of entitlements over which it decides the same. One entry per family key.
+///
+/// [`family_consumption`] stays a pure function of its inputs: it returns a kept result only
+/// when the family input is the one that walk read and every license's entitlements lie in the
+/// range that walk recorded, where a walk from scratch provably decides everything the same
+/// and finds the same totals (see [`reconcile::EntitledRange`]). The cache only skips work it
+/// has proved redundant, and salsa still records the query's reads of the family input and
+/// its entitlements as ever.
+#[derive(Default)]
+pub struct Walks {
+    by_family: Mutex<HashMap<String, Walk>>,
+}
+
+/// One family's last walk.
+struct Walk {
+    input: Arc<FamilyInput>,
+    consumption: Arc<Consumption>,
+}
+
+impl Walks {
+    /// The totals of the last walk of family `key`, when a walk of `input` with `entitled`
+    /// would find them again.
+    fn reuse(
+        &self,
+        key: &str,
+        input: &Arc<FamilyInput>,
+        entitled: &[Decimal],
+    ) -> Option<BTreeMap<String, Option<Decimal>>> {
+        let (kept, consumption) = {
+            let by_family = self.by_family.lock().ok()?;
+            let walk = by_family.get(key)?;
+            (Arc::clone(&walk.input), Arc::clone(&walk.consumption))
+        };
+        if !consumption.holds_for(entitled) {
+            return None;
+        }
+        if !Arc::ptr_eq(&kept, input) {
+            // The input was computed again (in the same batch as an entitlement change, say)
+            // and may still be equal: then the walk holds, and reads the new one from now on.
+            if *kept != **input {
+                return None;
+            }
+            if let Ok(mut by_family) = self.by_family.lock()
+                && let Some(walk) = by_family.get_mut(key)
+            {
+                walk.input = Arc::clone(input);
+            }
+        }
+        Some(consumption.totals.clone())
+    }
+
+    /// Keeps a family's walk, replacing the one before. Entries whose input no query holds
+    /// any longer (a family gone or walked on other licenses) are dropped.
+    fn keep(&self, key: String, input: &Arc<FamilyInput>, consumption: Consumption) {
+        let Ok(mut by_family) = self.by_family.lock() else {
+            return;
+        };
+        by_family.retain(|k, walk| *k == key || Arc::strong_count(&walk.input) > 1);
+        by_family.insert(
+            key,
+            Walk {
+                input: Arc::clone(input),
+                consumption: Arc::new(consumption),
+            },
+        );
+    }
+}
 
 impl Database {
     /// A database that records the name of every query it executes.
@@ -73,6 +173,7 @@ impl Database {
         Self {
             storage,
             log: Some(log),
+            walks: Arc::default(),
         }
     }
 
@@ -560,8 +661,9 @@ pub fn license_covers(
     covers
 }
 
-/// A license with its rules applied: metric, coverage and entitlements. `None` when its
-/// metric or rights are not declared.
+/// A license with its rules applied: metric and coverage. `None` when its metric or rights are
+/// not declared. Its entitlements are a query of their own ([`license_entitled`]), so that a
+/// purchase edit leaves the terms, and the family input built from them, alone.
 #[salsa::tracked(returns(ref))]
 pub fn license_terms(
     db: &dyn salsa::Database,
@@ -574,14 +676,7 @@ pub fn license_terms(
     let metric = pack.metrics.get(&license.metric)?;
     let rights = pack.rights.get(&license.rights)?;
     let covers = license_covers(db, rules, input).clone();
-    let own: Vec<&Purchase> = input.purchases(db).iter().collect();
     let as_of = estate.as_of(db);
-    // Import refuses entitlements too large to add up (T0207); for an estate built otherwise
-    // they count as the largest decimal, so reconciliation goes on and the license's position
-    // says its entitlements are too large.
-    let entitled = position::purchased(&own, as_of)
-        .and_then(|bought| bought.checked_add(license.extra_entitlements))
-        .unwrap_or(Decimal::MAX);
     // A license's virtualization terms say which machine a machine-counting metric counts.
     let counts = match (metric.counts, license.virtualization.count) {
         (Counts::Device | Counts::Host | Counts::Cluster, Some(count)) => match count {
@@ -616,12 +711,27 @@ pub fn license_terms(
         metric: metric.clone(),
         counts,
         kind: rights.kind,
-        entitled,
         covers,
         out_of_term: license.out_of_term(as_of),
         upgrade_ended,
         required_on: BTreeSet::new(),
     })
+}
+
+/// A license's entitlements: its current purchases plus its extra entitlements. Import
+/// refuses entitlements too large to add up (T0207); for an estate built otherwise they count
+/// as the largest decimal, so reconciliation goes on and the license's position says its
+/// entitlements are too large.
+#[salsa::tracked(returns(copy))]
+pub fn license_entitled(
+    db: &dyn salsa::Database,
+    estate: EstateInput,
+    input: LicenseInput,
+) -> Decimal {
+    let own: Vec<&Purchase> = input.purchases(db).iter().collect();
+    position::purchased(&own, estate.as_of(db))
+        .and_then(|bought| bought.checked_add(input.license(db).extra_entitlements))
+        .unwrap_or(Decimal::MAX)
 }
 
 /// A connected group of licenses and the applications they cover.
@@ -746,11 +856,17 @@ fn device_record<'db>(
     estate.devices(db).get(id).map(|d| d.device(db).as_ref())
 }
 
-/// Everything the reconciliation of a family reads, cut out of the whole estate.
+/// Everything the reconciliation of a family reads, cut out of the whole estate, except the
+/// licenses' entitlements ([`family_entitled`]): purchases never change it. Shared, so that
+/// [`family_consumption`] knows the input its last walk read.
 #[salsa::tracked(returns(ref))]
-pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, key: String) -> FamilyInput {
+pub fn family_input(
+    db: &dyn salsa::Database,
+    estate: EstateInput,
+    key: String,
+) -> Arc<FamilyInput> {
     let Some(family) = family(db, estate, key) else {
-        return FamilyInput::default();
+        return Arc::default();
     };
     let directory = estate.licenses(db);
     let mut licenses: Vec<LicenseTerms> = family
@@ -869,7 +985,7 @@ pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, key: String) 
                 .push((row.at.clone(), row.in_use));
         }
     }
-    FamilyInput {
+    Arc::new(FamilyInput {
         licenses,
         installations,
         devices,
@@ -877,7 +993,22 @@ pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, key: String) 
         tables,
         usage,
         as_of: estate.as_of(db),
-    }
+    })
+}
+
+/// The entitlements of a family's licenses, in the order of its input's licenses.
+#[salsa::tracked(returns(ref))]
+pub fn family_entitled(db: &dyn salsa::Database, estate: EstateInput, key: String) -> Vec<Decimal> {
+    let directory = estate.licenses(db);
+    family_input(db, estate, key)
+        .licenses
+        .iter()
+        .map(|terms| {
+            directory
+                .get(&terms.license.id)
+                .map_or(Decimal::ZERO, |input| license_entitled(db, estate, *input))
+        })
+        .collect()
 }
 
 /// The ids of the tables a metric's quantity looks values up in.
@@ -921,29 +1052,39 @@ fn tables_used(metric: &tally_compiler::ir::Metric) -> BTreeSet<String> {
 
 #[salsa::tracked(returns(ref))]
 pub fn family_outcome(db: &dyn salsa::Database, estate: EstateInput, key: String) -> FamilyOutcome {
-    reconcile_family(family_input(db, estate, key))
+    let entitled = family_entitled(db, estate, key.clone());
+    reconcile_family(family_input(db, estate, key), entitled)
 }
 
 /// The units each license of a family consumes, `None` when they add up to more than a
 /// decimal holds: reconciled without building assessment rows, which only `explain` and the
 /// row reports read. Unchanged totals stop the update here, so positions are not recomputed
 /// for a change that moved no figure.
+///
+/// When only entitlements changed, and each license's new entitlements lie in the range over
+/// which the family's last walk decides the same, that walk's totals are returned without
+/// walking again (see [`Walks`]): a purchase edit that moves no decision costs no walk.
 #[salsa::tracked(returns(ref))]
 pub fn family_consumption(
-    db: &dyn salsa::Database,
+    db: &dyn Db,
     estate: EstateInput,
     key: String,
 ) -> BTreeMap<String, Option<Decimal>> {
-    reconcile::family_consumption(family_input(db, estate, key))
+    let input = family_input(db, estate, key.clone());
+    let entitled = family_entitled(db, estate, key.clone());
+    if let Some(totals) = db.walks().reuse(&key, input, entitled) {
+        return totals;
+    }
+    db.note("family_walk");
+    let consumption = reconcile::family_consumption(input, entitled);
+    let totals = consumption.totals.clone();
+    db.walks().keep(key, input, consumption);
+    totals
 }
 
 /// One license's position.
 #[salsa::tracked(returns(ref))]
-pub fn license_position(
-    db: &dyn salsa::Database,
-    estate: EstateInput,
-    input: LicenseInput,
-) -> Position {
+pub fn license_position(db: &dyn Db, estate: EstateInput, input: LicenseInput) -> Position {
     let license = input.license(db);
     let used = match family_of_license(db, estate).get(&license.id) {
         Some(key) => family_consumption(db, estate, key.clone())
@@ -966,7 +1107,7 @@ pub fn license_position(
 
 /// Every license's position, sorted by license id.
 #[salsa::tracked(returns(ref))]
-pub fn positions(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Position> {
+pub fn positions(db: &dyn Db, estate: EstateInput) -> Vec<Position> {
     estate
         .licenses(db)
         .values()

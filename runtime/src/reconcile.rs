@@ -347,8 +347,6 @@ pub struct LicenseTerms {
     /// terms say which machine to count.
     pub counts: Counts,
     pub kind: RightsKind,
-    /// Entitlements from current purchases plus extra entitlements.
-    pub entitled: Decimal,
     /// The applications the license covers, and how.
     pub covers: BTreeMap<String, Covered>,
     /// Whether the as-of day is before the license's start (`Less`) or after its expiry
@@ -408,6 +406,13 @@ type Rejection = (Reason, String);
 
 struct State<'a> {
     input: &'a FamilyInput,
+    /// Per license index, its entitlements: current purchases plus extra entitlements. Read
+    /// only through [`State::has_room`] and [`State::entitled_as_read`], which record what the
+    /// walk's decisions needed of them in `ranges`.
+    entitled: &'a [Decimal],
+    /// Per license index, the entitlements over which every decision the walk made so far
+    /// comes out the same.
+    ranges: Vec<EntitledRange>,
     /// Units consumed so far, per license index.
     consumed: Vec<Decimal>,
     held: Vec<BTreeMap<Unit, Held>>,
@@ -446,28 +451,140 @@ struct State<'a> {
     primary_devices: HashMap<&'a str, Vec<&'a str>>,
 }
 
-/// Reconciles one family: every assessment row, as `explain` shows them.
-pub fn reconcile_family(input: &FamilyInput) -> FamilyOutcome {
-    let state = run(input, true);
+/// Reconciles one family: every assessment row, as `explain` shows them. `entitled` gives
+/// each license's entitlements, in the order of `input.licenses`.
+pub fn reconcile_family(input: &FamilyInput, entitled: &[Decimal]) -> FamilyOutcome {
+    let state = run(input, entitled, true);
     let mut assessments = state.rows;
     assessments.sort_by(Assessment::report_order);
     FamilyOutcome { assessments }
 }
 
+/// What a family's walk for its positions found: the units each license consumes, and the
+/// entitlements over which the walk would decide the same.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Consumption {
+    /// The units each license consumes, by license id (`None` past the largest decimal).
+    pub totals: BTreeMap<String, Option<Decimal>>,
+    /// Per license, in the order of the family's licenses: the entitlements for which every
+    /// decision of the walk comes out as it did.
+    pub ranges: Vec<EntitledRange>,
+}
+
+impl Consumption {
+    /// Whether a walk of the same family input with these entitlements (in the order of the
+    /// family's licenses) would decide everything as this one did, and so find the same
+    /// totals: each license's entitlements lie in its range.
+    pub fn holds_for(&self, entitled: &[Decimal]) -> bool {
+        self.ranges.len() == entitled.len()
+            && self
+                .ranges
+                .iter()
+                .zip(entitled)
+                .all(|(range, e)| range.contains(*e))
+    }
+}
+
 /// Reconciles one family for its positions only: the units each license consumes (the sum of
 /// the units of its rows in [`reconcile_family`]; `None` past the largest decimal), without
-/// building a row for every installation and candidate license.
-pub fn family_consumption(input: &FamilyInput) -> BTreeMap<String, Option<Decimal>> {
-    let state = run(input, false);
-    input
+/// building a row for every installation and candidate license; with the range of
+/// entitlements over which the walk decides the same (see [`EntitledRange`]).
+pub fn family_consumption(input: &FamilyInput, entitled: &[Decimal]) -> Consumption {
+    let state = run(input, entitled, false);
+    let totals = input
         .licenses
         .iter()
         .zip(state.totals)
         .map(|(t, total)| (t.license.id.clone(), total))
-        .collect()
+        .collect();
+    Consumption {
+        totals,
+        ranges: state.ranges,
+    }
 }
 
-fn run(input: &FamilyInput, keep_rows: bool) -> State<'_> {
+/// The entitlements of one license over which a walk decides the same.
+///
+/// The walk reads a license's entitlements in one way only: whether `entitled − consumed ≥
+/// units` for what it consumed so far and the units an installation needs. Each such check
+/// that comes out true says `entitled ≥ consumed + units`, one that comes out false says
+/// `entitled < consumed + units`; together they make a half-open range `[low, high)` holding
+/// the entitlements the walk ran with. Any entitlements in the range make every check come
+/// out the same, so the walk takes the same path, consumes the same units and makes the same
+/// next checks: by induction over the walk, it ends with the same totals.
+///
+/// Decimal arithmetic rounds past 28 digits, where `entitled − consumed ≥ units` and
+/// `entitled ≥ consumed + units` may part; so the range is kept only while every number the
+/// checks involve is small enough to be exact ([`exact`]), and otherwise holds the
+/// entitlements the walk ran with alone. So does any other use of the value (a row showing
+/// what is left).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntitledRange {
+    /// The entitlements the walk ran with.
+    at: Decimal,
+    /// The least entitlements for which every check that came out true still does.
+    low: Option<Decimal>,
+    /// The least entitlements for which a check that came out false would come out true.
+    high: Option<Decimal>,
+    /// Whether only `at` itself is known to decide the same.
+    pinned: bool,
+}
+
+impl EntitledRange {
+    /// The range before any check: every value decides the same.
+    pub fn new(at: Decimal) -> Self {
+        Self {
+            at,
+            low: None,
+            high: None,
+            pinned: !exact(at),
+        }
+    }
+
+    /// Records a check `at − consumed ≥ units` that came out `outcome`.
+    pub fn narrow(&mut self, consumed: Decimal, units: Decimal, outcome: bool) {
+        if self.pinned || !exact(consumed) || !exact(units) {
+            self.pinned = true;
+            return;
+        }
+        // Both are exact and small: the sum is exact.
+        let Some(threshold) = consumed.checked_add(units) else {
+            self.pinned = true;
+            return;
+        };
+        if outcome {
+            self.low = Some(self.low.map_or(threshold, |low| low.max(threshold)));
+        } else {
+            self.high = Some(self.high.map_or(threshold, |high| high.min(threshold)));
+        }
+    }
+
+    /// Records a use of the value other than a check: only `at` decides the same.
+    pub fn pin(&mut self) {
+        self.pinned = true;
+    }
+
+    /// Whether a walk with `entitled` would decide every check as the walk with `at` did.
+    pub fn contains(&self, entitled: Decimal) -> bool {
+        if entitled == self.at {
+            return true;
+        }
+        !self.pinned
+            && exact(entitled)
+            && self.low.is_none_or(|low| entitled >= low)
+            && self.high.is_none_or(|high| entitled < high)
+    }
+}
+
+/// Whether decimal arithmetic on `d` is exact: at most ten decimal places and less than 10¹⁵
+/// in magnitude, so that sums and differences of such numbers (below 2·10²⁵ in units of
+/// 10⁻¹⁰) fit the decimal's 96-bit mantissa and never round.
+fn exact(d: Decimal) -> bool {
+    const LIMIT: Decimal = Decimal::from_parts(0x_a4c6_8000, 0x_0003_8d7e, 0, false, 0);
+    d.scale() <= 10 && d.abs() < LIMIT
+}
+
+fn run<'a>(input: &'a FamilyInput, entitled: &'a [Decimal], keep_rows: bool) -> State<'a> {
     let n = input.licenses.len();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|l| {
@@ -494,6 +611,10 @@ fn run(input: &FamilyInput, keep_rows: bool) -> State<'_> {
     }
     let mut state = State {
         input,
+        entitled,
+        ranges: (0..n)
+            .map(|l| EntitledRange::new(entitled.get(l).copied().unwrap_or_default()))
+            .collect(),
         consumed: vec![Decimal::ZERO; n],
         held: vec![BTreeMap::new(); n],
         bound: BTreeMap::new(),
@@ -972,18 +1093,34 @@ impl State<'_> {
         Decimal::ONE
     }
 
-    fn remaining(&self, l: usize) -> Decimal {
+    /// Whether license `l` has `units` left: `entitled − consumed ≥ units`. The one place the
+    /// walk compares a license's entitlements, recording the check in the license's range.
+    fn has_room(&mut self, l: usize, units: Decimal) -> bool {
         let consumed = self.consumed.get(l).copied().unwrap_or_default();
-        self.terms(l)
-            .map_or(Decimal::ZERO, |t| t.entitled.saturating_sub(consumed))
+        let entitled = self.entitled.get(l).copied().unwrap_or_default();
+        // Both are zero or more, so the difference always fits.
+        let room = entitled.saturating_sub(consumed) >= units;
+        if let Some(range) = self.ranges.get_mut(l) {
+            range.narrow(consumed, units, room);
+        }
+        room
+    }
+
+    /// License `l`'s entitlements, for a use other than a check (a row showing what is left):
+    /// only these entitlements then give the same walk.
+    fn entitled_as_read(&mut self, l: usize) -> Decimal {
+        if let Some(range) = self.ranges.get_mut(l) {
+            range.pin();
+        }
+        self.entitled.get(l).copied().unwrap_or_default()
     }
 
     /// Whether license `l` can give `units` more without going beyond its entitlements.
-    fn has_capacity(&self, l: usize, units: Decimal) -> bool {
+    fn has_capacity(&mut self, l: usize, units: Decimal) -> bool {
         self.terms(l)
             .is_some_and(|t| t.license.limit == EntitlementLimit::Unlimited)
             || units <= Decimal::ZERO
-            || self.remaining(l) >= units
+            || self.has_room(l, units)
     }
 
     fn license_id(&self, l: usize) -> String {
@@ -1020,17 +1157,18 @@ impl State<'_> {
         };
         let terms = self.terms(l);
         let limit = terms.map(|t| t.license.limit).unwrap_or_default();
+        let priority = terms.and_then(|t| t.license.priority);
         let available_after = if limit == EntitlementLimit::Unlimited || !self.active(l) {
             None
         } else {
             let consumed = self.consumed.get(l).copied().unwrap_or_default();
-            terms.and_then(|t| t.entitled.checked_sub(consumed))
+            self.entitled_as_read(l).checked_sub(consumed)
         };
         self.rows.push(Assessment {
             license: self.license_id(l),
             allocation: self.allocation_kind(l, device.as_deref(), user.as_deref()),
             used: i.and_then(|i| self.used(i)),
-            priority: terms.and_then(|t| t.license.priority),
+            priority,
             supplementary: i.is_some_and(|i| self.role(l, i) == Some(Role::Supplementary)),
             limit,
             available_after,
@@ -1972,7 +2110,11 @@ impl State<'_> {
             let rows = if self.keep_rows { open.as_slice() } else { &[] };
             for (pos, &(l, needed)) in rows.iter().enumerate() {
                 if l != winner && exhausted(pos) && self.settled.insert((i, l)) {
-                    let left = self.remaining(l).max(Decimal::ZERO);
+                    let consumed = self.consumed.get(l).copied().unwrap_or_default();
+                    let left = self
+                        .entitled_as_read(l)
+                        .saturating_sub(consumed)
+                        .max(Decimal::ZERO);
                     let need = if needed == Decimal::ONE {
                         String::new()
                     } else {
@@ -2062,10 +2204,10 @@ impl State<'_> {
     /// Whether installation `i`'s unit, on a device not holding license `l`, certainly finds no
     /// room on it: `l` counts one unit per holder, is limited, has less than one unit left,
     /// and does not exempt the device's role.
-    fn cannot_have_room(&self, l: usize, i: usize) -> bool {
+    fn cannot_have_room(&mut self, l: usize, i: usize) -> bool {
         self.terms(l).is_some_and(|t| {
             t.metric.quantity == Quantity::One && t.license.limit != EntitlementLimit::Unlimited
-        }) && self.remaining(l) < Decimal::ONE
+        }) && !self.has_room(l, Decimal::ONE)
             && self.role_exemption(l, i).is_none()
     }
 
@@ -2096,7 +2238,7 @@ impl State<'_> {
 
     /// How `needed` units are taken from license `l` among the `open` candidates: as
     /// expected when it has them, else under true-up terms or beyond the entitlements.
-    fn overflow(&self, l: usize, needed: Decimal, open: &[(usize, Decimal)]) -> Rejection {
+    fn overflow(&mut self, l: usize, needed: Decimal, open: &[(usize, Decimal)]) -> Rejection {
         if self.has_capacity(l, needed) {
             return (
                 Reason::Consumed,
@@ -2172,7 +2314,7 @@ mod tests {
         limit: EntitlementLimit,
         entitled: i64,
         counts: Counts,
-    ) -> LicenseTerms {
+    ) -> (LicenseTerms, Decimal) {
         let mut covers = BTreeMap::new();
         covers.insert(
             "app".to_string(),
@@ -2181,7 +2323,7 @@ mod tests {
                 via: CoveredVia::Direct,
             },
         );
-        LicenseTerms {
+        let terms = LicenseTerms {
             metric: tally_compiler::ir::Metric::simple(counts.as_str(), counts),
             license: License {
                 id: id.into(),
@@ -2194,12 +2336,12 @@ mod tests {
             },
             counts,
             kind: RightsKind::Rights,
-            entitled: Decimal::from(entitled),
             covers,
             out_of_term: None,
             upgrade_ended: BTreeMap::new(),
             required_on: BTreeSet::new(),
-        }
+        };
+        (terms, Decimal::from(entitled))
     }
 
     fn device(id: &str, user: Option<&str>) -> Device {
@@ -2211,12 +2353,14 @@ mod tests {
         }
     }
 
+    /// A family input of licenses with their entitlements, and those entitlements in order.
     fn input(
-        licenses: Vec<LicenseTerms>,
+        licenses: Vec<(LicenseTerms, Decimal)>,
         devices: &[(&str, Option<&str>)],
         users: &[(&str, UserStatus)],
-    ) -> FamilyInput {
-        FamilyInput {
+    ) -> (FamilyInput, Vec<Decimal>) {
+        let (licenses, entitled): (Vec<LicenseTerms>, Vec<Decimal>) = licenses.into_iter().unzip();
+        let input = FamilyInput {
             licenses,
             installations: devices
                 .iter()
@@ -2249,7 +2393,12 @@ mod tests {
                 })
                 .collect(),
             ..FamilyInput::default()
-        }
+        };
+        (input, entitled)
+    }
+
+    fn reconcile(family: &(FamilyInput, Vec<Decimal>)) -> FamilyOutcome {
+        reconcile_family(&family.0, &family.1)
     }
 
     fn consumed(outcome: &FamilyOutcome, license: &str) -> Decimal {
@@ -2274,7 +2423,7 @@ mod tests {
     fn the_largest_priority_still_comes_before_none() {
         // `A` has no priority; `B` has the largest there is, which is still a priority.
         let mut none = license("A", 1, EntitlementLimit::AsPurchased, 1, Counts::Device);
-        none.license.priority = None;
+        none.0.license.priority = None;
         let largest = license(
             "B",
             u32::MAX,
@@ -2282,7 +2431,7 @@ mod tests {
             1,
             Counts::Device,
         );
-        let out = reconcile_family(&input(vec![none, largest], &[("D1", None)], &[]));
+        let out = reconcile(&input(vec![none, largest], &[("D1", None)], &[]));
         assert_eq!(consumed(&out, "B"), Decimal::ONE);
         assert_eq!(consumed(&out, "A"), Decimal::ZERO);
     }
@@ -2293,7 +2442,7 @@ mod tests {
             license("L1", 1, EntitlementLimit::AsPurchased, 1, Counts::Device),
             license("L2", 2, EntitlementLimit::AsPurchased, 1, Counts::Device),
         ];
-        let out = reconcile_family(&input(
+        let out = reconcile(&input(
             licenses,
             &[("D1", None), ("D2", None), ("D3", None)],
             &[],
@@ -2322,7 +2471,7 @@ mod tests {
             license("L1", 2, EntitlementLimit::TrueUp, 1, Counts::Device),
             license("L2", 1, EntitlementLimit::AsPurchased, 1, Counts::Device),
         ];
-        let out = reconcile_family(&input(
+        let out = reconcile(&input(
             licenses,
             &[("D1", None), ("D2", None), ("D3", None)],
             &[],
@@ -2349,7 +2498,7 @@ mod tests {
             ("D5", None),
         ];
         let users = [("alice", UserStatus::Active), ("bob", UserStatus::Retired)];
-        let out = reconcile_family(&input(licenses, &devices, &users));
+        let out = reconcile(&input(licenses, &devices, &users));
         // alice: 1; bob (retired, unknown): 2; D5 without a user: 1.
         assert_eq!(consumed(&out, "U"), Decimal::from(4));
         assert_eq!(
@@ -2362,7 +2511,7 @@ mod tests {
     #[test]
     fn a_permanent_allocation_consumes_without_an_installation() {
         let mut l = license("L1", 1, EntitlementLimit::AsPurchased, 5, Counts::Device);
-        l.license.allocations = vec![
+        l.0.license.allocations = vec![
             Allocation {
                 target: AllocationTarget::Device("D9".into()),
                 kind: AllocationKind::Permanent,
@@ -2374,12 +2523,14 @@ mod tests {
         ];
         let mut family = input(vec![l], &[("D1", None)], &[]);
         family
+            .0
             .devices
             .insert("D9".into(), Arc::new(device("D9", None)));
         family
+            .0
             .devices
             .insert("D8".into(), Arc::new(device("D8", None)));
-        let out = reconcile_family(&family);
+        let out = reconcile(&family);
         assert_eq!(consumed(&out, "L1"), Decimal::from(2));
         assert_eq!(
             reasons(&out, "D9"),
@@ -2389,6 +2540,121 @@ mod tests {
             reasons(&out, "D8"),
             vec![("L1".into(), "awaiting_installation")]
         );
+    }
+
+    #[test]
+    fn the_exact_limit_is_ten_to_the_fifteenth() {
+        let limit = Decimal::from(1_000_000_000_000_000_i64);
+        assert!(exact(limit - Decimal::ONE));
+        assert!(!exact(limit));
+        assert!(exact(Decimal::new(1, 10)), "ten decimal places are exact");
+        assert!(!exact(Decimal::new(1, 11)), "eleven are not");
+    }
+
+    #[test]
+    fn a_check_narrows_the_range_exactly_at_its_threshold() {
+        // Entitled 5, 3 consumed, 2 needed: room, so any entitlements from 5 up decide alike.
+        let mut range = EntitledRange::new(Decimal::from(5));
+        range.narrow(Decimal::from(3), Decimal::from(2), true);
+        assert!(range.contains(Decimal::from(5)));
+        assert!(range.contains(Decimal::from(1000)));
+        assert!(!range.contains(Decimal::new(499, 2)), "4.99 finds no room");
+        // 3 consumed, 3 needed: no room, so 6 would decide otherwise.
+        range.narrow(Decimal::from(3), Decimal::from(3), false);
+        assert!(range.contains(Decimal::new(599, 2)));
+        assert!(!range.contains(Decimal::from(6)));
+        assert!(!range.contains(Decimal::from(4)));
+    }
+
+    #[test]
+    fn a_range_past_exact_arithmetic_holds_its_own_value_alone() {
+        let mut range = EntitledRange::new(Decimal::from(5));
+        range.narrow(Decimal::new(1, 12), Decimal::ONE, true);
+        assert!(range.contains(Decimal::from(5)));
+        assert!(!range.contains(Decimal::from(6)));
+        let huge = EntitledRange::new(Decimal::MAX);
+        assert!(huge.contains(Decimal::MAX));
+        assert!(!huge.contains(Decimal::from(6)));
+        let mut read = EntitledRange::new(Decimal::from(5));
+        read.pin();
+        assert!(!read.contains(Decimal::from(6)));
+        // A new value outside exact arithmetic is never taken as inside.
+        let open = EntitledRange::new(Decimal::from(5));
+        assert!(open.contains(Decimal::from(6)));
+        assert!(!open.contains(Decimal::new(5_000_000_000_001, 12)));
+    }
+
+    /// Three licenses over seven devices (two sharing a user), walked with every
+    /// entitlement from 0 to 7 on each: whenever the first walk's ranges hold the new
+    /// entitlements, a walk with them finds the same totals; and the ranges are not empty
+    /// claims, since some new entitlements fall outside them.
+    #[test]
+    fn entitlements_inside_the_ranges_give_the_same_totals() {
+        let family = input(
+            vec![
+                license("L1", 1, EntitlementLimit::AsPurchased, 2, Counts::Device),
+                license("L2", 2, EntitlementLimit::TrueUp, 1, Counts::Device),
+                license("L3", 3, EntitlementLimit::AsPurchased, 3, Counts::User),
+            ],
+            &[
+                ("D1", Some("alice")),
+                ("D2", Some("alice")),
+                ("D3", Some("bob")),
+                ("D4", None),
+                ("D5", None),
+                ("D6", Some("carol")),
+                ("D7", None),
+            ],
+            &[
+                ("alice", UserStatus::Active),
+                ("bob", UserStatus::Active),
+                ("carol", UserStatus::Active),
+            ],
+        );
+        let values: Vec<Decimal> = (0..8).map(Decimal::from).collect();
+        let (mut inside, mut outside) = (0, 0);
+        for start in [[2, 1, 3], [0, 0, 0], [7, 7, 7], [1, 5, 0]] {
+            let at: Vec<Decimal> = start.iter().map(|e| Decimal::from(*e)).collect();
+            let first = family_consumption(&family.0, &at);
+            for a in &values {
+                for b in &values {
+                    for c in &values {
+                        let entitled = [*a, *b, *c];
+                        let again = family_consumption(&family.0, &entitled);
+                        if first.holds_for(&entitled) {
+                            inside += 1;
+                            assert_eq!(again.totals, first.totals, "{start:?} → {entitled:?}");
+                        } else {
+                            outside += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            inside > 4 && outside > 0,
+            "{inside} inside, {outside} outside"
+        );
+    }
+
+    #[test]
+    fn the_range_of_an_exhausted_license_ends_where_one_more_unit_fits() {
+        // L1 has 2 units for three devices: two find room, the third does not.
+        let family = input(
+            vec![
+                license("L1", 1, EntitlementLimit::AsPurchased, 2, Counts::Device),
+                license("L2", 2, EntitlementLimit::AsPurchased, 5, Counts::Device),
+            ],
+            &[("D1", None), ("D2", None), ("D3", None)],
+            &[],
+        );
+        let walk = family_consumption(&family.0, &family.1);
+        let with = |l1: i64, l2: i64| walk.holds_for(&[Decimal::from(l1), Decimal::from(l2)]);
+        assert!(with(2, 5));
+        assert!(with(2, 1), "L2 needs only the one unit D3 takes");
+        assert!(!with(2, 0));
+        assert!(!with(3, 5), "a third unit on L1 moves D3");
+        assert!(!with(1, 5), "one unit on L1 moves D2");
     }
 
     #[test]
