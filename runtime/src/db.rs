@@ -21,17 +21,22 @@
 //! walk records the range of entitlements over which it decides the same, and a purchase edit
 //! whose new entitlements stay in it reuses the walk ([`family_consumption`], [`Walks`]).
 //!
-//! Durability keeps the checks cheap: the standard packs are `HIGH`; device, user and license
-//! records and the directories are `MEDIUM`; evidence, purchases, the index and the user's own
-//! rule files are `LOW`. After an evidence or purchase edit, salsa re-validates a query that
-//! read only `MEDIUM` inputs (the user → devices index over every device, say) in constant
-//! time instead of walking its dependencies.
+//! Durability keeps the checks cheap: the standard packs, the list of rule files, device, user
+//! and license records and the directories are `HIGH`; purchases, usage rows, the application
+//! → installations index and the user's own rule files are `MEDIUM`; evidence alone is `LOW`.
+//! After an evidence edit that moves no installation, salsa re-validates every query above the
+//! index, the positions included, in constant time; after a purchase edit, it walks the
+//! dependencies of the queries that read purchases or the index (the families' inputs, walks
+//! and positions) and re-validates those that read only records and rules (the record shards,
+//! the families, the licenses' terms) in constant time.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex};
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 use tally_compiler::check::{
     self, ApplicationVersion, DeclAt, Declarations, DeclaredName, FileCheck, NameTable, Projection,
     VersionContext, VersionFacts,
@@ -575,6 +580,118 @@ pub fn device_recognition(
     )
 }
 
+/// How many shards device and user records are read through.
+const SHARDS: u32 = 256;
+
+/// The shard a device or user id falls in: a stable hash of the id.
+fn shard_of(id: &str) -> u32 {
+    let hash = FxBuildHasher.hash_one(id);
+    // The remainder is below `SHARDS`, so it fits.
+    u32::try_from(hash % u64::from(SHARDS)).unwrap_or(0)
+}
+
+/// The device inputs of each shard, from the directory alone.
+#[salsa::tracked(returns(ref))]
+pub fn device_shards(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Vec<DeviceInput>> {
+    let mut shards = vec![Vec::new(); SHARDS as usize];
+    for (id, input) in estate.devices(db) {
+        if let Some(shard) = shards.get_mut(shard_of(id) as usize) {
+            shard.push(*input);
+        }
+    }
+    shards
+}
+
+/// The device records of one shard, by id. Family inputs and the indexes over devices read
+/// records through these, so each depends on a few hundred shards rather than on one field of
+/// every device: after an edit, salsa checks those few hundred (each in constant time, as
+/// records are `MEDIUM`) instead of a hundred thousand fields per family.
+#[salsa::tracked(returns(ref))]
+pub fn device_records(
+    db: &dyn salsa::Database,
+    estate: EstateInput,
+    shard: u32,
+) -> FxHashMap<String, Arc<Device>> {
+    device_shards(db, estate)
+        .get(shard as usize)
+        .into_iter()
+        .flatten()
+        .map(|input| {
+            let device = input.device(db);
+            (device.id.clone(), Arc::clone(device))
+        })
+        .collect()
+}
+
+/// The user inputs of each shard, from the directory alone.
+#[salsa::tracked(returns(ref))]
+pub fn user_shards(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Vec<UserInput>> {
+    let mut shards = vec![Vec::new(); SHARDS as usize];
+    for (id, input) in estate.users(db) {
+        if let Some(shard) = shards.get_mut(shard_of(id) as usize) {
+            shard.push(*input);
+        }
+    }
+    shards
+}
+
+/// The user records of one shard, by id (see [`device_records`]).
+#[salsa::tracked(returns(ref))]
+pub fn user_records(
+    db: &dyn salsa::Database,
+    estate: EstateInput,
+    shard: u32,
+) -> FxHashMap<String, Arc<User>> {
+    user_shards(db, estate)
+        .get(shard as usize)
+        .into_iter()
+        .flatten()
+        .map(|input| {
+            let user = input.user(db);
+            (user.id.clone(), Arc::clone(user))
+        })
+        .collect()
+}
+
+/// Device and user records by id, read through their shards as they are asked for.
+struct Records<'db> {
+    db: &'db dyn salsa::Database,
+    estate: EstateInput,
+    devices: Vec<Option<&'db FxHashMap<String, Arc<Device>>>>,
+    users: Vec<Option<&'db FxHashMap<String, Arc<User>>>>,
+}
+
+impl<'db> Records<'db> {
+    fn new(db: &'db dyn salsa::Database, estate: EstateInput) -> Self {
+        Self {
+            db,
+            estate,
+            devices: vec![None; SHARDS as usize],
+            users: vec![None; SHARDS as usize],
+        }
+    }
+
+    fn device(&mut self, id: &str) -> Option<&'db Arc<Device>> {
+        let (db, estate, shard) = (self.db, self.estate, shard_of(id));
+        let slot = self.devices.get_mut(shard as usize)?;
+        slot.get_or_insert_with(|| device_records(db, estate, shard))
+            .get(id)
+    }
+
+    fn user(&mut self, id: &str) -> Option<&'db Arc<User>> {
+        let (db, estate, shard) = (self.db, self.estate, shard_of(id));
+        let slot = self.users.get_mut(shard as usize)?;
+        slot.get_or_insert_with(|| user_records(db, estate, shard))
+            .get(id)
+    }
+
+    /// Every device record, shard by shard.
+    fn all_devices(&mut self) -> impl Iterator<Item = &'db Arc<Device>> {
+        let (db, estate) = (self.db, self.estate);
+        (0..SHARDS).flat_map(move |shard| device_records(db, estate, shard).values())
+    }
+}
+
 /// The devices whose assigned or calculated user each user is, sorted (records only).
 #[salsa::tracked(returns(ref))]
 pub fn devices_by_user(
@@ -582,17 +699,20 @@ pub fn devices_by_user(
     estate: EstateInput,
 ) -> BTreeMap<String, Vec<String>> {
     let mut index: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (id, input) in estate.devices(db) {
-        let device = input.device(db);
+    for device in Records::new(db, estate).all_devices() {
         for user in [&device.assigned_user, &device.calculated_user]
             .into_iter()
             .flatten()
         {
-            let list = index.entry(user.clone()).or_default();
-            if list.last() != Some(id) {
-                list.push(id.clone());
-            }
+            index
+                .entry(user.clone())
+                .or_default()
+                .push(device.id.clone());
         }
+    }
+    for list in index.values_mut() {
+        list.sort_unstable();
+        list.dedup();
     }
     index
 }
@@ -604,10 +724,16 @@ pub fn devices_by_cluster(
     estate: EstateInput,
 ) -> BTreeMap<String, Vec<String>> {
     let mut index: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (id, input) in estate.devices(db) {
-        if let Some(cluster) = &input.device(db).cluster {
-            index.entry(cluster.clone()).or_default().push(id.clone());
+    for device in Records::new(db, estate).all_devices() {
+        if let Some(cluster) = &device.cluster {
+            index
+                .entry(cluster.clone())
+                .or_default()
+                .push(device.id.clone());
         }
+    }
+    for list in index.values_mut() {
+        list.sort_unstable();
     }
     index
 }
@@ -847,15 +973,6 @@ fn installations_of<'db>(
         .map_or(&[][..], |i| i.installations(db).as_slice())
 }
 
-/// A device record by id.
-fn device_record<'db>(
-    db: &'db dyn salsa::Database,
-    estate: EstateInput,
-    id: &str,
-) -> Option<&'db Device> {
-    estate.devices(db).get(id).map(|d| d.device(db).as_ref())
-}
-
 /// Everything the reconciliation of a family reads, cut out of the whole estate, except the
 /// licenses' entitlements ([`family_entitled`]): purchases never change it. Shared, so that
 /// [`family_consumption`] knows the input its last walk read.
@@ -896,6 +1013,7 @@ pub fn family_input(
         .collect();
     installations.sort_by(|a, b| (&a.device, &a.application).cmp(&(&b.device, &b.application)));
     let mut wanted: BTreeSet<&str> = installations.iter().map(|i| i.device.as_ref()).collect();
+    let mut records = Records::new(db, estate);
     let by_user = devices_by_user(db, estate);
     let targets = || {
         licenses.iter().flat_map(|t| {
@@ -913,31 +1031,32 @@ pub fn family_input(
             }
             AllocationTarget::User(u) => {
                 // The devices whose primary user this is.
-                wanted.extend(
-                    by_user
-                        .get(u)
-                        .into_iter()
-                        .flatten()
-                        .filter(|d| {
-                            device_record(db, estate, d)
-                                .is_some_and(|d| d.primary_user() == Some(u.as_str()))
-                        })
-                        .map(String::as_str),
-                );
+                for d in by_user.get(u).into_iter().flatten() {
+                    if records
+                        .device(d)
+                        .is_some_and(|d| d.primary_user() == Some(u.as_str()))
+                    {
+                        wanted.insert(d);
+                    }
+                }
             }
         }
     }
     // Metrics that count hosts or clusters read the hosts of VMs and the hosts that share
     // their cluster.
-    let hosts: Vec<&str> = wanted
-        .iter()
-        .filter_map(|d| device_record(db, estate, d)?.host.as_deref())
-        .collect();
+    let mut hosts: Vec<&str> = Vec::new();
+    for d in &wanted {
+        if let Some(host) = records.device(d).and_then(|d| d.host.as_deref()) {
+            hosts.push(host);
+        }
+    }
     wanted.extend(hosts);
-    let clusters: BTreeSet<&str> = wanted
-        .iter()
-        .filter_map(|d| device_record(db, estate, d)?.cluster.as_deref())
-        .collect();
+    let mut clusters: BTreeSet<&str> = BTreeSet::new();
+    for d in &wanted {
+        if let Some(cluster) = records.device(d).and_then(|d| d.cluster.as_deref()) {
+            clusters.insert(cluster);
+        }
+    }
     let by_cluster = devices_by_cluster(db, estate);
     for cluster in clusters {
         wanted.extend(
@@ -948,27 +1067,21 @@ pub fn family_input(
                 .map(String::as_str),
         );
     }
-    let directory = estate.devices(db);
     let devices: BTreeMap<String, Arc<Device>> = wanted
         .into_iter()
-        .filter_map(|d| Some((d.to_string(), Arc::clone(directory.get(d)?.device(db)))))
+        .filter_map(|d| Some((d.to_string(), Arc::clone(records.device(d)?))))
         .collect();
     // Only the users of these devices, and users allocated directly, can hold a unit.
     let allocated = targets().filter_map(|target| match target {
         AllocationTarget::User(u) => Some(u.as_str()),
         AllocationTarget::Device(_) => None,
     });
-    let user_directory = estate.users(db);
     let users = devices
         .values()
         .flat_map(|d| [d.assigned_user.as_deref(), d.calculated_user.as_deref()])
         .flatten()
         .chain(allocated)
-        .filter_map(|u| {
-            user_directory
-                .get(u)
-                .map(|x| (u.to_string(), x.user(db).clone()))
-        })
+        .filter_map(|u| Some((u.to_string(), Arc::clone(records.user(u)?))))
         .collect();
     let pack = pack(db, rules);
     let tables = licenses
