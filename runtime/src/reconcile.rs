@@ -27,8 +27,12 @@
 //!
 //! Every sort ends on a stable id, so the same inputs give the same rows in the same order.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use rust_decimal::Decimal;
 use tally_compiler::ir::{Counts, Covered, Hardware, Metric, Quantity, RightsKind, Role, Table};
@@ -415,7 +419,7 @@ struct State<'a> {
     ranges: Vec<EntitledRange>,
     /// Units consumed so far, per license index.
     consumed: Vec<Decimal>,
-    held: Vec<BTreeMap<Unit, Held>>,
+    held: Vec<FxHashMap<Unit, Held>>,
     /// Installation index to the license index it is bound to.
     bound: BTreeMap<usize, usize>,
     /// Per license index, the installations bound to it, in binding order.
@@ -430,7 +434,7 @@ struct State<'a> {
     rows: Vec<Assessment>,
     /// Each application's candidate licenses, in consumption order: unlimited first, then by
     /// priority (none last), then by id.
-    candidates: HashMap<&'a str, Vec<usize>>,
+    candidates: FxHashMap<&'a str, Rc<[usize]>>,
     /// Units consumed from each (license, assignment) pair's assigned entitlements.
     assigned_used: BTreeMap<(usize, usize), Decimal>,
     /// Per (license, device holding the entitlement), the laptop its second use went to.
@@ -442,13 +446,19 @@ struct State<'a> {
     totals: Vec<Option<Decimal>>,
     /// Each active (or pending) user's physical devices, sorted: where a right of second use
     /// looks for the entitlement a laptop may ride on.
-    user_devices: HashMap<&'a str, Vec<&'a str>>,
+    user_devices: FxHashMap<&'a str, Vec<&'a str>>,
     /// Each device's installations in the family, by index.
-    device_installs: HashMap<&'a str, Vec<usize>>,
+    device_installs: FxHashMap<&'a str, Vec<usize>>,
     /// Each application's installations in the family, by index.
-    app_installs: HashMap<&'a str, Vec<usize>>,
+    app_installs: FxHashMap<&'a str, Vec<usize>>,
     /// The devices whose primary user each user is, sorted.
-    primary_devices: HashMap<&'a str, Vec<&'a str>>,
+    primary_devices: FxHashMap<&'a str, Vec<&'a str>>,
+    /// The family's devices by id (the input's map, hashed for the walk's many lookups).
+    devices: FxHashMap<&'a str, &'a Device>,
+    /// The family's users by id, likewise.
+    users: FxHashMap<&'a str, &'a User>,
+    /// Per license index, whether it takes part (see [`State::inactive_reason`]).
+    active: Vec<bool>,
 }
 
 /// Reconciles one family: every assessment row, as `explain` shows them. `entitled` gives
@@ -598,7 +608,7 @@ fn run<'a>(input: &'a FamilyInput, entitled: &'a [Decimal], keep_rows: bool) -> 
             )
         })
     });
-    let mut candidates: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut candidates: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
     for &l in &order {
         for app in input
             .licenses
@@ -616,7 +626,7 @@ fn run<'a>(input: &'a FamilyInput, entitled: &'a [Decimal], keep_rows: bool) -> 
             .map(|l| EntitledRange::new(entitled.get(l).copied().unwrap_or_default()))
             .collect(),
         consumed: vec![Decimal::ZERO; n],
-        held: vec![BTreeMap::new(); n],
+        held: vec![FxHashMap::default(); n],
         bound: BTreeMap::new(),
         bound_to: vec![Vec::new(); n],
         clusters: {
@@ -637,16 +647,31 @@ fn run<'a>(input: &'a FamilyInput, entitled: &'a [Decimal], keep_rows: bool) -> 
             .collect(),
         settled: BTreeSet::new(),
         rows: Vec::new(),
-        candidates,
+        candidates: candidates
+            .into_iter()
+            .map(|(app, list)| (app, Rc::from(list)))
+            .collect(),
         assigned_used: BTreeMap::new(),
         second_use: BTreeMap::new(),
         keep_rows,
         totals: vec![Some(Decimal::ZERO); n],
-        user_devices: HashMap::new(),
-        device_installs: HashMap::new(),
-        app_installs: HashMap::new(),
-        primary_devices: HashMap::new(),
+        user_devices: FxHashMap::default(),
+        device_installs: FxHashMap::default(),
+        app_installs: FxHashMap::default(),
+        primary_devices: FxHashMap::default(),
+        devices: input
+            .devices
+            .iter()
+            .map(|(id, d)| (id.as_str(), d.as_ref()))
+            .collect(),
+        users: input
+            .users
+            .iter()
+            .map(|(id, u)| (id.as_str(), u.as_ref()))
+            .collect(),
+        active: Vec::new(),
     };
+    state.active = (0..n).map(|l| state.inactive_reason(l).is_none()).collect();
     for (i, x) in input.installations.iter().enumerate() {
         state.device_installs.entry(&x.device).or_default().push(i);
         state
@@ -691,11 +716,11 @@ impl State<'_> {
     }
 
     fn device(&self, id: &str) -> Option<&Device> {
-        self.input.devices.get(id).map(Arc::as_ref)
+        self.devices.get(id).copied()
     }
 
     fn user(&self, id: &str) -> Option<&User> {
-        self.input.users.get(id).map(Arc::as_ref)
+        self.users.get(id).copied()
     }
 
     fn terms(&self, l: usize) -> Option<&LicenseTerms> {
@@ -708,7 +733,7 @@ impl State<'_> {
 
     /// Whether license `l` takes part: not retired, and in its term on the as-of day.
     fn active(&self, l: usize) -> bool {
-        self.inactive_reason(l).is_none()
+        self.active.get(l).copied().unwrap_or(false)
     }
 
     /// Why license `l` takes no part in reconciliation, if it does not.
@@ -736,18 +761,18 @@ impl State<'_> {
 
     /// The unit an installation on `device` takes on license `l`, the user it counts (for a
     /// user license), and a note when a user license falls back to counting the device.
-    fn unit(&self, l: usize, device: &str) -> (Unit, Option<String>, String) {
+    fn unit(&self, l: usize, device: &str) -> (Unit, Option<String>, Cow<'static, str>) {
         let dev = self.device(device);
         let counts = self.terms(l).map_or(Counts::Device, |t| t.counts);
         match counts {
-            Counts::Device => return (Unit::Device(device.to_string()), None, String::new()),
-            Counts::License => return (Unit::License, None, String::new()),
+            Counts::Device => return (Unit::Device(device.to_string()), None, Cow::Borrowed("")),
+            Counts::License => return (Unit::License, None, Cow::Borrowed("")),
             Counts::Host | Counts::Cluster => {
                 let host = dev
                     .and_then(|d| self.host_of(d))
                     .map_or_else(|| device.to_string(), |h| h.id.clone());
                 if counts == Counts::Host {
-                    return (Unit::Host(host), None, String::new());
+                    return (Unit::Host(host), None, Cow::Borrowed(""));
                 }
                 let cluster = self
                     .input
@@ -755,32 +780,34 @@ impl State<'_> {
                     .get(&host)
                     .and_then(|h| h.cluster.clone())
                     .unwrap_or(host);
-                return (Unit::Cluster(cluster), None, String::new());
+                return (Unit::Cluster(cluster), None, Cow::Borrowed(""));
             }
             Counts::User => {}
         }
         let user_id = dev.and_then(Device::primary_user);
         let user = user_id.and_then(|u| self.user(u));
         match user {
-            Some(u) if matches!(u.status, UserStatus::Active | UserStatus::Pending) => {
-                (Unit::User(u.id.clone()), Some(u.id.clone()), String::new())
-            }
+            Some(u) if matches!(u.status, UserStatus::Active | UserStatus::Pending) => (
+                Unit::User(u.id.clone()),
+                Some(u.id.clone()),
+                Cow::Borrowed(""),
+            ),
             Some(u) => {
                 let status = if u.status == UserStatus::Retired {
                     "retired"
                 } else {
                     "inactive"
                 };
-                let note = format!(
+                let note = Cow::Owned(format!(
                     "; user `{}` is {status}, so the device counts as having an unknown user and consumes on its own",
                     u.id
-                );
+                ));
                 (Unit::Device(device.to_string()), Some(u.id.clone()), note)
             }
             None => (
                 Unit::Device(device.to_string()),
                 None,
-                "; the device has no known user, so it consumes on its own".to_string(),
+                "; the device has no known user, so it consumes on its own".into(),
             ),
         }
     }
@@ -838,6 +865,9 @@ impl State<'_> {
                     terms.metric.id
                 ),
             ));
+        }
+        if terms.metric.requires.is_empty() && terms.metric.limits.is_empty() {
+            return None;
         }
         let (unit, _, _) = self.unit(l, device_id);
         let machines = self.holder_machines(&unit);
@@ -1250,11 +1280,11 @@ impl State<'_> {
 
     /// Candidate licenses of an installation, by index, in consumption order: those that
     /// cover its application.
-    fn candidates(&self, i: usize) -> Vec<usize> {
+    fn candidates(&self, i: usize) -> Rc<[usize]> {
         self.install(i)
             .and_then(|inst| self.candidates.get(inst.application.as_ref()))
             .cloned()
-            .unwrap_or_default()
+            .unwrap_or_else(|| Rc::from([]))
     }
 
     fn role(&self, l: usize, i: usize) -> Option<Role> {
@@ -1265,8 +1295,14 @@ impl State<'_> {
     /// Rejects every installation for the licenses that take no part: retired, expired or
     /// not yet started.
     fn inactive(&mut self) {
+        if self.active.iter().all(|active| *active) {
+            return;
+        }
         for i in 0..self.input.installations.len() {
-            for l in self.candidates(i) {
+            for &l in self.candidates(i).iter() {
+                if self.active(l) {
+                    continue;
+                }
                 if let Some((reason, message)) = self.inactive_reason(l) {
                     self.settled.insert((i, l));
                     self.row(l, Some(i), None, reason, message, Decimal::ZERO);
@@ -1301,15 +1337,10 @@ impl State<'_> {
     /// license's use rights exempt it and the license is not counted per user.
     fn role_exemption(&self, l: usize, i: usize) -> Option<String> {
         let terms = self.terms(l)?;
-        if terms.counts == Counts::User {
+        if terms.counts == Counts::User || terms.license.exempt_roles.is_empty() {
             return None;
         }
-        let role = self
-            .input
-            .devices
-            .get(&*self.install(i)?.device)?
-            .role
-            .as_deref()?;
+        let role = self.device(&self.install(i)?.device)?.role.as_deref()?;
         terms
             .license
             .exempt_roles
@@ -1455,7 +1486,7 @@ impl State<'_> {
                     );
                 }
             }
-            for other in self.candidates(i) {
+            for &other in self.candidates(i).iter() {
                 if other != l && self.settled.insert((i, other)) {
                     let id = self.license_id(l);
                     self.row(
@@ -1820,6 +1851,14 @@ impl State<'_> {
     /// the candidates' consumption order, then the group's path. What finds no assigned
     /// entitlement goes on to priority.
     fn group_assignments(&mut self) {
+        let assigned = self
+            .input
+            .licenses
+            .iter()
+            .any(|t| !t.license.assignments.is_empty());
+        if !assigned {
+            return;
+        }
         for i in 0..self.input.installations.len() {
             if self.bound.contains_key(&i) {
                 continue;
@@ -1828,8 +1867,11 @@ impl State<'_> {
                 continue;
             };
             let mut offers: Vec<(std::cmp::Reverse<usize>, usize, usize, usize)> = Vec::new();
-            for (pos, l) in self.candidates(i).into_iter().enumerate() {
-                if self.settled.contains(&(i, l)) || !self.active(l) {
+            for (pos, &l) in self.candidates(i).iter().enumerate() {
+                let assigns = self
+                    .terms(l)
+                    .is_some_and(|t| !t.license.assignments.is_empty());
+                if !assigns || self.settled.contains(&(i, l)) || !self.active(l) {
                     continue;
                 }
                 let assignments = self.terms(l).map(|t| &t.license.assignments);
@@ -1907,7 +1949,7 @@ impl State<'_> {
                 .flat_map(|d| self.device_installs.get(d).into_iter().flatten())
                 .filter_map(|x| self.install(*x))
         };
-        self.candidates(i).into_iter().any(|l| {
+        self.candidates(i).iter().any(|&l| {
             self.terms(l).is_some_and(|t| {
                 t.license.second_use.work_laptop
                     && t.counts == Counts::Device
@@ -1918,7 +1960,7 @@ impl State<'_> {
 
     /// The active (or pending) user of a device.
     fn known_user(&self, device: &str) -> Option<&str> {
-        let user = self.input.users.get(self.device(device)?.primary_user()?)?;
+        let user = self.user(self.device(device)?.primary_user()?)?;
         matches!(user.status, UserStatus::Active | UserStatus::Pending).then_some(user.id.as_str())
     }
 
@@ -1934,9 +1976,7 @@ impl State<'_> {
     fn laptop(&self, device: &str) -> bool {
         self.physical(device)
             && self
-                .input
-                .devices
-                .get(device)
+                .device(device)
                 .is_some_and(|d| matches!(d.chassis, Some(Chassis::Laptop | Chassis::Tablet)))
     }
 
@@ -2004,7 +2044,7 @@ impl State<'_> {
             return;
         }
         let id = self.license_id(winner);
-        for other in self.candidates(i) {
+        for &other in self.candidates(i).iter() {
             if other != winner && self.settled.insert((i, other)) {
                 self.row(
                     other,
