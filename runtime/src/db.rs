@@ -1195,9 +1195,23 @@ pub fn family_consumption(
     totals
 }
 
-/// One license's position.
+/// How many shards the positions are computed in.
+const POSITION_SHARDS: u32 = 64;
+
+/// The license inputs of each position shard, from the directory alone: consecutive runs of
+/// the directory, so that the shards' positions, one after another, are in license-id order.
 #[salsa::tracked(returns(ref))]
-pub fn license_position(db: &dyn Db, estate: EstateInput, input: LicenseInput) -> Position {
+pub fn license_shards(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Vec<LicenseInput>> {
+    let directory = estate.licenses(db);
+    let size = directory.len().div_ceil(POSITION_SHARDS as usize).max(1);
+    let inputs: Vec<LicenseInput> = directory.values().copied().collect();
+    let mut shards: Vec<Vec<LicenseInput>> = inputs.chunks(size).map(<[_]>::to_vec).collect();
+    shards.resize(POSITION_SHARDS as usize, Vec::new());
+    shards
+}
+
+/// One license's position (not a query of its own: see [`position_shard`]).
+fn license_position(db: &dyn Db, estate: EstateInput, input: LicenseInput) -> Position {
     let license = input.license(db);
     let used = match family_of_license(db, estate).get(&license.id) {
         Some(key) => family_consumption(db, estate, key.clone())
@@ -1218,13 +1232,25 @@ pub fn license_position(db: &dyn Db, estate: EstateInput, input: LicenseInput) -
     )
 }
 
+/// The positions of one shard's licenses, in license-id order. A purchase edit computes one
+/// shard again (a walk that moved a family's figures, the shards of its licenses); and after
+/// any edit salsa checks 64 shards, each reading its licenses' records and purchases, rather
+/// than a query per license.
+#[salsa::tracked(returns(ref))]
+pub fn position_shard(db: &dyn Db, estate: EstateInput, shard: u32) -> Vec<Position> {
+    license_shards(db, estate)
+        .get(shard as usize)
+        .into_iter()
+        .flatten()
+        .map(|input| license_position(db, estate, *input))
+        .collect()
+}
+
 /// Every license's position, sorted by license id.
 #[salsa::tracked(returns(ref))]
 pub fn positions(db: &dyn Db, estate: EstateInput) -> Vec<Position> {
-    estate
-        .licenses(db)
-        .values()
-        .map(|l| license_position(db, estate, *l).clone())
+    (0..POSITION_SHARDS)
+        .flat_map(|shard| position_shard(db, estate, shard).iter().cloned())
         .collect()
 }
 

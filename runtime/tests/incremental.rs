@@ -186,8 +186,8 @@ fn one_purchases_edit_reconciles_only_its_licenses_family() {
         "families do not depend on purchases: {log:?}"
     );
     assert!(
-        count(&log, "license_position") <= family_size.unwrap_or(0),
-        "only the positions of the family's licenses are computed again: {log:?}"
+        count(&log, "position_shard") <= family_size.unwrap_or(0),
+        "only the shards of the family's licenses are computed again: {log:?}"
     );
     assert_eq!(
         position.and_then(|p| p.entitled),
