@@ -1044,14 +1044,21 @@ impl State<'_> {
         let mut members = held.map(|h| h.members.clone()).unwrap_or_default();
         members.push(i);
         let facts = self.facts(l, Some(i));
-        let computation = metric::compute(
-            &terms.metric.quantity,
-            terms.metric.counts.as_str(),
-            &self.holder(&unit, &members),
-            &facts,
-            &self.input.tables,
-        )
-        .map_err(|e| match e {
+        let (quantity, variable) = (&terms.metric.quantity, terms.metric.counts.as_str());
+        let holder = self.holder(&unit, &members);
+        // Without rows, how the quantity came out is shown nowhere: only the quantity is
+        // computed.
+        let computed = if self.keep_rows {
+            metric::compute(quantity, variable, &holder, &facts, &self.input.tables)
+        } else {
+            metric::quantity(quantity, variable, &holder, &facts, &self.input.tables).map(
+                |quantity| Computation {
+                    quantity,
+                    ..Computation::default()
+                },
+            )
+        };
+        let computation = computed.map_err(|e| match e {
             EvalError::Missing { hardware, machine } => missing(hardware, &machine),
             EvalError::Failed(why) => (
                 Reason::MetricFailed,
