@@ -459,6 +459,17 @@ struct State<'a> {
     users: FxHashMap<&'a str, &'a User>,
     /// Per license index, whether it takes part (see [`State::inactive_reason`]).
     active: Vec<bool>,
+    /// Each holder, with the licenses it holds units of: which candidates an installation's
+    /// holder already holds, without asking each candidate.
+    held_by: FxHashMap<Unit, Vec<usize>>,
+    /// Per license index, its place in consumption order.
+    rank: Vec<usize>,
+    /// Each application's candidates' ways of counting, each once.
+    candidate_counts: FxHashMap<&'a str, Vec<Counts>>,
+    /// Per license index, whether it was found with less than one unit left for a holder of
+    /// its own, counting one unit per holder, limited, exempting no role: consumption only
+    /// grows, so it never has room again, and the walk without rows skips it.
+    no_room: Vec<bool>,
 }
 
 /// Reconciles one family: every assessment row, as `explain` shows them. `entitled` gives
@@ -670,8 +681,30 @@ fn run<'a>(input: &'a FamilyInput, entitled: &'a [Decimal], keep_rows: bool) -> 
             .map(|(id, u)| (id.as_str(), u.as_ref()))
             .collect(),
         active: Vec::new(),
+        held_by: FxHashMap::default(),
+        rank: vec![usize::MAX; n],
+        candidate_counts: FxHashMap::default(),
+        no_room: vec![false; n],
     };
     state.active = (0..n).map(|l| state.inactive_reason(l).is_none()).collect();
+    for (k, &l) in order.iter().enumerate() {
+        if let Some(rank) = state.rank.get_mut(l) {
+            *rank = k;
+        }
+    }
+    for (app, list) in &state.candidates {
+        let mut kinds: Vec<Counts> = Vec::new();
+        for counts in list
+            .iter()
+            .filter_map(|l| input.licenses.get(*l))
+            .map(|t| t.counts)
+        {
+            if !kinds.contains(&counts) {
+                kinds.push(counts);
+            }
+        }
+        state.candidate_counts.insert(app, kinds);
+    }
     for (i, x) in input.installations.iter().enumerate() {
         state.device_installs.entry(&x.device).or_default().push(i);
         state
@@ -762,8 +795,18 @@ impl State<'_> {
     /// The unit an installation on `device` takes on license `l`, the user it counts (for a
     /// user license), and a note when a user license falls back to counting the device.
     fn unit(&self, l: usize, device: &str) -> (Unit, Option<String>, Cow<'static, str>) {
-        let dev = self.device(device);
         let counts = self.terms(l).map_or(Counts::Device, |t| t.counts);
+        self.unit_counted(counts, device)
+    }
+
+    /// The unit an installation on `device` takes on a license counting `counts` (see
+    /// [`Self::unit`]): it depends on the way of counting alone.
+    fn unit_counted(
+        &self,
+        counts: Counts,
+        device: &str,
+    ) -> (Unit, Option<String>, Cow<'static, str>) {
+        let dev = self.device(device);
         match counts {
             Counts::Device => return (Unit::Device(device.to_string()), None, Cow::Borrowed("")),
             Counts::License => return (Unit::License, None, Cow::Borrowed("")),
@@ -1089,7 +1132,13 @@ impl State<'_> {
         // `needed` refused units that would overflow the license's total, and a holder's
         // quantity is part of that total.
         if let Some(held) = self.held.get_mut(l) {
-            let entry = held.entry(unit).or_default();
+            let entry = match held.entry(unit) {
+                std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                std::collections::hash_map::Entry::Vacant(entry) => {
+                    self.held_by.entry(entry.key().clone()).or_default().push(l);
+                    entry.insert(Held::default())
+                }
+            };
             entry.members.push(i);
             // The holder's new quantity, which fits: `units` is what it grew by.
             entry.quantity = entry.quantity.saturating_add(units);
@@ -1119,6 +1168,7 @@ impl State<'_> {
         if held.contains_key(&unit) {
             return Decimal::ZERO;
         }
+        self.held_by.entry(unit.clone()).or_default().push(l);
         held.insert(
             unit,
             Held {
@@ -1728,19 +1778,37 @@ impl State<'_> {
     }
 
     /// The candidates that could cover installation `i` by a right of second use: none unless
-    /// it is on a laptop of a known user, else those granting the right. [`Self::second_use`]
-    /// looks at no other.
+    /// it is on a laptop of a known user, else those granting the right whose units another
+    /// of the user's devices holds. [`Self::second_use`] takes no other.
     fn second_use_candidates(&self, i: usize, candidates: &[usize]) -> Vec<usize> {
-        let possible = self
-            .install(i)
-            .is_some_and(|x| self.laptop(&x.device) && self.known_user(&x.device).is_some());
-        if !possible {
+        let Some(device) = self.install(i).map(|x| &*x.device) else {
             return Vec::new();
-        }
+        };
+        let Some(user) = self.known_user(device).filter(|_| self.laptop(device)) else {
+            return Vec::new();
+        };
+        // The others are not assessed: nothing is bound before the walk goes on, so it
+        // assesses them later as it would have here.
+        let mut held_elsewhere: Vec<usize> = self
+            .user_devices
+            .get(user)
+            .into_iter()
+            .flatten()
+            .filter(|d| **d != device)
+            .flat_map(|d| {
+                self.held_by
+                    .get(&Unit::Device((*d).to_string()))
+                    .into_iter()
+                    .flatten()
+                    .copied()
+            })
+            .collect();
+        held_elsewhere.sort_unstable();
+        held_elsewhere.dedup();
         candidates
             .iter()
             .copied()
-            .filter(|l| self.grants_second_use(*l))
+            .filter(|l| self.grants_second_use(*l) && held_elsewhere.binary_search(l).is_ok())
             .collect()
     }
 
@@ -2194,12 +2262,9 @@ impl State<'_> {
     /// open true-up one. When a holder's quantity would grow, returns every open candidate.
     /// Only without rows: the candidates not assessed would each have a row.
     fn cover_lazily(&mut self, i: usize, candidates: &[usize]) -> Option<Vec<(usize, Decimal)>> {
-        let device = self.install(i)?.device.to_string();
-        let mut units = Vec::new();
-        for &l in candidates {
-            if !self.holds(l, &device, &mut units) {
-                continue;
-            }
+        let install = self.install(i)?;
+        let (device, app) = (install.device.to_string(), install.application.clone());
+        for l in self.holding(&device, &app) {
             match self.verdict(i, l) {
                 Some(needed) if needed.is_zero() => {
                     self.bind(i, l, Reason::SharedEntitlement, String::new());
@@ -2214,7 +2279,7 @@ impl State<'_> {
         // needs, once assessed.
         let mut assessed: Vec<Option<Option<Decimal>>> = vec![None; candidates.len()];
         for (k, &l) in candidates.iter().enumerate() {
-            if self.cannot_have_room(l, i) {
+            if self.no_room.get(l).copied().unwrap_or(false) || self.cannot_have_room(l, i) {
                 continue;
             }
             let verdict = self.verdict(i, l);
@@ -2252,27 +2317,42 @@ impl State<'_> {
     /// room on it: `l` counts one unit per holder, is limited, has less than one unit left,
     /// and does not exempt the device's role.
     fn cannot_have_room(&mut self, l: usize, i: usize) -> bool {
-        self.terms(l).is_some_and(|t| {
-            t.metric.quantity == Quantity::One && t.license.limit != EntitlementLimit::Unlimited
-        }) && !self.has_room(l, Decimal::ONE)
-            && self.role_exemption(l, i).is_none()
+        let Some(terms) = self.terms(l) else {
+            return false;
+        };
+        let one_per_holder = terms.metric.quantity == Quantity::One
+            && terms.license.limit != EntitlementLimit::Unlimited;
+        let exempts_none = terms.license.exempt_roles.is_empty();
+        if !one_per_holder || self.has_room(l, Decimal::ONE) {
+            return false;
+        }
+        // Later checks would come out false too, and narrow its range no further: its
+        // consumption only grows, so the range's end stays where this check put it.
+        if exempts_none && let Some(flag) = self.no_room.get_mut(l) {
+            *flag = true;
+        }
+        self.role_exemption(l, i).is_none()
     }
 
-    /// Whether the unit `device` counts as on license `l` holds units of it. `units` keeps the
-    /// unit of each way of counting already worked out for the device.
-    fn holds(&self, l: usize, device: &str, units: &mut Vec<(Counts, Unit)>) -> bool {
-        let counts = self.terms(l).map_or(Counts::Device, |t| t.counts);
-        let at = match units.iter().position(|(c, _)| *c == counts) {
-            Some(at) => at,
-            None => {
-                units.push((counts, self.unit(l, device).0));
-                units.len() - 1
+    /// The candidates of application `app` whose holder for an installation on `device`
+    /// already holds units of them, in consumption order: read from the holders' index
+    /// rather than by asking each candidate.
+    fn holding(&self, device: &str, app: &str) -> Vec<usize> {
+        let mut found: Vec<usize> = Vec::new();
+        for &counts in self.candidate_counts.get(app).into_iter().flatten() {
+            let unit = self.unit_counted(counts, device).0;
+            for &l in self.held_by.get(&unit).into_iter().flatten() {
+                let candidate = self
+                    .terms(l)
+                    .is_some_and(|t| t.counts == counts && t.covers.contains_key(app));
+                if candidate {
+                    found.push(l);
+                }
             }
-        };
-        units
-            .get(at)
-            .zip(self.held.get(l))
-            .is_some_and(|((_, unit), held)| held.contains_key(unit))
+        }
+        found.sort_by_key(|l| self.rank.get(*l).copied().unwrap_or(usize::MAX));
+        found.dedup();
+        found
     }
 
     /// The first true-up license among the open candidates.
