@@ -788,7 +788,7 @@ pub fn license_covers(
 }
 
 /// A license with its rules applied: metric and coverage. `None` when its metric or rights are
-/// not declared. Its entitlements are a query of their own ([`license_entitled`]), so that a
+/// not declared. Its entitlements are computed apart ([`license_entitled`]), so that a
 /// purchase edit leaves the terms, and the family input built from them, alone.
 #[salsa::tracked(returns(ref))]
 pub fn license_terms(
