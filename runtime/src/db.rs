@@ -16,17 +16,27 @@
 //! evidence changed re-runs its own recognition, and reconciliation re-runs only for the
 //! families whose installations moved.
 //!
-//! Durability keeps the checks cheap: the standard packs are `HIGH`; device, user and license
-//! records and the directories are `MEDIUM`; evidence, purchases, the index and the user's own
-//! rule files are `LOW`. After an evidence or purchase edit, salsa re-validates a query that
-//! read only `MEDIUM` inputs (the user → devices index over every device, say) in constant
-//! time instead of walking its dependencies.
+//! Purchases reach reconciliation only as each license's entitlements ([`license_entitled`],
+//! [`family_entitled`]), apart from the family input the walk's structure reads. A family's
+//! walk records the range of entitlements over which it decides the same, and a purchase edit
+//! whose new entitlements stay in it reuses the walk ([`family_consumption`], [`Walks`]).
+//!
+//! Durability keeps the checks cheap: the standard packs, the list of rule files, device, user
+//! and license records and the directories are `HIGH`; purchases, usage rows, the application
+//! → installations index and the user's own rule files are `MEDIUM`; evidence alone is `LOW`.
+//! After an evidence edit that moves no installation, salsa re-validates every query above the
+//! index, the positions included, in constant time; after a purchase edit, it walks the
+//! dependencies of the queries that read purchases or the index (the families' inputs, walks
+//! and positions) and re-validates those that read only records and rules (the record shards,
+//! the families, the licenses' terms) in constant time.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex};
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 use tally_compiler::check::{
     self, ApplicationVersion, DeclAt, Declarations, DeclaredName, FileCheck, NameTable, Projection,
     VersionContext, VersionFacts,
@@ -43,7 +53,7 @@ use crate::estate::{
 use crate::position::{self, Position};
 use crate::recognize::{DeviceRecognition, Installation, Recognizer, recognize_device};
 use crate::reconcile::{
-    self, Assessment, FamilyInput, FamilyOutcome, LicenseTerms, reconcile_family,
+    self, Assessment, Consumption, FamilyInput, FamilyOutcome, LicenseTerms, reconcile_family,
 };
 
 /// The salsa database. Cloning it is cheap and gives a snapshot for another thread.
@@ -53,10 +63,105 @@ pub struct Database {
     storage: salsa::Storage<Self>,
     /// The names of the queries executed, when logging is on (for incrementality tests).
     log: Option<Arc<Mutex<Vec<String>>>>,
+    /// The last walk of each family, shared by every clone (see [`family_consumption`]).
+    walks: Arc<Walks>,
 }
 
 #[salsa::db]
 impl salsa::Database for Database {}
+
+/// What the queries that reuse work need of the database beyond salsa's storage.
+#[salsa::db]
+pub trait Db: salsa::Database {
+    /// The last walk of each family.
+    fn walks(&self) -> &Walks;
+    /// Records, when logging is on, that `what` ran (a walk, which is not a query of its own).
+    fn note(&self, what: &str);
+}
+
+#[salsa::db]
+impl Db for Database {
+    fn walks(&self) -> &Walks {
+        &self.walks
+    }
+
+    fn note(&self, what: &str) {
+        if let Some(log) = &self.log
+            && let Ok(mut log) = log.lock()
+        {
+            log.push(what.to_string());
+        }
+    }
+}
+
+/// The last walk of each family for its positions: what it walked, and what it found with the
+/// range of entitlements over which it decides the same. One entry per family key.
+///
+/// [`family_consumption`] stays a pure function of its inputs: it returns a kept result only
+/// when the family input is the one that walk read and every license's entitlements lie in the
+/// range that walk recorded, where a walk from scratch provably decides everything the same
+/// and finds the same totals (see [`reconcile::EntitledRange`]). The cache only skips work it
+/// has proved redundant, and salsa still records the query's reads of the family input and
+/// its entitlements as ever.
+#[derive(Default)]
+pub struct Walks {
+    by_family: Mutex<HashMap<String, Walk>>,
+}
+
+/// One family's last walk.
+struct Walk {
+    input: Arc<FamilyInput>,
+    consumption: Arc<Consumption>,
+}
+
+impl Walks {
+    /// The totals of the last walk of family `key`, when a walk of `input` with `entitled`
+    /// would find them again.
+    fn reuse(
+        &self,
+        key: &str,
+        input: &Arc<FamilyInput>,
+        entitled: &[Decimal],
+    ) -> Option<BTreeMap<String, Option<Decimal>>> {
+        let (kept, consumption) = {
+            let by_family = self.by_family.lock().ok()?;
+            let walk = by_family.get(key)?;
+            (Arc::clone(&walk.input), Arc::clone(&walk.consumption))
+        };
+        if !consumption.holds_for(entitled) {
+            return None;
+        }
+        if !Arc::ptr_eq(&kept, input) {
+            // The input was computed again (in the same batch as an entitlement change, say)
+            // and may still be equal: then the walk holds, and reads the new one from now on.
+            if *kept != **input {
+                return None;
+            }
+            if let Ok(mut by_family) = self.by_family.lock()
+                && let Some(walk) = by_family.get_mut(key)
+            {
+                walk.input = Arc::clone(input);
+            }
+        }
+        Some(consumption.totals.clone())
+    }
+
+    /// Keeps a family's walk, replacing the one before. Entries whose input no query holds
+    /// any longer (a family gone or walked on other licenses) are dropped.
+    fn keep(&self, key: String, input: &Arc<FamilyInput>, consumption: Consumption) {
+        let Ok(mut by_family) = self.by_family.lock() else {
+            return;
+        };
+        by_family.retain(|k, walk| *k == key || Arc::strong_count(&walk.input) > 1);
+        by_family.insert(
+            key,
+            Walk {
+                input: Arc::clone(input),
+                consumption: Arc::new(consumption),
+            },
+        );
+    }
+}
 
 impl Database {
     /// A database that records the name of every query it executes.
@@ -73,6 +178,7 @@ impl Database {
         Self {
             storage,
             log: Some(log),
+            walks: Arc::default(),
         }
     }
 
@@ -474,6 +580,118 @@ pub fn device_recognition(
     )
 }
 
+/// How many shards device and user records are read through.
+const SHARDS: u32 = 256;
+
+/// The shard a device or user id falls in: a stable hash of the id.
+fn shard_of(id: &str) -> u32 {
+    let hash = FxBuildHasher.hash_one(id);
+    // The remainder is below `SHARDS`, so it fits.
+    u32::try_from(hash % u64::from(SHARDS)).unwrap_or(0)
+}
+
+/// The device inputs of each shard, from the directory alone.
+#[salsa::tracked(returns(ref))]
+pub fn device_shards(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Vec<DeviceInput>> {
+    let mut shards = vec![Vec::new(); SHARDS as usize];
+    for (id, input) in estate.devices(db) {
+        if let Some(shard) = shards.get_mut(shard_of(id) as usize) {
+            shard.push(*input);
+        }
+    }
+    shards
+}
+
+/// The device records of one shard, by id. Family inputs and the indexes over devices read
+/// records through these, so each depends on a few hundred shards rather than on one field of
+/// every device: after an edit, salsa checks those few hundred (each in constant time, as
+/// records are `MEDIUM`) instead of a hundred thousand fields per family.
+#[salsa::tracked(returns(ref))]
+pub fn device_records(
+    db: &dyn salsa::Database,
+    estate: EstateInput,
+    shard: u32,
+) -> FxHashMap<String, Arc<Device>> {
+    device_shards(db, estate)
+        .get(shard as usize)
+        .into_iter()
+        .flatten()
+        .map(|input| {
+            let device = input.device(db);
+            (device.id.clone(), Arc::clone(device))
+        })
+        .collect()
+}
+
+/// The user inputs of each shard, from the directory alone.
+#[salsa::tracked(returns(ref))]
+pub fn user_shards(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Vec<UserInput>> {
+    let mut shards = vec![Vec::new(); SHARDS as usize];
+    for (id, input) in estate.users(db) {
+        if let Some(shard) = shards.get_mut(shard_of(id) as usize) {
+            shard.push(*input);
+        }
+    }
+    shards
+}
+
+/// The user records of one shard, by id (see [`device_records`]).
+#[salsa::tracked(returns(ref))]
+pub fn user_records(
+    db: &dyn salsa::Database,
+    estate: EstateInput,
+    shard: u32,
+) -> FxHashMap<String, Arc<User>> {
+    user_shards(db, estate)
+        .get(shard as usize)
+        .into_iter()
+        .flatten()
+        .map(|input| {
+            let user = input.user(db);
+            (user.id.clone(), Arc::clone(user))
+        })
+        .collect()
+}
+
+/// Device and user records by id, read through their shards as they are asked for.
+struct Records<'db> {
+    db: &'db dyn salsa::Database,
+    estate: EstateInput,
+    devices: Vec<Option<&'db FxHashMap<String, Arc<Device>>>>,
+    users: Vec<Option<&'db FxHashMap<String, Arc<User>>>>,
+}
+
+impl<'db> Records<'db> {
+    fn new(db: &'db dyn salsa::Database, estate: EstateInput) -> Self {
+        Self {
+            db,
+            estate,
+            devices: vec![None; SHARDS as usize],
+            users: vec![None; SHARDS as usize],
+        }
+    }
+
+    fn device(&mut self, id: &str) -> Option<&'db Arc<Device>> {
+        let (db, estate, shard) = (self.db, self.estate, shard_of(id));
+        let slot = self.devices.get_mut(shard as usize)?;
+        slot.get_or_insert_with(|| device_records(db, estate, shard))
+            .get(id)
+    }
+
+    fn user(&mut self, id: &str) -> Option<&'db Arc<User>> {
+        let (db, estate, shard) = (self.db, self.estate, shard_of(id));
+        let slot = self.users.get_mut(shard as usize)?;
+        slot.get_or_insert_with(|| user_records(db, estate, shard))
+            .get(id)
+    }
+
+    /// Every device record, shard by shard.
+    fn all_devices(&mut self) -> impl Iterator<Item = &'db Arc<Device>> {
+        let (db, estate) = (self.db, self.estate);
+        (0..SHARDS).flat_map(move |shard| device_records(db, estate, shard).values())
+    }
+}
+
 /// The devices whose assigned or calculated user each user is, sorted (records only).
 #[salsa::tracked(returns(ref))]
 pub fn devices_by_user(
@@ -481,17 +699,20 @@ pub fn devices_by_user(
     estate: EstateInput,
 ) -> BTreeMap<String, Vec<String>> {
     let mut index: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (id, input) in estate.devices(db) {
-        let device = input.device(db);
+    for device in Records::new(db, estate).all_devices() {
         for user in [&device.assigned_user, &device.calculated_user]
             .into_iter()
             .flatten()
         {
-            let list = index.entry(user.clone()).or_default();
-            if list.last() != Some(id) {
-                list.push(id.clone());
-            }
+            index
+                .entry(user.clone())
+                .or_default()
+                .push(device.id.clone());
         }
+    }
+    for list in index.values_mut() {
+        list.sort_unstable();
+        list.dedup();
     }
     index
 }
@@ -503,10 +724,16 @@ pub fn devices_by_cluster(
     estate: EstateInput,
 ) -> BTreeMap<String, Vec<String>> {
     let mut index: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (id, input) in estate.devices(db) {
-        if let Some(cluster) = &input.device(db).cluster {
-            index.entry(cluster.clone()).or_default().push(id.clone());
+    for device in Records::new(db, estate).all_devices() {
+        if let Some(cluster) = &device.cluster {
+            index
+                .entry(cluster.clone())
+                .or_default()
+                .push(device.id.clone());
         }
+    }
+    for list in index.values_mut() {
+        list.sort_unstable();
     }
     index
 }
@@ -560,8 +787,9 @@ pub fn license_covers(
     covers
 }
 
-/// A license with its rules applied: metric, coverage and entitlements. `None` when its
-/// metric or rights are not declared.
+/// A license with its rules applied: metric and coverage. `None` when its metric or rights are
+/// not declared. Its entitlements are computed apart ([`license_entitled`]), so that a
+/// purchase edit leaves the terms, and the family input built from them, alone.
 #[salsa::tracked(returns(ref))]
 pub fn license_terms(
     db: &dyn salsa::Database,
@@ -574,14 +802,7 @@ pub fn license_terms(
     let metric = pack.metrics.get(&license.metric)?;
     let rights = pack.rights.get(&license.rights)?;
     let covers = license_covers(db, rules, input).clone();
-    let own: Vec<&Purchase> = input.purchases(db).iter().collect();
     let as_of = estate.as_of(db);
-    // Import refuses entitlements too large to add up (T0207); for an estate built otherwise
-    // they count as the largest decimal, so reconciliation goes on and the license's position
-    // says its entitlements are too large.
-    let entitled = position::purchased(&own, as_of)
-        .and_then(|bought| bought.checked_add(license.extra_entitlements))
-        .unwrap_or(Decimal::MAX);
     // A license's virtualization terms say which machine a machine-counting metric counts.
     let counts = match (metric.counts, license.virtualization.count) {
         (Counts::Device | Counts::Host | Counts::Cluster, Some(count)) => match count {
@@ -616,12 +837,27 @@ pub fn license_terms(
         metric: metric.clone(),
         counts,
         kind: rights.kind,
-        entitled,
         covers,
         out_of_term: license.out_of_term(as_of),
         upgrade_ended,
         required_on: BTreeSet::new(),
     })
+}
+
+/// A license's entitlements: its current purchases plus its extra entitlements. Import
+/// refuses entitlements too large to add up (T0207); for an estate built otherwise they count
+/// as the largest decimal, so reconciliation goes on and the license's position says its
+/// entitlements are too large.
+#[salsa::tracked(returns(copy))]
+pub fn license_entitled(
+    db: &dyn salsa::Database,
+    estate: EstateInput,
+    input: LicenseInput,
+) -> Decimal {
+    let own: Vec<&Purchase> = input.purchases(db).iter().collect();
+    position::purchased(&own, estate.as_of(db))
+        .and_then(|bought| bought.checked_add(input.license(db).extra_entitlements))
+        .unwrap_or(Decimal::MAX)
 }
 
 /// A connected group of licenses and the applications they cover.
@@ -737,20 +973,17 @@ fn installations_of<'db>(
         .map_or(&[][..], |i| i.installations(db).as_slice())
 }
 
-/// A device record by id.
-fn device_record<'db>(
-    db: &'db dyn salsa::Database,
-    estate: EstateInput,
-    id: &str,
-) -> Option<&'db Device> {
-    estate.devices(db).get(id).map(|d| d.device(db).as_ref())
-}
-
-/// Everything the reconciliation of a family reads, cut out of the whole estate.
+/// Everything the reconciliation of a family reads, cut out of the whole estate, except the
+/// licenses' entitlements ([`family_entitled`]): purchases never change it. Shared, so that
+/// [`family_consumption`] knows the input its last walk read.
 #[salsa::tracked(returns(ref))]
-pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, key: String) -> FamilyInput {
+pub fn family_input(
+    db: &dyn salsa::Database,
+    estate: EstateInput,
+    key: String,
+) -> Arc<FamilyInput> {
     let Some(family) = family(db, estate, key) else {
-        return FamilyInput::default();
+        return Arc::default();
     };
     let directory = estate.licenses(db);
     let mut licenses: Vec<LicenseTerms> = family
@@ -780,6 +1013,7 @@ pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, key: String) 
         .collect();
     installations.sort_by(|a, b| (&a.device, &a.application).cmp(&(&b.device, &b.application)));
     let mut wanted: BTreeSet<&str> = installations.iter().map(|i| i.device.as_ref()).collect();
+    let mut records = Records::new(db, estate);
     let by_user = devices_by_user(db, estate);
     let targets = || {
         licenses.iter().flat_map(|t| {
@@ -797,31 +1031,32 @@ pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, key: String) 
             }
             AllocationTarget::User(u) => {
                 // The devices whose primary user this is.
-                wanted.extend(
-                    by_user
-                        .get(u)
-                        .into_iter()
-                        .flatten()
-                        .filter(|d| {
-                            device_record(db, estate, d)
-                                .is_some_and(|d| d.primary_user() == Some(u.as_str()))
-                        })
-                        .map(String::as_str),
-                );
+                for d in by_user.get(u).into_iter().flatten() {
+                    if records
+                        .device(d)
+                        .is_some_and(|d| d.primary_user() == Some(u.as_str()))
+                    {
+                        wanted.insert(d);
+                    }
+                }
             }
         }
     }
     // Metrics that count hosts or clusters read the hosts of VMs and the hosts that share
     // their cluster.
-    let hosts: Vec<&str> = wanted
-        .iter()
-        .filter_map(|d| device_record(db, estate, d)?.host.as_deref())
-        .collect();
+    let mut hosts: Vec<&str> = Vec::new();
+    for d in &wanted {
+        if let Some(host) = records.device(d).and_then(|d| d.host.as_deref()) {
+            hosts.push(host);
+        }
+    }
     wanted.extend(hosts);
-    let clusters: BTreeSet<&str> = wanted
-        .iter()
-        .filter_map(|d| device_record(db, estate, d)?.cluster.as_deref())
-        .collect();
+    let mut clusters: BTreeSet<&str> = BTreeSet::new();
+    for d in &wanted {
+        if let Some(cluster) = records.device(d).and_then(|d| d.cluster.as_deref()) {
+            clusters.insert(cluster);
+        }
+    }
     let by_cluster = devices_by_cluster(db, estate);
     for cluster in clusters {
         wanted.extend(
@@ -832,27 +1067,21 @@ pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, key: String) 
                 .map(String::as_str),
         );
     }
-    let directory = estate.devices(db);
     let devices: BTreeMap<String, Arc<Device>> = wanted
         .into_iter()
-        .filter_map(|d| Some((d.to_string(), Arc::clone(directory.get(d)?.device(db)))))
+        .filter_map(|d| Some((d.to_string(), Arc::clone(records.device(d)?))))
         .collect();
     // Only the users of these devices, and users allocated directly, can hold a unit.
     let allocated = targets().filter_map(|target| match target {
         AllocationTarget::User(u) => Some(u.as_str()),
         AllocationTarget::Device(_) => None,
     });
-    let user_directory = estate.users(db);
     let users = devices
         .values()
         .flat_map(|d| [d.assigned_user.as_deref(), d.calculated_user.as_deref()])
         .flatten()
         .chain(allocated)
-        .filter_map(|u| {
-            user_directory
-                .get(u)
-                .map(|x| (u.to_string(), x.user(db).clone()))
-        })
+        .filter_map(|u| Some((u.to_string(), Arc::clone(records.user(u)?))))
         .collect();
     let pack = pack(db, rules);
     let tables = licenses
@@ -869,7 +1098,7 @@ pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, key: String) 
                 .push((row.at.clone(), row.in_use));
         }
     }
-    FamilyInput {
+    Arc::new(FamilyInput {
         licenses,
         installations,
         devices,
@@ -877,7 +1106,22 @@ pub fn family_input(db: &dyn salsa::Database, estate: EstateInput, key: String) 
         tables,
         usage,
         as_of: estate.as_of(db),
-    }
+    })
+}
+
+/// The entitlements of a family's licenses, in the order of its input's licenses.
+#[salsa::tracked(returns(ref))]
+pub fn family_entitled(db: &dyn salsa::Database, estate: EstateInput, key: String) -> Vec<Decimal> {
+    let directory = estate.licenses(db);
+    family_input(db, estate, key)
+        .licenses
+        .iter()
+        .map(|terms| {
+            directory
+                .get(&terms.license.id)
+                .map_or(Decimal::ZERO, |input| license_entitled(db, estate, *input))
+        })
+        .collect()
 }
 
 /// The ids of the tables a metric's quantity looks values up in.
@@ -921,29 +1165,53 @@ fn tables_used(metric: &tally_compiler::ir::Metric) -> BTreeSet<String> {
 
 #[salsa::tracked(returns(ref))]
 pub fn family_outcome(db: &dyn salsa::Database, estate: EstateInput, key: String) -> FamilyOutcome {
-    reconcile_family(family_input(db, estate, key))
+    let entitled = family_entitled(db, estate, key.clone());
+    reconcile_family(family_input(db, estate, key), entitled)
 }
 
 /// The units each license of a family consumes, `None` when they add up to more than a
 /// decimal holds: reconciled without building assessment rows, which only `explain` and the
 /// row reports read. Unchanged totals stop the update here, so positions are not recomputed
 /// for a change that moved no figure.
+///
+/// When only entitlements changed, and each license's new entitlements lie in the range over
+/// which the family's last walk decides the same, that walk's totals are returned without
+/// walking again (see [`Walks`]): a purchase edit that moves no decision costs no walk.
 #[salsa::tracked(returns(ref))]
 pub fn family_consumption(
-    db: &dyn salsa::Database,
+    db: &dyn Db,
     estate: EstateInput,
     key: String,
 ) -> BTreeMap<String, Option<Decimal>> {
-    reconcile::family_consumption(family_input(db, estate, key))
+    let input = family_input(db, estate, key.clone());
+    let entitled = family_entitled(db, estate, key.clone());
+    if let Some(totals) = db.walks().reuse(&key, input, entitled) {
+        return totals;
+    }
+    db.note("family_walk");
+    let consumption = reconcile::family_consumption(input, entitled);
+    let totals = consumption.totals.clone();
+    db.walks().keep(key, input, consumption);
+    totals
 }
 
-/// One license's position.
+/// How many shards the positions are computed in.
+const POSITION_SHARDS: u32 = 64;
+
+/// The license inputs of each position shard, from the directory alone: consecutive runs of
+/// the directory, so that the shards' positions, one after another, are in license-id order.
 #[salsa::tracked(returns(ref))]
-pub fn license_position(
-    db: &dyn salsa::Database,
-    estate: EstateInput,
-    input: LicenseInput,
-) -> Position {
+pub fn license_shards(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Vec<LicenseInput>> {
+    let directory = estate.licenses(db);
+    let size = directory.len().div_ceil(POSITION_SHARDS as usize).max(1);
+    let inputs: Vec<LicenseInput> = directory.values().copied().collect();
+    let mut shards: Vec<Vec<LicenseInput>> = inputs.chunks(size).map(<[_]>::to_vec).collect();
+    shards.resize(POSITION_SHARDS as usize, Vec::new());
+    shards
+}
+
+/// One license's position (not a query of its own: see [`position_shard`]).
+fn license_position(db: &dyn Db, estate: EstateInput, input: LicenseInput) -> Position {
     let license = input.license(db);
     let used = match family_of_license(db, estate).get(&license.id) {
         Some(key) => family_consumption(db, estate, key.clone())
@@ -964,13 +1232,25 @@ pub fn license_position(
     )
 }
 
+/// The positions of one shard's licenses, in license-id order. A purchase edit computes one
+/// shard again (a walk that moved a family's figures, the shards of its licenses); and after
+/// any edit salsa checks 64 shards, each reading its licenses' records and purchases, rather
+/// than a query per license.
+#[salsa::tracked(returns(ref))]
+pub fn position_shard(db: &dyn Db, estate: EstateInput, shard: u32) -> Vec<Position> {
+    license_shards(db, estate)
+        .get(shard as usize)
+        .into_iter()
+        .flatten()
+        .map(|input| license_position(db, estate, *input))
+        .collect()
+}
+
 /// Every license's position, sorted by license id.
 #[salsa::tracked(returns(ref))]
-pub fn positions(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Position> {
-    estate
-        .licenses(db)
-        .values()
-        .map(|l| license_position(db, estate, *l).clone())
+pub fn positions(db: &dyn Db, estate: EstateInput) -> Vec<Position> {
+    (0..POSITION_SHARDS)
+        .flat_map(|shard| position_shard(db, estate, shard).iter().cloned())
         .collect()
 }
 

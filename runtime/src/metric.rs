@@ -96,13 +96,37 @@ pub struct Computation {
     pub notes: Vec<String>,
 }
 
-/// Computes a holder's quantity with a metric's quantity rule.
+/// Computes a holder's quantity with a metric's quantity rule, with how it came out.
 pub fn compute(
     quantity: &Quantity,
     variable: &str,
     holder: &Holder<'_>,
     license: &LicenseFacts<'_>,
     tables: &BTreeMap<String, Table>,
+) -> Result<Computation, EvalError> {
+    compute_traced(quantity, variable, holder, license, tables, true)
+}
+
+/// Computes a holder's quantity alone: the same quantity, or the same error, as [`compute`],
+/// without rendering the formula, its inputs or its notes (the walk for positions reads the
+/// quantity only).
+pub fn quantity(
+    quantity: &Quantity,
+    variable: &str,
+    holder: &Holder<'_>,
+    license: &LicenseFacts<'_>,
+    tables: &BTreeMap<String, Table>,
+) -> Result<Decimal, EvalError> {
+    compute_traced(quantity, variable, holder, license, tables, false).map(|c| c.quantity)
+}
+
+fn compute_traced(
+    quantity: &Quantity,
+    variable: &str,
+    holder: &Holder<'_>,
+    license: &LicenseFacts<'_>,
+    tables: &BTreeMap<String, Table>,
+    trace: bool,
 ) -> Result<Computation, EvalError> {
     match quantity {
         Quantity::One => Ok(Computation {
@@ -115,6 +139,7 @@ pub fn compute(
                 license,
                 inputs: Vec::new(),
                 notes: Vec::new(),
+                trace,
             };
             let mut scope = vec![(variable.to_string(), holder_value(holder))];
             let (value, rendered) = eval.eval(expr, &mut scope, true)?;
@@ -123,6 +148,12 @@ pub fn compute(
                 return Err(EvalError::Failed(format!(
                     "the quantity came out negative ({quantity})"
                 )));
+            }
+            if !trace {
+                return Ok(Computation {
+                    quantity,
+                    ..Computation::default()
+                });
             }
             Ok(Computation {
                 quantity,
@@ -297,9 +328,17 @@ struct Evaluator<'t, 'a> {
     license: &'t LicenseFacts<'a>,
     inputs: Vec<(String, String)>,
     notes: Vec<String>,
+    /// Whether values are rendered into the formula and inputs and notes recorded; without,
+    /// every rendering is empty and only the value is computed.
+    trace: bool,
 }
 
 impl<'a> Evaluator<'_, 'a> {
+    /// `text()` when tracing, else nothing.
+    fn shown(&self, text: impl FnOnce() -> String) -> String {
+        if self.trace { text() } else { String::new() }
+    }
+
     /// Evaluates `expr`, returning its value and its rendering with values substituted.
     /// `top` is false inside aggregations, where nothing is traced.
     fn eval(
@@ -309,13 +348,14 @@ impl<'a> Evaluator<'_, 'a> {
         top: bool,
     ) -> Result<(Val<'a>, String), EvalError> {
         Ok(match expr {
-            Expr::Number(n) => (Val::Number(*n), n.normalize().to_string()),
-            Expr::Text(t) => (Val::Text(t.clone()), format!("\"{t}\"")),
-            Expr::Bool(b) => (Val::Bool(*b), b.to_string()),
+            Expr::Number(n) => (Val::Number(*n), self.shown(|| n.normalize().to_string())),
+            Expr::Text(t) => (Val::Text(t.clone()), self.shown(|| format!("\"{t}\""))),
+            Expr::Bool(b) => (Val::Bool(*b), self.shown(|| b.to_string())),
             Expr::Var(_) | Expr::Field(..) => {
                 let value = self.read(expr, scope)?;
-                let shown = show(&value);
+                let shown = self.shown(|| show(&value));
                 if top
+                    && self.trace
                     && let Some(p) = path(expr)
                     && !matches!(value, Val::List(_) | Val::Machine(_) | Val::License)
                 {
@@ -326,8 +366,14 @@ impl<'a> Evaluator<'_, 'a> {
             Expr::Unary(op, inner) => {
                 let (value, shown) = self.eval(inner, scope, top)?;
                 match op {
-                    UnOp::Neg => (Val::Number(-number(&value)?), format!("-{shown}")),
-                    UnOp::Not => (Val::Bool(!boolean(&value)?), format!("not {shown}")),
+                    UnOp::Neg => (
+                        Val::Number(-number(&value)?),
+                        self.shown(|| format!("-{shown}")),
+                    ),
+                    UnOp::Not => (
+                        Val::Bool(!boolean(&value)?),
+                        self.shown(|| format!("not {shown}")),
+                    ),
                 }
             }
             Expr::Binary(op, l, r) => self.binary(*op, l, r, scope, top)?,
@@ -379,14 +425,20 @@ impl<'a> Evaluator<'_, 'a> {
                     Aggregation::Max => values.iter().copied().max().unwrap_or(Decimal::ZERO),
                     Aggregation::Min => values.iter().copied().min().unwrap_or(Decimal::ZERO),
                 };
-                if top && let Some(p) = path(collection) {
+                if top
+                    && self.trace
+                    && let Some(p) = path(collection)
+                {
                     let what = match op {
                         Aggregation::Count => format!("count over {p}"),
                         _ => format!("{} over {p}", op.as_str()),
                     };
                     self.record(what, result.normalize().to_string());
                 }
-                (Val::Number(result), result.normalize().to_string())
+                (
+                    Val::Number(result),
+                    self.shown(|| result.normalize().to_string()),
+                )
             }
             Expr::Lookup { table, keys } => {
                 let mut values = Vec::new();
@@ -394,7 +446,7 @@ impl<'a> Evaluator<'_, 'a> {
                     values.push(self.eval(key, scope, top)?.0);
                 }
                 let (value, location) = self.lookup(table, &values)?;
-                if top {
+                if top && self.trace {
                     let shown: Vec<String> = values.iter().map(show).collect();
                     let source = match location {
                         Some(l) => format!("{} (row at {l})", value.normalize()),
@@ -402,7 +454,10 @@ impl<'a> Evaluator<'_, 'a> {
                     };
                     self.record(format!("{table}[{}]", shown.join(", ")), source);
                 }
-                (Val::Number(value), value.normalize().to_string())
+                (
+                    Val::Number(value),
+                    self.shown(|| value.normalize().to_string()),
+                )
             }
         })
     }
@@ -437,7 +492,7 @@ impl<'a> Evaluator<'_, 'a> {
             }
             _ => s,
         };
-        let rendered = format!("{} {} {}", wrap(l, ls), op.symbol(), wrap(r, rs));
+        let rendered = self.shown(|| format!("{} {} {}", wrap(l, ls), op.symbol(), wrap(r, rs)));
         let value = match op {
             BinOp::And | BinOp::Or => Val::Bool(boolean(&rv)?),
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
@@ -495,10 +550,10 @@ impl<'a> Evaluator<'_, 'a> {
                 first.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero)
             }
         };
-        if top {
+        if top && self.trace {
             self.note(f, args, &values, result);
         }
-        let rendered = format!("{}({})", f.as_str(), shown.join(", "));
+        let rendered = self.shown(|| format!("{}({})", f.as_str(), shown.join(", ")));
         Ok((Val::Number(result), rendered))
     }
 
@@ -935,16 +990,20 @@ mod tests {
         }
     }
 
+    /// Computes metric `m` of `text` for `device`, and checks that the quantity alone (as the
+    /// walk for positions computes it, without rendering) comes out the same, or fails alike.
     fn run(text: &str, device: &Device) -> Result<Computation, EvalError> {
         let (metric, tables) = compiled(text).ok_or(EvalError::Failed("no metric".into()))?;
         let holder = Holder::Machine(Machine::device(device, true));
-        compute(
-            &metric.quantity,
-            metric.counts.as_str(),
-            &holder,
-            &LicenseFacts::default(),
-            &tables,
-        )
+        let (facts, variable) = (LicenseFacts::default(), metric.counts.as_str());
+        let traced = compute(&metric.quantity, variable, &holder, &facts, &tables);
+        let alone = quantity(&metric.quantity, variable, &holder, &facts, &tables);
+        assert_eq!(
+            format!("{:?}", traced.as_ref().map(|c| c.quantity)),
+            format!("{alone:?}"),
+            "the quantity alone differs from the traced one"
+        );
+        traced
     }
 
     /// Runs a per-device script metric on a one-processor server with `cores` cores.

@@ -27,11 +27,14 @@
 //!
 //! Every sort ends on a stable id, so the same inputs give the same rows in the same order.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 use std::sync::Arc;
 
-use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
+
+use rust_decimal::Decimal;
 use tally_compiler::ir::{Counts, Covered, Hardware, Metric, Quantity, RightsKind, Role, Table};
 
 use crate::estate::{
@@ -348,8 +351,6 @@ pub struct LicenseTerms {
     /// terms say which machine to count.
     pub counts: Counts,
     pub kind: RightsKind,
-    /// Entitlements from current purchases plus extra entitlements.
-    pub entitled: Decimal,
     /// The applications the license covers, and how.
     pub covers: BTreeMap<String, Covered>,
     /// Whether the as-of day is before the license's start (`Less`) or after its expiry
@@ -409,9 +410,16 @@ type Rejection = (Reason, String);
 
 struct State<'a> {
     input: &'a FamilyInput,
+    /// Per license index, its entitlements: current purchases plus extra entitlements. Read
+    /// only through [`State::has_room`] and [`State::entitled_as_read`], which record what the
+    /// walk's decisions needed of them in `ranges`.
+    entitled: &'a [Decimal],
+    /// Per license index, the entitlements over which every decision the walk made so far
+    /// comes out the same.
+    ranges: Vec<EntitledRange>,
     /// Units consumed so far, per license index.
     consumed: Vec<Decimal>,
-    held: Vec<BTreeMap<Unit, Held>>,
+    held: Vec<FxHashMap<Unit, Held>>,
     /// Installation index to the license index it is bound to.
     bound: BTreeMap<usize, usize>,
     /// Per license index, the installations bound to it, in binding order.
@@ -426,7 +434,7 @@ struct State<'a> {
     rows: Vec<Assessment>,
     /// Each application's candidate licenses, in consumption order: unlimited first, then by
     /// priority (none last), then by id.
-    candidates: HashMap<&'a str, Vec<usize>>,
+    candidates: FxHashMap<&'a str, Rc<[usize]>>,
     /// Units consumed from each (license, assignment) pair's assigned entitlements.
     assigned_used: BTreeMap<(usize, usize), Decimal>,
     /// Per (license, device holding the entitlement), the laptop its second use went to.
@@ -438,39 +446,166 @@ struct State<'a> {
     totals: Vec<Option<Decimal>>,
     /// Each active (or pending) user's physical devices, sorted: where a right of second use
     /// looks for the entitlement a laptop may ride on.
-    user_devices: HashMap<&'a str, Vec<&'a str>>,
+    user_devices: FxHashMap<&'a str, Vec<&'a str>>,
     /// Each device's installations in the family, by index.
-    device_installs: HashMap<&'a str, Vec<usize>>,
+    device_installs: FxHashMap<&'a str, Vec<usize>>,
     /// Each application's installations in the family, by index.
-    app_installs: HashMap<&'a str, Vec<usize>>,
+    app_installs: FxHashMap<&'a str, Vec<usize>>,
     /// The devices whose primary user each user is, sorted.
-    primary_devices: HashMap<&'a str, Vec<&'a str>>,
-    /// The input's devices by id, hashed: looked up many times per installation.
+    primary_devices: FxHashMap<&'a str, Vec<&'a str>>,
+    /// The family's devices by id (the input's map, hashed for the walk's many lookups).
     devices: FxHashMap<&'a str, &'a Device>,
+    /// The family's users by id, likewise.
+    users: FxHashMap<&'a str, &'a User>,
+    /// Per license index, whether it takes part (see [`State::inactive_reason`]).
+    active: Vec<bool>,
+    /// Each holder, with the licenses it holds units of: which candidates an installation's
+    /// holder already holds, without asking each candidate.
+    held_by: FxHashMap<Unit, Vec<usize>>,
+    /// Per license index, its place in consumption order.
+    rank: Vec<usize>,
+    /// Each application's candidates' ways of counting, each once.
+    candidate_counts: FxHashMap<&'a str, Vec<Counts>>,
+    /// Per license index, whether it was found with less than one unit left for a holder of
+    /// its own, counting one unit per holder, limited, exempting no role: consumption only
+    /// grows, so it never has room again, and the walk without rows skips it.
+    no_room: Vec<bool>,
 }
 
-/// Reconciles one family: every assessment row, as `explain` shows them.
-pub fn reconcile_family(input: &FamilyInput) -> FamilyOutcome {
-    let state = run(input, true);
+/// Reconciles one family: every assessment row, as `explain` shows them. `entitled` gives
+/// each license's entitlements, in the order of `input.licenses`.
+pub fn reconcile_family(input: &FamilyInput, entitled: &[Decimal]) -> FamilyOutcome {
+    let state = run(input, entitled, true);
     let mut assessments = state.rows;
     assessments.sort_by(Assessment::report_order);
     FamilyOutcome { assessments }
 }
 
+/// What a family's walk for its positions found: the units each license consumes, and the
+/// entitlements over which the walk would decide the same.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Consumption {
+    /// The units each license consumes, by license id (`None` past the largest decimal).
+    pub totals: BTreeMap<String, Option<Decimal>>,
+    /// Per license, in the order of the family's licenses: the entitlements for which every
+    /// decision of the walk comes out as it did.
+    pub ranges: Vec<EntitledRange>,
+}
+
+impl Consumption {
+    /// Whether a walk of the same family input with these entitlements (in the order of the
+    /// family's licenses) would decide everything as this one did, and so find the same
+    /// totals: each license's entitlements lie in its range.
+    pub fn holds_for(&self, entitled: &[Decimal]) -> bool {
+        self.ranges.len() == entitled.len()
+            && self
+                .ranges
+                .iter()
+                .zip(entitled)
+                .all(|(range, e)| range.contains(*e))
+    }
+}
+
 /// Reconciles one family for its positions only: the units each license consumes (the sum of
 /// the units of its rows in [`reconcile_family`]; `None` past the largest decimal), without
-/// building a row for every installation and candidate license.
-pub fn family_consumption(input: &FamilyInput) -> BTreeMap<String, Option<Decimal>> {
-    let state = run(input, false);
-    input
+/// building a row for every installation and candidate license; with the range of
+/// entitlements over which the walk decides the same (see [`EntitledRange`]).
+pub fn family_consumption(input: &FamilyInput, entitled: &[Decimal]) -> Consumption {
+    let state = run(input, entitled, false);
+    let totals = input
         .licenses
         .iter()
         .zip(state.totals)
         .map(|(t, total)| (t.license.id.clone(), total))
-        .collect()
+        .collect();
+    Consumption {
+        totals,
+        ranges: state.ranges,
+    }
 }
 
-fn run(input: &FamilyInput, keep_rows: bool) -> State<'_> {
+/// The entitlements of one license over which a walk decides the same.
+///
+/// The walk reads a license's entitlements in one way only: whether `entitled − consumed ≥
+/// units` for what it consumed so far and the units an installation needs. Each such check
+/// that comes out true says `entitled ≥ consumed + units`, one that comes out false says
+/// `entitled < consumed + units`; together they make a half-open range `[low, high)` holding
+/// the entitlements the walk ran with. Any entitlements in the range make every check come
+/// out the same, so the walk takes the same path, consumes the same units and makes the same
+/// next checks: by induction over the walk, it ends with the same totals.
+///
+/// Decimal arithmetic rounds past 28 digits, where `entitled − consumed ≥ units` and
+/// `entitled ≥ consumed + units` may part; so the range is kept only while every number the
+/// checks involve is small enough to be exact ([`exact`]), and otherwise holds the
+/// entitlements the walk ran with alone. So does any other use of the value (a row showing
+/// what is left).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntitledRange {
+    /// The entitlements the walk ran with.
+    at: Decimal,
+    /// The least entitlements for which every check that came out true still does.
+    low: Option<Decimal>,
+    /// The least entitlements for which a check that came out false would come out true.
+    high: Option<Decimal>,
+    /// Whether only `at` itself is known to decide the same.
+    pinned: bool,
+}
+
+impl EntitledRange {
+    /// The range before any check: every value decides the same.
+    pub fn new(at: Decimal) -> Self {
+        Self {
+            at,
+            low: None,
+            high: None,
+            pinned: !exact(at),
+        }
+    }
+
+    /// Records a check `at − consumed ≥ units` that came out `outcome`.
+    pub fn narrow(&mut self, consumed: Decimal, units: Decimal, outcome: bool) {
+        if self.pinned || !exact(consumed) || !exact(units) {
+            self.pinned = true;
+            return;
+        }
+        // Both are exact and small: the sum is exact.
+        let Some(threshold) = consumed.checked_add(units) else {
+            self.pinned = true;
+            return;
+        };
+        if outcome {
+            self.low = Some(self.low.map_or(threshold, |low| low.max(threshold)));
+        } else {
+            self.high = Some(self.high.map_or(threshold, |high| high.min(threshold)));
+        }
+    }
+
+    /// Records a use of the value other than a check: only `at` decides the same.
+    pub fn pin(&mut self) {
+        self.pinned = true;
+    }
+
+    /// Whether a walk with `entitled` would decide every check as the walk with `at` did.
+    pub fn contains(&self, entitled: Decimal) -> bool {
+        if entitled == self.at {
+            return true;
+        }
+        !self.pinned
+            && exact(entitled)
+            && self.low.is_none_or(|low| entitled >= low)
+            && self.high.is_none_or(|high| entitled < high)
+    }
+}
+
+/// Whether decimal arithmetic on `d` is exact: at most ten decimal places and less than 10¹⁵
+/// in magnitude, so that sums and differences of such numbers (below 2·10²⁵ in units of
+/// 10⁻¹⁰) fit the decimal's 96-bit mantissa and never round.
+fn exact(d: Decimal) -> bool {
+    const LIMIT: Decimal = Decimal::from_parts(0x_a4c6_8000, 0x_0003_8d7e, 0, false, 0);
+    d.scale() <= 10 && d.abs() < LIMIT
+}
+
+fn run<'a>(input: &'a FamilyInput, entitled: &'a [Decimal], keep_rows: bool) -> State<'a> {
     let n = input.licenses.len();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|l| {
@@ -484,7 +619,7 @@ fn run(input: &FamilyInput, keep_rows: bool) -> State<'_> {
             )
         })
     });
-    let mut candidates: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut candidates: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
     for &l in &order {
         for app in input
             .licenses
@@ -497,8 +632,12 @@ fn run(input: &FamilyInput, keep_rows: bool) -> State<'_> {
     }
     let mut state = State {
         input,
+        entitled,
+        ranges: (0..n)
+            .map(|l| EntitledRange::new(entitled.get(l).copied().unwrap_or_default()))
+            .collect(),
         consumed: vec![Decimal::ZERO; n],
-        held: vec![BTreeMap::new(); n],
+        held: vec![FxHashMap::default(); n],
         bound: BTreeMap::new(),
         bound_to: vec![Vec::new(); n],
         clusters: {
@@ -519,21 +658,53 @@ fn run(input: &FamilyInput, keep_rows: bool) -> State<'_> {
             .collect(),
         settled: BTreeSet::new(),
         rows: Vec::new(),
-        candidates,
+        candidates: candidates
+            .into_iter()
+            .map(|(app, list)| (app, Rc::from(list)))
+            .collect(),
         assigned_used: BTreeMap::new(),
         second_use: BTreeMap::new(),
         keep_rows,
         totals: vec![Some(Decimal::ZERO); n],
-        user_devices: HashMap::new(),
-        device_installs: HashMap::new(),
-        app_installs: HashMap::new(),
-        primary_devices: HashMap::new(),
+        user_devices: FxHashMap::default(),
+        device_installs: FxHashMap::default(),
+        app_installs: FxHashMap::default(),
+        primary_devices: FxHashMap::default(),
         devices: input
             .devices
             .iter()
             .map(|(id, d)| (id.as_str(), d.as_ref()))
             .collect(),
+        users: input
+            .users
+            .iter()
+            .map(|(id, u)| (id.as_str(), u.as_ref()))
+            .collect(),
+        active: Vec::new(),
+        held_by: FxHashMap::default(),
+        rank: vec![usize::MAX; n],
+        candidate_counts: FxHashMap::default(),
+        no_room: vec![false; n],
     };
+    state.active = (0..n).map(|l| state.inactive_reason(l).is_none()).collect();
+    for (k, &l) in order.iter().enumerate() {
+        if let Some(rank) = state.rank.get_mut(l) {
+            *rank = k;
+        }
+    }
+    for (app, list) in &state.candidates {
+        let mut kinds: Vec<Counts> = Vec::new();
+        for counts in list
+            .iter()
+            .filter_map(|l| input.licenses.get(*l))
+            .map(|t| t.counts)
+        {
+            if !kinds.contains(&counts) {
+                kinds.push(counts);
+            }
+        }
+        state.candidate_counts.insert(app, kinds);
+    }
     for (i, x) in input.installations.iter().enumerate() {
         state.device_installs.entry(&x.device).or_default().push(i);
         state
@@ -582,7 +753,7 @@ impl State<'_> {
     }
 
     fn user(&self, id: &str) -> Option<&User> {
-        self.input.users.get(id).map(Arc::as_ref)
+        self.users.get(id).copied()
     }
 
     fn terms(&self, l: usize) -> Option<&LicenseTerms> {
@@ -595,7 +766,7 @@ impl State<'_> {
 
     /// Whether license `l` takes part: not retired, and in its term on the as-of day.
     fn active(&self, l: usize) -> bool {
-        self.inactive_reason(l).is_none()
+        self.active.get(l).copied().unwrap_or(false)
     }
 
     /// Why license `l` takes no part in reconciliation, if it does not.
@@ -607,34 +778,44 @@ impl State<'_> {
                 "the license is retired, so reconciliation ignores it".to_string(),
             ));
         }
-        let (when, day) = terms.out_of_term?;
         let duration = terms.license.duration.name().replace('_', "-");
-        Some(match when {
-            std::cmp::Ordering::Less => (
+        match terms.out_of_term {
+            Some((std::cmp::Ordering::Less, start)) => Some((
                 Reason::LicenseNotStarted,
-                format!("the {duration} license starts on {day}, after the as-of day"),
-            ),
-            _ => (
+                format!("the {duration} license starts on {start}, after the as-of day"),
+            )),
+            Some((_, expiry)) => Some((
                 Reason::LicenseExpired,
-                format!("the {duration} license expired on {day}, so it covers nothing"),
-            ),
-        })
+                format!("the {duration} license expired on {expiry}, so it covers nothing"),
+            )),
+            None => None,
+        }
     }
 
     /// The unit an installation on `device` takes on license `l`, the user it counts (for a
     /// user license), and a note when a user license falls back to counting the device.
-    fn unit(&self, l: usize, device: &str) -> (Unit, Option<String>, String) {
+    fn unit(&self, l: usize, device: &str) -> (Unit, Option<String>, Cow<'static, str>) {
         let counts = self.terms(l).map_or(Counts::Device, |t| t.counts);
+        self.unit_counted(counts, device)
+    }
+
+    /// The unit an installation on `device` takes on a license counting `counts` (see
+    /// [`Self::unit`]): it depends on the way of counting alone.
+    fn unit_counted(
+        &self,
+        counts: Counts,
+        device: &str,
+    ) -> (Unit, Option<String>, Cow<'static, str>) {
+        let dev = self.device(device);
         match counts {
-            Counts::Device => return (Unit::Device(device.to_string()), None, String::new()),
-            Counts::License => return (Unit::License, None, String::new()),
+            Counts::Device => return (Unit::Device(device.to_string()), None, Cow::Borrowed("")),
+            Counts::License => return (Unit::License, None, Cow::Borrowed("")),
             Counts::Host | Counts::Cluster => {
-                let host = self
-                    .device(device)
+                let host = dev
                     .and_then(|d| self.host_of(d))
                     .map_or_else(|| device.to_string(), |h| h.id.clone());
                 if counts == Counts::Host {
-                    return (Unit::Host(host), None, String::new());
+                    return (Unit::Host(host), None, Cow::Borrowed(""));
                 }
                 let cluster = self
                     .input
@@ -642,32 +823,34 @@ impl State<'_> {
                     .get(&host)
                     .and_then(|h| h.cluster.clone())
                     .unwrap_or(host);
-                return (Unit::Cluster(cluster), None, String::new());
+                return (Unit::Cluster(cluster), None, Cow::Borrowed(""));
             }
             Counts::User => {}
         }
-        let user_id = self.device(device).and_then(Device::primary_user);
+        let user_id = dev.and_then(Device::primary_user);
         let user = user_id.and_then(|u| self.user(u));
         match user {
-            Some(u) if matches!(u.status, UserStatus::Active | UserStatus::Pending) => {
-                (Unit::User(u.id.clone()), Some(u.id.clone()), String::new())
-            }
+            Some(u) if matches!(u.status, UserStatus::Active | UserStatus::Pending) => (
+                Unit::User(u.id.clone()),
+                Some(u.id.clone()),
+                Cow::Borrowed(""),
+            ),
             Some(u) => {
                 let status = if u.status == UserStatus::Retired {
                     "retired"
                 } else {
                     "inactive"
                 };
-                let note = format!(
+                let note = Cow::Owned(format!(
                     "; user `{}` is {status}, so the device counts as having an unknown user and consumes on its own",
                     u.id
-                );
+                ));
                 (Unit::Device(device.to_string()), Some(u.id.clone()), note)
             }
             None => (
                 Unit::Device(device.to_string()),
                 None,
-                "; the device has no known user, so it consumes on its own".to_string(),
+                "; the device has no known user, so it consumes on its own".into(),
             ),
         }
     }
@@ -725,6 +908,9 @@ impl State<'_> {
                     terms.metric.id
                 ),
             ));
+        }
+        if terms.metric.requires.is_empty() && terms.metric.limits.is_empty() {
+            return None;
         }
         let (unit, _, _) = self.unit(l, device_id);
         let machines = self.holder_machines(&unit);
@@ -901,14 +1087,21 @@ impl State<'_> {
         let mut members = held.map(|h| h.members.clone()).unwrap_or_default();
         members.push(i);
         let facts = self.facts(l, Some(i));
-        let computation = metric::compute(
-            &terms.metric.quantity,
-            terms.metric.counts.as_str(),
-            &self.holder(&unit, &members),
-            &facts,
-            &self.input.tables,
-        )
-        .map_err(|e| match e {
+        let (quantity, variable) = (&terms.metric.quantity, terms.metric.counts.as_str());
+        let holder = self.holder(&unit, &members);
+        // Without rows, how the quantity came out is shown nowhere: only the quantity is
+        // computed.
+        let computed = if self.keep_rows {
+            metric::compute(quantity, variable, &holder, &facts, &self.input.tables)
+        } else {
+            metric::quantity(quantity, variable, &holder, &facts, &self.input.tables).map(
+                |quantity| Computation {
+                    quantity,
+                    ..Computation::default()
+                },
+            )
+        };
+        let computation = computed.map_err(|e| match e {
             EvalError::Missing { hardware, machine } => missing(hardware, &machine),
             EvalError::Failed(why) => (
                 Reason::MetricFailed,
@@ -939,7 +1132,13 @@ impl State<'_> {
         // `needed` refused units that would overflow the license's total, and a holder's
         // quantity is part of that total.
         if let Some(held) = self.held.get_mut(l) {
-            let entry = held.entry(unit).or_default();
+            let entry = match held.entry(unit) {
+                std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                std::collections::hash_map::Entry::Vacant(entry) => {
+                    self.held_by.entry(entry.key().clone()).or_default().push(l);
+                    entry.insert(Held::default())
+                }
+            };
             entry.members.push(i);
             // The holder's new quantity, which fits: `units` is what it grew by.
             entry.quantity = entry.quantity.saturating_add(units);
@@ -969,6 +1168,7 @@ impl State<'_> {
         if held.contains_key(&unit) {
             return Decimal::ZERO;
         }
+        self.held_by.entry(unit.clone()).or_default().push(l);
         held.insert(
             unit,
             Held {
@@ -980,18 +1180,34 @@ impl State<'_> {
         Decimal::ONE
     }
 
-    fn remaining(&self, l: usize) -> Decimal {
+    /// Whether license `l` has `units` left: `entitled − consumed ≥ units`. The one place the
+    /// walk compares a license's entitlements, recording the check in the license's range.
+    fn has_room(&mut self, l: usize, units: Decimal) -> bool {
         let consumed = self.consumed.get(l).copied().unwrap_or_default();
-        self.terms(l)
-            .map_or(Decimal::ZERO, |t| t.entitled.saturating_sub(consumed))
+        let entitled = self.entitled.get(l).copied().unwrap_or_default();
+        // Both are zero or more, so the difference always fits.
+        let room = entitled.saturating_sub(consumed) >= units;
+        if let Some(range) = self.ranges.get_mut(l) {
+            range.narrow(consumed, units, room);
+        }
+        room
+    }
+
+    /// License `l`'s entitlements, for a use other than a check (a row showing what is left):
+    /// only these entitlements then give the same walk.
+    fn entitled_as_read(&mut self, l: usize) -> Decimal {
+        if let Some(range) = self.ranges.get_mut(l) {
+            range.pin();
+        }
+        self.entitled.get(l).copied().unwrap_or_default()
     }
 
     /// Whether license `l` can give `units` more without going beyond its entitlements.
-    fn has_capacity(&self, l: usize, units: Decimal) -> bool {
+    fn has_capacity(&mut self, l: usize, units: Decimal) -> bool {
         self.terms(l)
             .is_some_and(|t| t.license.limit == EntitlementLimit::Unlimited)
             || units <= Decimal::ZERO
-            || self.remaining(l) >= units
+            || self.has_room(l, units)
     }
 
     fn license_id(&self, l: usize) -> String {
@@ -1028,17 +1244,18 @@ impl State<'_> {
         };
         let terms = self.terms(l);
         let limit = terms.map(|t| t.license.limit).unwrap_or_default();
+        let priority = terms.and_then(|t| t.license.priority);
         let available_after = if limit == EntitlementLimit::Unlimited || !self.active(l) {
             None
         } else {
             let consumed = self.consumed.get(l).copied().unwrap_or_default();
-            terms.and_then(|t| t.entitled.checked_sub(consumed))
+            self.entitled_as_read(l).checked_sub(consumed)
         };
         self.rows.push(Assessment {
             license: self.license_id(l),
             allocation: self.allocation_kind(l, device.as_deref(), user.as_deref()),
             used: i.and_then(|i| self.used(i)),
-            priority: terms.and_then(|t| t.license.priority),
+            priority,
             supplementary: i.is_some_and(|i| self.role(l, i) == Some(Role::Supplementary)),
             limit,
             available_after,
@@ -1120,11 +1337,11 @@ impl State<'_> {
 
     /// Candidate licenses of an installation, by index, in consumption order: those that
     /// cover its application.
-    fn candidates(&self, i: usize) -> Vec<usize> {
+    fn candidates(&self, i: usize) -> Rc<[usize]> {
         self.install(i)
             .and_then(|inst| self.candidates.get(inst.application.as_ref()))
             .cloned()
-            .unwrap_or_default()
+            .unwrap_or_else(|| Rc::from([]))
     }
 
     fn role(&self, l: usize, i: usize) -> Option<Role> {
@@ -1135,17 +1352,17 @@ impl State<'_> {
     /// Rejects every installation for the licenses that take no part: retired, expired or
     /// not yet started.
     fn inactive(&mut self) {
-        let inactive: Vec<Option<Rejection>> = (0..self.input.licenses.len())
-            .map(|l| self.inactive_reason(l))
-            .collect();
-        if inactive.iter().all(Option::is_none) {
+        if self.active.iter().all(|active| *active) {
             return;
         }
         for i in 0..self.input.installations.len() {
-            for l in self.candidates(i) {
-                if let Some(Some((reason, message))) = inactive.get(l) {
+            for &l in self.candidates(i).iter() {
+                if self.active(l) {
+                    continue;
+                }
+                if let Some((reason, message)) = self.inactive_reason(l) {
                     self.settled.insert((i, l));
-                    self.row(l, Some(i), None, *reason, message.clone(), Decimal::ZERO);
+                    self.row(l, Some(i), None, reason, message, Decimal::ZERO);
                 }
             }
         }
@@ -1177,15 +1394,10 @@ impl State<'_> {
     /// license's use rights exempt it and the license is not counted per user.
     fn role_exemption(&self, l: usize, i: usize) -> Option<String> {
         let terms = self.terms(l)?;
-        if terms.counts == Counts::User {
+        if terms.counts == Counts::User || terms.license.exempt_roles.is_empty() {
             return None;
         }
-        let role = self
-            .input
-            .devices
-            .get(&*self.install(i)?.device)?
-            .role
-            .as_deref()?;
+        let role = self.device(&self.install(i)?.device)?.role.as_deref()?;
         terms
             .license
             .exempt_roles
@@ -1331,7 +1543,7 @@ impl State<'_> {
                     );
                 }
             }
-            for other in self.candidates(i) {
+            for &other in self.candidates(i).iter() {
                 if other != l && self.settled.insert((i, other)) {
                     let id = self.license_id(l);
                     self.row(
@@ -1566,19 +1778,37 @@ impl State<'_> {
     }
 
     /// The candidates that could cover installation `i` by a right of second use: none unless
-    /// it is on a laptop of a known user, else those granting the right. [`Self::second_use`]
-    /// looks at no other.
+    /// it is on a laptop of a known user, else those granting the right whose units another
+    /// of the user's devices holds. [`Self::second_use`] takes no other.
     fn second_use_candidates(&self, i: usize, candidates: &[usize]) -> Vec<usize> {
-        let possible = self
-            .install(i)
-            .is_some_and(|x| self.laptop(&x.device) && self.known_user(&x.device).is_some());
-        if !possible {
+        let Some(device) = self.install(i).map(|x| &*x.device) else {
             return Vec::new();
-        }
+        };
+        let Some(user) = self.known_user(device).filter(|_| self.laptop(device)) else {
+            return Vec::new();
+        };
+        // The others are not assessed: nothing is bound before the walk goes on, so it
+        // assesses them later as it would have here.
+        let mut held_elsewhere: Vec<usize> = self
+            .user_devices
+            .get(user)
+            .into_iter()
+            .flatten()
+            .filter(|d| **d != device)
+            .flat_map(|d| {
+                self.held_by
+                    .get(&Unit::Device((*d).to_string()))
+                    .into_iter()
+                    .flatten()
+                    .copied()
+            })
+            .collect();
+        held_elsewhere.sort_unstable();
+        held_elsewhere.dedup();
         candidates
             .iter()
             .copied()
-            .filter(|l| self.grants_second_use(*l))
+            .filter(|l| self.grants_second_use(*l) && held_elsewhere.binary_search(l).is_ok())
             .collect()
     }
 
@@ -1696,6 +1926,14 @@ impl State<'_> {
     /// the candidates' consumption order, then the group's path. What finds no assigned
     /// entitlement goes on to priority.
     fn group_assignments(&mut self) {
+        let assigned = self
+            .input
+            .licenses
+            .iter()
+            .any(|t| !t.license.assignments.is_empty());
+        if !assigned {
+            return;
+        }
         for i in 0..self.input.installations.len() {
             if self.bound.contains_key(&i) {
                 continue;
@@ -1704,8 +1942,11 @@ impl State<'_> {
                 continue;
             };
             let mut offers: Vec<(std::cmp::Reverse<usize>, usize, usize, usize)> = Vec::new();
-            for (pos, l) in self.candidates(i).into_iter().enumerate() {
-                if self.settled.contains(&(i, l)) || !self.active(l) {
+            for (pos, &l) in self.candidates(i).iter().enumerate() {
+                let assigns = self
+                    .terms(l)
+                    .is_some_and(|t| !t.license.assignments.is_empty());
+                if !assigns || self.settled.contains(&(i, l)) || !self.active(l) {
                     continue;
                 }
                 let assignments = self.terms(l).map(|t| &t.license.assignments);
@@ -1783,7 +2024,7 @@ impl State<'_> {
                 .flat_map(|d| self.device_installs.get(d).into_iter().flatten())
                 .filter_map(|x| self.install(*x))
         };
-        self.candidates(i).into_iter().any(|l| {
+        self.candidates(i).iter().any(|&l| {
             self.terms(l).is_some_and(|t| {
                 t.license.second_use.work_laptop
                     && t.counts == Counts::Device
@@ -1794,7 +2035,7 @@ impl State<'_> {
 
     /// The active (or pending) user of a device.
     fn known_user(&self, device: &str) -> Option<&str> {
-        let user = self.input.users.get(self.device(device)?.primary_user()?)?;
+        let user = self.user(self.device(device)?.primary_user()?)?;
         matches!(user.status, UserStatus::Active | UserStatus::Pending).then_some(user.id.as_str())
     }
 
@@ -1810,9 +2051,7 @@ impl State<'_> {
     fn laptop(&self, device: &str) -> bool {
         self.physical(device)
             && self
-                .input
-                .devices
-                .get(device)
+                .device(device)
                 .is_some_and(|d| matches!(d.chassis, Some(Chassis::Laptop | Chassis::Tablet)))
     }
 
@@ -1880,7 +2119,7 @@ impl State<'_> {
             return;
         }
         let id = self.license_id(winner);
-        for other in self.candidates(i) {
+        for &other in self.candidates(i).iter() {
             if other != winner && self.settled.insert((i, other)) {
                 self.row(
                     other,
@@ -1986,7 +2225,11 @@ impl State<'_> {
             let rows = if self.keep_rows { open.as_slice() } else { &[] };
             for (pos, &(l, needed)) in rows.iter().enumerate() {
                 if l != winner && exhausted(pos) && self.settled.insert((i, l)) {
-                    let left = self.remaining(l).max(Decimal::ZERO);
+                    let consumed = self.consumed.get(l).copied().unwrap_or_default();
+                    let left = self
+                        .entitled_as_read(l)
+                        .saturating_sub(consumed)
+                        .max(Decimal::ZERO);
                     let need = if needed == Decimal::ONE {
                         String::new()
                     } else {
@@ -2019,12 +2262,9 @@ impl State<'_> {
     /// open true-up one. When a holder's quantity would grow, returns every open candidate.
     /// Only without rows: the candidates not assessed would each have a row.
     fn cover_lazily(&mut self, i: usize, candidates: &[usize]) -> Option<Vec<(usize, Decimal)>> {
-        let device = self.install(i)?.device.to_string();
-        let mut units = Vec::new();
-        for &l in candidates {
-            if !self.holds(l, &device, &mut units) {
-                continue;
-            }
+        let install = self.install(i)?;
+        let (device, app) = (install.device.to_string(), install.application.clone());
+        for l in self.holding(&device, &app) {
             match self.verdict(i, l) {
                 Some(needed) if needed.is_zero() => {
                     self.bind(i, l, Reason::SharedEntitlement, String::new());
@@ -2039,7 +2279,7 @@ impl State<'_> {
         // needs, once assessed.
         let mut assessed: Vec<Option<Option<Decimal>>> = vec![None; candidates.len()];
         for (k, &l) in candidates.iter().enumerate() {
-            if self.cannot_have_room(l, i) {
+            if self.no_room.get(l).copied().unwrap_or(false) || self.cannot_have_room(l, i) {
                 continue;
             }
             let verdict = self.verdict(i, l);
@@ -2076,28 +2316,43 @@ impl State<'_> {
     /// Whether installation `i`'s unit, on a device not holding license `l`, certainly finds no
     /// room on it: `l` counts one unit per holder, is limited, has less than one unit left,
     /// and does not exempt the device's role.
-    fn cannot_have_room(&self, l: usize, i: usize) -> bool {
-        self.terms(l).is_some_and(|t| {
-            t.metric.quantity == Quantity::One && t.license.limit != EntitlementLimit::Unlimited
-        }) && self.remaining(l) < Decimal::ONE
-            && self.role_exemption(l, i).is_none()
+    fn cannot_have_room(&mut self, l: usize, i: usize) -> bool {
+        let Some(terms) = self.terms(l) else {
+            return false;
+        };
+        let one_per_holder = terms.metric.quantity == Quantity::One
+            && terms.license.limit != EntitlementLimit::Unlimited;
+        let exempts_none = terms.license.exempt_roles.is_empty();
+        if !one_per_holder || self.has_room(l, Decimal::ONE) {
+            return false;
+        }
+        // Later checks would come out false too, and narrow its range no further: its
+        // consumption only grows, so the range's end stays where this check put it.
+        if exempts_none && let Some(flag) = self.no_room.get_mut(l) {
+            *flag = true;
+        }
+        self.role_exemption(l, i).is_none()
     }
 
-    /// Whether the unit `device` counts as on license `l` holds units of it. `units` keeps the
-    /// unit of each way of counting already worked out for the device.
-    fn holds(&self, l: usize, device: &str, units: &mut Vec<(Counts, Unit)>) -> bool {
-        let counts = self.terms(l).map_or(Counts::Device, |t| t.counts);
-        let at = match units.iter().position(|(c, _)| *c == counts) {
-            Some(at) => at,
-            None => {
-                units.push((counts, self.unit(l, device).0));
-                units.len() - 1
+    /// The candidates of application `app` whose holder for an installation on `device`
+    /// already holds units of them, in consumption order: read from the holders' index
+    /// rather than by asking each candidate.
+    fn holding(&self, device: &str, app: &str) -> Vec<usize> {
+        let mut found: Vec<usize> = Vec::new();
+        for &counts in self.candidate_counts.get(app).into_iter().flatten() {
+            let unit = self.unit_counted(counts, device).0;
+            for &l in self.held_by.get(&unit).into_iter().flatten() {
+                let candidate = self
+                    .terms(l)
+                    .is_some_and(|t| t.counts == counts && t.covers.contains_key(app));
+                if candidate {
+                    found.push(l);
+                }
             }
-        };
-        units
-            .get(at)
-            .zip(self.held.get(l))
-            .is_some_and(|((_, unit), held)| held.contains_key(unit))
+        }
+        found.sort_by_key(|l| self.rank.get(*l).copied().unwrap_or(usize::MAX));
+        found.dedup();
+        found
     }
 
     /// The first true-up license among the open candidates.
@@ -2110,7 +2365,7 @@ impl State<'_> {
 
     /// How `needed` units are taken from license `l` among the `open` candidates: as
     /// expected when it has them, else under true-up terms or beyond the entitlements.
-    fn overflow(&self, l: usize, needed: Decimal, open: &[(usize, Decimal)]) -> Rejection {
+    fn overflow(&mut self, l: usize, needed: Decimal, open: &[(usize, Decimal)]) -> Rejection {
         if self.has_capacity(l, needed) {
             return (
                 Reason::Consumed,
@@ -2186,7 +2441,7 @@ mod tests {
         limit: EntitlementLimit,
         entitled: i64,
         counts: Counts,
-    ) -> LicenseTerms {
+    ) -> (LicenseTerms, Decimal) {
         let mut covers = BTreeMap::new();
         covers.insert(
             "app".to_string(),
@@ -2195,7 +2450,7 @@ mod tests {
                 via: CoveredVia::Direct,
             },
         );
-        LicenseTerms {
+        let terms = LicenseTerms {
             metric: tally_compiler::ir::Metric::simple(counts.as_str(), counts),
             license: License {
                 id: id.into(),
@@ -2208,12 +2463,12 @@ mod tests {
             },
             counts,
             kind: RightsKind::Rights,
-            entitled: Decimal::from(entitled),
             covers,
             out_of_term: None,
             upgrade_ended: BTreeMap::new(),
             required_on: BTreeSet::new(),
-        }
+        };
+        (terms, Decimal::from(entitled))
     }
 
     fn device(id: &str, user: Option<&str>) -> Device {
@@ -2225,12 +2480,14 @@ mod tests {
         }
     }
 
+    /// A family input of licenses with their entitlements, and those entitlements in order.
     fn input(
-        licenses: Vec<LicenseTerms>,
+        licenses: Vec<(LicenseTerms, Decimal)>,
         devices: &[(&str, Option<&str>)],
         users: &[(&str, UserStatus)],
-    ) -> FamilyInput {
-        FamilyInput {
+    ) -> (FamilyInput, Vec<Decimal>) {
+        let (licenses, entitled): (Vec<LicenseTerms>, Vec<Decimal>) = licenses.into_iter().unzip();
+        let input = FamilyInput {
             licenses,
             installations: devices
                 .iter()
@@ -2263,7 +2520,12 @@ mod tests {
                 })
                 .collect(),
             ..FamilyInput::default()
-        }
+        };
+        (input, entitled)
+    }
+
+    fn reconcile(family: &(FamilyInput, Vec<Decimal>)) -> FamilyOutcome {
+        reconcile_family(&family.0, &family.1)
     }
 
     fn consumed(outcome: &FamilyOutcome, license: &str) -> Decimal {
@@ -2288,7 +2550,7 @@ mod tests {
     fn the_largest_priority_still_comes_before_none() {
         // `A` has no priority; `B` has the largest there is, which is still a priority.
         let mut none = license("A", 1, EntitlementLimit::AsPurchased, 1, Counts::Device);
-        none.license.priority = None;
+        none.0.license.priority = None;
         let largest = license(
             "B",
             u32::MAX,
@@ -2296,7 +2558,7 @@ mod tests {
             1,
             Counts::Device,
         );
-        let out = reconcile_family(&input(vec![none, largest], &[("D1", None)], &[]));
+        let out = reconcile(&input(vec![none, largest], &[("D1", None)], &[]));
         assert_eq!(consumed(&out, "B"), Decimal::ONE);
         assert_eq!(consumed(&out, "A"), Decimal::ZERO);
     }
@@ -2307,7 +2569,7 @@ mod tests {
             license("L1", 1, EntitlementLimit::AsPurchased, 1, Counts::Device),
             license("L2", 2, EntitlementLimit::AsPurchased, 1, Counts::Device),
         ];
-        let out = reconcile_family(&input(
+        let out = reconcile(&input(
             licenses,
             &[("D1", None), ("D2", None), ("D3", None)],
             &[],
@@ -2336,7 +2598,7 @@ mod tests {
             license("L1", 2, EntitlementLimit::TrueUp, 1, Counts::Device),
             license("L2", 1, EntitlementLimit::AsPurchased, 1, Counts::Device),
         ];
-        let out = reconcile_family(&input(
+        let out = reconcile(&input(
             licenses,
             &[("D1", None), ("D2", None), ("D3", None)],
             &[],
@@ -2363,7 +2625,7 @@ mod tests {
             ("D5", None),
         ];
         let users = [("alice", UserStatus::Active), ("bob", UserStatus::Retired)];
-        let out = reconcile_family(&input(licenses, &devices, &users));
+        let out = reconcile(&input(licenses, &devices, &users));
         // alice: 1; bob (retired, unknown): 2; D5 without a user: 1.
         assert_eq!(consumed(&out, "U"), Decimal::from(4));
         assert_eq!(
@@ -2376,7 +2638,7 @@ mod tests {
     #[test]
     fn a_permanent_allocation_consumes_without_an_installation() {
         let mut l = license("L1", 1, EntitlementLimit::AsPurchased, 5, Counts::Device);
-        l.license.allocations = vec![
+        l.0.license.allocations = vec![
             Allocation {
                 target: AllocationTarget::Device("D9".into()),
                 kind: AllocationKind::Permanent,
@@ -2388,12 +2650,14 @@ mod tests {
         ];
         let mut family = input(vec![l], &[("D1", None)], &[]);
         family
+            .0
             .devices
             .insert("D9".into(), Arc::new(device("D9", None)));
         family
+            .0
             .devices
             .insert("D8".into(), Arc::new(device("D8", None)));
-        let out = reconcile_family(&family);
+        let out = reconcile(&family);
         assert_eq!(consumed(&out, "L1"), Decimal::from(2));
         assert_eq!(
             reasons(&out, "D9"),
@@ -2403,6 +2667,121 @@ mod tests {
             reasons(&out, "D8"),
             vec![("L1".into(), "awaiting_installation")]
         );
+    }
+
+    #[test]
+    fn the_exact_limit_is_ten_to_the_fifteenth() {
+        let limit = Decimal::from(1_000_000_000_000_000_i64);
+        assert!(exact(limit - Decimal::ONE));
+        assert!(!exact(limit));
+        assert!(exact(Decimal::new(1, 10)), "ten decimal places are exact");
+        assert!(!exact(Decimal::new(1, 11)), "eleven are not");
+    }
+
+    #[test]
+    fn a_check_narrows_the_range_exactly_at_its_threshold() {
+        // Entitled 5, 3 consumed, 2 needed: room, so any entitlements from 5 up decide alike.
+        let mut range = EntitledRange::new(Decimal::from(5));
+        range.narrow(Decimal::from(3), Decimal::from(2), true);
+        assert!(range.contains(Decimal::from(5)));
+        assert!(range.contains(Decimal::from(1000)));
+        assert!(!range.contains(Decimal::new(499, 2)), "4.99 finds no room");
+        // 3 consumed, 3 needed: no room, so 6 would decide otherwise.
+        range.narrow(Decimal::from(3), Decimal::from(3), false);
+        assert!(range.contains(Decimal::new(599, 2)));
+        assert!(!range.contains(Decimal::from(6)));
+        assert!(!range.contains(Decimal::from(4)));
+    }
+
+    #[test]
+    fn a_range_past_exact_arithmetic_holds_its_own_value_alone() {
+        let mut range = EntitledRange::new(Decimal::from(5));
+        range.narrow(Decimal::new(1, 12), Decimal::ONE, true);
+        assert!(range.contains(Decimal::from(5)));
+        assert!(!range.contains(Decimal::from(6)));
+        let huge = EntitledRange::new(Decimal::MAX);
+        assert!(huge.contains(Decimal::MAX));
+        assert!(!huge.contains(Decimal::from(6)));
+        let mut read = EntitledRange::new(Decimal::from(5));
+        read.pin();
+        assert!(!read.contains(Decimal::from(6)));
+        // A new value outside exact arithmetic is never taken as inside.
+        let open = EntitledRange::new(Decimal::from(5));
+        assert!(open.contains(Decimal::from(6)));
+        assert!(!open.contains(Decimal::new(5_000_000_000_001, 12)));
+    }
+
+    /// Three licenses over seven devices (two sharing a user), walked with every
+    /// entitlement from 0 to 7 on each: whenever the first walk's ranges hold the new
+    /// entitlements, a walk with them finds the same totals; and the ranges are not empty
+    /// claims, since some new entitlements fall outside them.
+    #[test]
+    fn entitlements_inside_the_ranges_give_the_same_totals() {
+        let family = input(
+            vec![
+                license("L1", 1, EntitlementLimit::AsPurchased, 2, Counts::Device),
+                license("L2", 2, EntitlementLimit::TrueUp, 1, Counts::Device),
+                license("L3", 3, EntitlementLimit::AsPurchased, 3, Counts::User),
+            ],
+            &[
+                ("D1", Some("alice")),
+                ("D2", Some("alice")),
+                ("D3", Some("bob")),
+                ("D4", None),
+                ("D5", None),
+                ("D6", Some("carol")),
+                ("D7", None),
+            ],
+            &[
+                ("alice", UserStatus::Active),
+                ("bob", UserStatus::Active),
+                ("carol", UserStatus::Active),
+            ],
+        );
+        let values: Vec<Decimal> = (0..8).map(Decimal::from).collect();
+        let (mut inside, mut outside) = (0, 0);
+        for start in [[2, 1, 3], [0, 0, 0], [7, 7, 7], [1, 5, 0]] {
+            let at: Vec<Decimal> = start.iter().map(|e| Decimal::from(*e)).collect();
+            let first = family_consumption(&family.0, &at);
+            for a in &values {
+                for b in &values {
+                    for c in &values {
+                        let entitled = [*a, *b, *c];
+                        let again = family_consumption(&family.0, &entitled);
+                        if first.holds_for(&entitled) {
+                            inside += 1;
+                            assert_eq!(again.totals, first.totals, "{start:?} → {entitled:?}");
+                        } else {
+                            outside += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            inside > 4 && outside > 0,
+            "{inside} inside, {outside} outside"
+        );
+    }
+
+    #[test]
+    fn the_range_of_an_exhausted_license_ends_where_one_more_unit_fits() {
+        // L1 has 2 units for three devices: two find room, the third does not.
+        let family = input(
+            vec![
+                license("L1", 1, EntitlementLimit::AsPurchased, 2, Counts::Device),
+                license("L2", 2, EntitlementLimit::AsPurchased, 5, Counts::Device),
+            ],
+            &[("D1", None), ("D2", None), ("D3", None)],
+            &[],
+        );
+        let walk = family_consumption(&family.0, &family.1);
+        let with = |l1: i64, l2: i64| walk.holds_for(&[Decimal::from(l1), Decimal::from(l2)]);
+        assert!(with(2, 5));
+        assert!(with(2, 1), "L2 needs only the one unit D3 takes");
+        assert!(!with(2, 0));
+        assert!(!with(3, 5), "a third unit on L1 moves D3");
+        assert!(!with(1, 5), "one unit on L1 moves D2");
     }
 
     #[test]

@@ -186,8 +186,14 @@ const RECOGNITION_BATCH: usize = 64;
 /// busy core holds up little.
 const GATHER_PARTS: usize = 8;
 
-/// The durability of what changes rarely: records and directories.
-const RECORDS: Durability = Durability::MEDIUM;
+/// The durability of what changes rarely: the standard packs, the list of rule files, device,
+/// user and license records, and the directories.
+const RECORDS: Durability = Durability::HIGH;
+/// The durability of what changes now and then: purchases, usage rows, the application →
+/// installations index and the user's own rule files. Evidence alone is `LOW`: after an
+/// evidence edit that moves no installation, salsa re-validates every query above the index
+/// (positions included) in constant time.
+const ENTITLEMENTS: Durability = Durability::MEDIUM;
 
 impl Workspace {
     /// A workspace with rules and an empty estate.
@@ -209,7 +215,9 @@ impl Workspace {
                 (path, (new_rule_file(&db, s, by_runs), standard))
             })
             .collect();
-        let rules = Rules::new(&db, rule_files.values().map(|(f, _)| *f).collect());
+        let rules = Rules::builder(rule_files.values().map(|(f, _)| *f).collect())
+            .files_durability(RECORDS)
+            .new(&db);
         let estate = EstateInput::builder(
             rules,
             BTreeMap::new(),
@@ -219,10 +227,12 @@ impl Workspace {
             Vec::new(),
             as_of,
         )
+        .rules_durability(RECORDS)
         .devices_durability(RECORDS)
         .users_durability(RECORDS)
         .licenses_durability(RECORDS)
         .installed_durability(RECORDS)
+        .usage_durability(ENTITLEMENTS)
         .as_of_durability(RECORDS)
         .new(&db);
         Self {
@@ -530,6 +540,7 @@ impl Workspace {
                     let id = license.id.clone();
                     let input = LicenseInput::builder(license, self.purchases_for(&id))
                         .license_durability(RECORDS)
+                        .purchases_durability(ENTITLEMENTS)
                         .new(&self.db);
                     directories.licenses(&self.db, estate).insert(id, input);
                 }
@@ -565,7 +576,10 @@ impl Workspace {
             }
             Change::Usage(rows) => {
                 if *estate.usage(&self.db) != rows {
-                    estate.set_usage(&mut self.db).to(rows);
+                    estate
+                        .set_usage(&mut self.db)
+                        .with_durability(ENTITLEMENTS)
+                        .to(rows);
                 }
             }
             Change::AsOf(day) => {
@@ -621,14 +635,20 @@ impl Workspace {
         if let Some(input) = directories.license(&self.db, self.estate, license)
             && *input.purchases(&self.db) != purchases
         {
-            input.set_purchases(&mut self.db).to(purchases);
+            input
+                .set_purchases(&mut self.db)
+                .with_durability(ENTITLEMENTS)
+                .to(purchases);
         }
     }
 
     fn set_rule_files(&mut self) {
         let files = self.rule_files.values().map(|(f, _)| *f).collect();
         let rules = self.estate.rules(&self.db);
-        rules.set_files(&mut self.db).to(files);
+        rules
+            .set_files(&mut self.db)
+            .with_durability(RECORDS)
+            .to(files);
         self.rules_changed = true;
     }
 
@@ -729,7 +749,10 @@ impl Workspace {
             }
         }
         for (handle, list) in updates {
-            handle.set_installations(&mut self.db).to(list);
+            handle
+                .set_installations(&mut self.db)
+                .with_durability(ENTITLEMENTS)
+                .to(list);
         }
         for (id, apps) in now_indexed {
             if apps.is_empty() {
@@ -761,10 +784,11 @@ impl Workspace {
         let directory: BTreeMap<String, Installed> = declared
             .into_iter()
             .map(|app| {
-                let handle = current
-                    .get(&app)
-                    .copied()
-                    .unwrap_or_else(|| Installed::new(&self.db, Vec::new()));
+                let handle = current.get(&app).copied().unwrap_or_else(|| {
+                    Installed::builder(Vec::new())
+                        .installations_durability(ENTITLEMENTS)
+                        .new(&self.db)
+                });
                 (app, handle)
             })
             .collect();
@@ -1081,11 +1105,7 @@ impl Change {
 }
 
 fn durability(standard: bool) -> Durability {
-    if standard {
-        Durability::HIGH
-    } else {
-        Durability::LOW
-    }
+    if standard { RECORDS } else { ENTITLEMENTS }
 }
 
 /// Installations by application name (names are shared, so hashing them is cheap).

@@ -3,10 +3,12 @@
 //!
 //! Each case starts from the Contoso sample estate and the standard packs, draws up to eight
 //! edits (evidence added, removed or changed; a device's cores or host; a user's status; a
-//! purchase added, changed or disabled; a license's priority or allocation; a rule file
-//! edited), and applies each either as a [`Change`] or by loading the whole edited estate
-//! (which diffs it by id). After every step the JSON of the positions and of every assessment
-//! row must equal that of a fresh workspace loaded with the same estate and rules.
+//! purchase added, changed, nudged by one unit or disabled; a license's priority or
+//! allocation; a rule file edited), and applies each either as a [`Change`] or by loading the
+//! whole edited estate (which diffs it by id), computing the positions after some of them (so
+//! that a later purchase edit may reuse a family's walk). After the last step the JSON of the
+//! positions and of every assessment row must equal that of a fresh workspace loaded with the
+//! same estate and rules.
 //!
 //! 24 cases run by default; `PROPTEST_CASES=1000 cargo test -p tally-runtime --test edits`
 //! runs a longer search.
@@ -148,6 +150,12 @@ enum Edit {
     DisablePurchase {
         purchase: usize,
     },
+    /// One unit more or less: often inside the range over which the family's last walk
+    /// decides the same, sometimes across it.
+    NudgePurchase {
+        purchase: usize,
+        up: bool,
+    },
     Priority {
         license: usize,
         priority: Option<u32>,
@@ -173,6 +181,7 @@ fn edit() -> impl Strategy<Value = Edit> {
         1 => (ix(), 1u32..30).prop_map(|(license, quantity)| Edit::AddPurchase { license, quantity }),
         1 => (ix(), 0u32..30).prop_map(|(purchase, quantity)| Edit::ChangePurchase { purchase, quantity }),
         1 => ix().prop_map(|purchase| Edit::DisablePurchase { purchase }),
+        2 => (ix(), any::<bool>()).prop_map(|(purchase, up)| Edit::NudgePurchase { purchase, up }),
         1 => (ix(), proptest::option::of(1u32..5)).prop_map(|(license, priority)| Edit::Priority { license, priority }),
         1 => (ix(), ix()).prop_map(|(license, device)| Edit::Allocate { license, device }),
         1 => (0..USER_RULES.len()).prop_map(|version| Edit::Rules { version }),
@@ -320,6 +329,18 @@ fn edit_inputs(inputs: &mut Inputs, edit: &Edit) -> Vec<Change> {
             estate.purchases[p].quantity = Decimal::from(quantity);
             vec![Change::Purchase(estate.purchases[p].clone())]
         }
+        Edit::NudgePurchase { purchase, up } => {
+            let Some(p) = pick(&estate.purchases, purchase) else {
+                return Vec::new();
+            };
+            let quantity = &mut estate.purchases[p].quantity;
+            *quantity = if up {
+                *quantity + Decimal::ONE
+            } else {
+                (*quantity - Decimal::ONE).max(Decimal::ZERO)
+            };
+            vec![Change::Purchase(estate.purchases[p].clone())]
+        }
         Edit::DisablePurchase { purchase } => {
             let Some(p) = pick(&estate.purchases, purchase) else {
                 return Vec::new();
@@ -392,19 +413,23 @@ proptest! {
 
     #[test]
     fn incremental_output_equals_a_run_from_scratch(
-        edits in proptest::collection::vec((edit(), any::<bool>()), 1..8)
+        edits in proptest::collection::vec((edit(), any::<bool>(), any::<bool>()), 1..8)
     ) {
         let mut inputs = Inputs { estate: sample().clone(), rules: 0 };
         let mut ws = Workspace::new(Database::default(), rules(0), as_of());
         ws.load(inputs.estate.clone());
         let _ = output(&ws);
-        for (edit, as_load) in &edits {
+        for (edit, as_load, look) in &edits {
             let changes = edit_inputs(&mut inputs, edit);
             let rules_edit = matches!(edit, Edit::Rules { .. });
             if *as_load && !rules_edit {
                 ws.load(inputs.estate.clone());
             } else {
                 prop_assert_eq!(ws.apply(changes), Ok(()));
+            }
+            // Positions computed between edits, so that the next edit may reuse a walk.
+            if *look {
+                let _ = ws.positions();
             }
         }
         prop_assert_eq!(output(&ws), from_scratch(&inputs), "after {:?}", edits);
