@@ -590,16 +590,21 @@ fn shard_of(id: &str) -> u32 {
     u32::try_from(hash % u64::from(SHARDS)).unwrap_or(0)
 }
 
-/// The device inputs of each shard, from the directory alone.
-#[salsa::tracked(returns(ref))]
-pub fn device_shards(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Vec<DeviceInput>> {
+/// A directory's inputs, each in the shard of its id.
+fn into_shards<T: Copy>(directory: &BTreeMap<String, T>) -> Vec<Vec<T>> {
     let mut shards = vec![Vec::new(); SHARDS as usize];
-    for (id, input) in estate.devices(db) {
+    for (id, input) in directory {
         if let Some(shard) = shards.get_mut(shard_of(id) as usize) {
             shard.push(*input);
         }
     }
     shards
+}
+
+/// The device inputs of each shard, from the directory alone.
+#[salsa::tracked(returns(ref))]
+pub fn device_shards(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Vec<DeviceInput>> {
+    into_shards(estate.devices(db))
 }
 
 /// The device records of one shard, by id. Family inputs and the indexes over devices read
@@ -626,13 +631,7 @@ pub fn device_records(
 /// The user inputs of each shard, from the directory alone.
 #[salsa::tracked(returns(ref))]
 pub fn user_shards(db: &dyn salsa::Database, estate: EstateInput) -> Vec<Vec<UserInput>> {
-    let mut shards = vec![Vec::new(); SHARDS as usize];
-    for (id, input) in estate.users(db) {
-        if let Some(shard) = shards.get_mut(shard_of(id) as usize) {
-            shard.push(*input);
-        }
-    }
-    shards
+    into_shards(estate.users(db))
 }
 
 /// The user records of one shard, by id (see [`device_records`]).

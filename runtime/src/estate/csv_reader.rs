@@ -683,17 +683,22 @@ mod tests {
         let mut table = read(&mut check, &source, COLUMNS);
         let mut rows = Vec::new();
         while let Some(row) = table.next_row(&mut check) {
-            let cells = COLUMNS
-                .iter()
-                .map(|c| {
-                    let field = row.get(c.name)?;
-                    let at = text.get(field.span.start..field.span.end).unwrap_or("?");
-                    Some((field.text.to_string(), at.to_owned()))
-                })
-                .collect();
-            rows.push((row.line, cells));
+            rows.push(read_row(row, text));
         }
         (rows, table.complete, check.into_diagnostics())
+    }
+
+    /// A row's line, and each column's text and the source text at its span.
+    fn read_row(row: &Row<'_>, text: &str) -> Read {
+        let cells = COLUMNS
+            .iter()
+            .map(|c| {
+                let field = row.get(c.name)?;
+                let at = text.get(field.span.start..field.span.end).unwrap_or("?");
+                Some((field.text.to_string(), at.to_owned()))
+            })
+            .collect();
+        (row.line, cells)
     }
 
     fn cell(text: &str, at: &str) -> Option<(String, String)> {
@@ -776,15 +781,7 @@ mod tests {
         for (mut table, lines) in tables {
             let first = rows.len();
             while let Some(row) = table.next_row(&mut check) {
-                let cells = COLUMNS
-                    .iter()
-                    .map(|c| {
-                        let field = row.get(c.name)?;
-                        let at = text.get(field.span.start..field.span.end).unwrap_or("?");
-                        Some((field.text.to_string(), at.to_owned()))
-                    })
-                    .collect();
-                rows.push((row.line, cells));
+                rows.push(read_row(row, text));
             }
             assert!(rows.len() - first <= lines, "{lines} lines hold more rows");
         }
