@@ -116,18 +116,16 @@ impl<'t> Table<'t> {
             return Some(&self.row);
         }
     }
-}
 
-impl<'t> Table<'t> {
     /// Splits the rows still to read into at most `parts` tables over consecutive runs of whole
     /// lines, to be read on threads of their own: read one after the other, they give the rows
     /// this table would, with the same lines and spans. A run ends at a line end with an even
     /// number of `"` before it, which is outside quotes when the file is quoted as CSV is. When
     /// it is not (a stray `"` inside an unquoted field), a run may end inside a quoted field:
     /// that run then reports the field as never closed, and the caller reads the file whole
-    /// instead. A table not being read stays whole.
-    /// With less than `least` bytes left to read, the table stays whole. Each part comes with
-    /// the lines of its run, which it has at most as many rows as (0 for a table left whole).
+    /// instead. A table not being read, or with less than `least` bytes left to read, stays
+    /// whole. Each part comes with the lines of its run, an upper bound of its rows (0 for a
+    /// table left whole).
     pub fn split(self, parts: usize, least: usize) -> Vec<(Self, usize)> {
         let text = self.records.text;
         let (start, first_line) = (self.records.at, self.records.line);

@@ -5,7 +5,8 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 
 use rust_decimal::Decimal;
 use tally_compiler::diagnostics::{self, Diagnostic, SourceFile, Span};
@@ -819,13 +820,25 @@ fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Impor
         return read;
     }
     let (mut check, mut table) = read_table(source, EVIDENCE_COLUMNS);
-    let mut reader = EvidenceReader::default();
-    let mut records = Vec::new();
-    while let Some(row) = table.next_row(&mut check) {
-        records.push(reader.read(&mut check, row, source, references));
-    }
+    let (records, _) = read_evidence_rows(&mut table, &mut check, source, (references, 0));
     // Evidence has no id of its own: nothing refers to it.
     Imported::new(records, Ids::default(), table.complete, check)
+}
+
+/// Reads every row `table` has left, with room for `room` rows: the rows, and the interner
+/// holding their texts.
+fn read_evidence_rows<'t>(
+    table: &mut Table<'t>,
+    check: &mut Checker,
+    source: &Arc<SourceFile>,
+    (references, room): (&mut References, usize),
+) -> (Vec<Evidence>, Interner) {
+    let mut reader = EvidenceReader::default();
+    let mut records = Vec::with_capacity(room);
+    while let Some(row) = table.next_row(check) {
+        records.push(reader.read(check, row, source, references));
+    }
+    (records, reader.strings)
 }
 
 /// One part of `evidence.csv` as read: its rows, the references they make and their texts;
@@ -854,9 +867,9 @@ fn read_evidence_in_parts(
     // The first part's list has room for every row, so the others are moved to its end rather
     // than all copied into a new one; room not filled takes no memory.
     let all: usize = tables.iter().map(|(_, lines)| lines).sum();
-    let queue = std::sync::Mutex::new(tables.into_iter().enumerate());
-    let failed = std::sync::atomic::AtomicBool::new(false);
-    let (send, receive) = std::sync::mpsc::channel::<(usize, Part)>();
+    let queue = Mutex::new(tables.into_iter().enumerate());
+    let failed = AtomicBool::new(false);
+    let (send, receive) = mpsc::channel::<(usize, Part)>();
     let gathered = std::thread::scope(|scope| {
         for _ in 0..how.threads.clamp(1, count) {
             let (queue, failed, send) = (&queue, &failed, send.clone());
@@ -864,23 +877,18 @@ fn read_evidence_in_parts(
                 while let Some((i, (mut table, lines))) =
                     queue.lock().ok().and_then(|mut q| q.next())
                 {
-                    if failed.load(std::sync::atomic::Ordering::Relaxed) {
+                    if failed.load(Ordering::Relaxed) {
                         break;
                     }
                     let mut check = Checker::new(source);
                     let mut references = References::default();
-                    let mut reader = EvidenceReader::default();
-                    let mut records = Vec::with_capacity(if i == 0 { all } else { lines });
-                    while let Some(row) = table.next_row(&mut check) {
-                        records.push(reader.read(&mut check, row, source, &mut references));
-                    }
-                    let part = (check.is_clean() && table.complete).then_some((
-                        records,
-                        references,
-                        reader.strings,
-                    ));
+                    let room = if i == 0 { all } else { lines };
+                    let (records, strings) =
+                        read_evidence_rows(&mut table, &mut check, source, (&mut references, room));
+                    let part = (check.is_clean() && table.complete)
+                        .then_some((records, references, strings));
                     if part.is_none() {
-                        failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                        failed.store(true, Ordering::Relaxed);
                     }
                     if send.send((i, part)).is_err() {
                         break;
@@ -897,7 +905,7 @@ fn read_evidence_in_parts(
 /// Gathers the parts of [`read_evidence_in_parts`] in file order as they arrive: `None` as soon
 /// as one is missing.
 fn gather(
-    parts: std::sync::mpsc::Receiver<(usize, Part)>,
+    parts: mpsc::Receiver<(usize, Part)>,
     count: usize,
     references: &mut References,
 ) -> Option<Vec<Evidence>> {
