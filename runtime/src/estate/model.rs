@@ -375,7 +375,7 @@ impl Interner {
             other
                 .strings
                 .into_iter()
-                .map(|text| (Arc::as_ptr(&text).cast::<u8>() as usize, self.intern(&text)))
+                .map(|text| (text_address(&text), self.intern(&text)))
                 .collect(),
         )
     }
@@ -385,12 +385,17 @@ impl Interner {
 pub struct SharedTexts(FxHashMap<usize, Arc<str>>);
 
 impl SharedTexts {
-    /// This interner's copy of `text`, when `text` came from the adopted one.
+    /// Points `text` at this interner's copy, when it came from the adopted one.
     fn share(&self, text: &mut Arc<str>) {
-        if let Some(shared) = self.0.get(&(Arc::as_ptr(text).cast::<u8>() as usize)) {
+        if let Some(shared) = self.0.get(&text_address(text)) {
             *text = Arc::clone(shared);
         }
     }
+}
+
+/// The address of a shared text, which stands for it where texts come from one interner.
+pub(crate) fn text_address(text: &Arc<str>) -> usize {
+    Arc::as_ptr(text).cast::<u8>() as usize
 }
 
 /// How a license's purchased count limits consumption.

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
-use crate::estate::{Evidence, EvidenceField, EvidenceKind};
+use crate::estate::{Evidence, EvidenceField, EvidenceKind, text_address};
 
 /// How many shards the memo has (a power of two).
 const SHARDS: usize = 16;
@@ -58,21 +58,16 @@ impl Key {
     }
 }
 
-/// The address of a shared text, which stands for it in the memo.
-fn address(text: &Arc<str>) -> usize {
-    Arc::as_ptr(text).cast::<u8>() as usize
-}
-
 /// The hash of a row's key fields.
 fn hash(e: &Evidence) -> u64 {
     let mut h = FastHasher(0);
     e.kind.hash(&mut h);
-    h.write_usize(address(&e.publisher));
-    h.write_usize(address(&e.version));
-    h.write_usize(address(&e.name));
+    h.write_usize(text_address(&e.publisher));
+    h.write_usize(text_address(&e.version));
+    h.write_usize(text_address(&e.name));
     for (field, value) in &e.details {
         field.hash(&mut h);
-        h.write_usize(address(value));
+        h.write_usize(text_address(value));
     }
     h.finish()
 }
