@@ -70,7 +70,7 @@ pub(crate) fn run(io: &mut Io, args: &DiffArgs) -> Result<(), Failure> {
     let shared = workspace::read_rules(standard_packs(&args.rules), &args.rules.packs)
         .map_err(Failure::Input)?;
     let files = match &args.estate {
-        Some(dir) => Some(EstateFiles::read_dir(dir).map_err(Failure::Input)?),
+        Some(dir) => Some(EstateFiles::open_dir(dir).map_err(Failure::Input)?),
         None => None,
     };
     let as_of = args.as_of.unwrap_or_else(today);

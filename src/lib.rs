@@ -914,7 +914,7 @@ fn load(io: &mut Io, args: &EstateArgs) -> Result<Loaded, Failure> {
     let mut ws = workspace(&[], &args.rules, args.as_of.unwrap_or_else(today))?;
     compile(io, &ws)?;
     let files = match &args.estate {
-        Some(dir) => EstateFiles::read_dir(dir).map_err(Failure::Input)?,
+        Some(dir) => EstateFiles::open_dir(dir).map_err(Failure::Input)?,
         None => {
             if !args.sample {
                 io.error(SAMPLE_NOTE);

@@ -380,12 +380,12 @@ impl Watch {
 
     fn lines_of(&self, name: &str) -> usize {
         let source = match name {
-            "devices.csv" => Some(&self.files.devices),
-            "users.csv" => Some(&self.files.users),
-            "evidence.csv" => Some(&self.files.evidence),
-            "licenses.yaml" => Some(&self.files.licenses),
-            "purchases.csv" => Some(&self.files.purchases),
-            _ => self.files.usage.as_ref(),
+            "devices.csv" => Some(Arc::clone(&self.files.devices)),
+            "users.csv" => Some(Arc::clone(&self.files.users)),
+            "evidence.csv" => self.files.evidence.text().ok(),
+            "licenses.yaml" => Some(Arc::clone(&self.files.licenses)),
+            "purchases.csv" => Some(Arc::clone(&self.files.purchases)),
+            _ => self.files.usage.clone(),
         };
         source.map_or(0, |s| s.text.lines().count())
     }

@@ -174,7 +174,7 @@ fn evidence_peak() {
     let show = |m: Option<u64>| m.map_or_else(|| "n/a".to_owned(), |m| format!("{m} MiB"));
     println!(
         "evidence.csv of 2,000,000 rows ({} MB): imported {} rows in {:.2} s ({} s of CPU); peak {} (the text and the generator: {}; resident before the import {}{})",
-        files.evidence.text.len() / 1_000_000,
+        files.evidence.text().map_or(0, |s| s.text.len()) / 1_000_000,
         imported.as_ref().map_or(0, |e| e.evidence.len()),
         elapsed.as_secs_f64(),
         cpu.map_or_else(|| "n/a".to_owned(), |s| format!("{s:.2}")),

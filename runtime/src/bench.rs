@@ -97,7 +97,7 @@ pub fn run(
         cpu_mark = now;
         stage
     };
-    let files = EstateFiles::read_dir(dir)?;
+    let files = EstateFiles::open_dir(dir)?;
     let read = started.elapsed();
     let read_cpu = stage_cpu();
     progress("read", read.as_millis());

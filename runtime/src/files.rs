@@ -139,6 +139,21 @@ pub fn read_text(path: &Path, root: &Path, limit: u64) -> Result<String, ReadErr
 /// Reads `path` as bytes, if it is a regular file no larger than `limit` bytes whose real
 /// location lies inside the folder `root`.
 pub fn read_bytes(path: &Path, root: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let (file, len) = open(path, root, limit)?;
+    // Room for the whole file at once: grown by doubling, a file of a gigabyte or two would be
+    // copied over and over as it is read.
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0) + 1);
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    Ok(bytes)
+}
+
+/// Opens `path` to be read, if it is a regular file no larger than `limit` bytes whose real
+/// location lies inside the folder `root`: the file, and its length when opened. A reader
+/// must still stop at `limit` bytes, since the file may grow.
+pub fn open(path: &Path, root: &Path, limit: u64) -> Result<(fs::File, u64), ReadError> {
     check_inside(path, root)?;
     let metadata = fs::metadata(path)?;
     if let Some(what) = not_regular(&metadata.file_type()) {
@@ -147,16 +162,7 @@ pub fn read_bytes(path: &Path, root: &Path, limit: u64) -> Result<Vec<u8>, ReadE
     if metadata.len() > limit {
         return Err(ReadError::TooLarge { limit });
     }
-    // Room for the whole file at once: grown by doubling, a file of a gigabyte or two would be
-    // copied over and over as it is read.
-    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0) + 1);
-    fs::File::open(path)?
-        .take(limit + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Err(ReadError::TooLarge { limit });
-    }
-    Ok(bytes)
+    Ok((fs::File::open(path)?, metadata.len()))
 }
 
 /// The bytes as UTF-8 text, or where they stop being UTF-8.

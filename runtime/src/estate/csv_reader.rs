@@ -117,100 +117,126 @@ impl<'t> Table<'t> {
         }
     }
 
-    /// Splits the rows still to read into at most `parts` tables over consecutive runs of whole
-    /// lines, to be read on threads of their own: read one after the other, they give the rows
-    /// this table would, with the same lines and spans. A run ends at a line end with an even
-    /// number of `"` before it, which is outside quotes when the file is quoted as CSV is. When
-    /// it is not (a stray `"` inside an unquoted field), a run may end inside a quoted field:
-    /// that run then reports the field as never closed, and the caller reads the file whole
-    /// instead. A table not being read, or with less than `least` bytes left to read, stays
-    /// whole. Each part comes with the lines of its run, an upper bound of its rows (0 for a
-    /// table left whole).
-    pub fn split(self, parts: usize, least: usize) -> Vec<(Self, usize)> {
-        let text = self.records.text;
-        let (start, first_line) = (self.records.at, self.records.line);
-        let rest = text.len().saturating_sub(start);
-        if !self.reading || parts < 2 || rest < least {
-            return vec![(self, 0)];
+    /// A table reading `text` from `start`, a later piece of the same file cut by [`Pieces`],
+    /// with `lines_before` lines of the file before `text`: its rows have the lines they have
+    /// in the file, and spans within `text`. A cut at a line end outside quotes is one outside
+    /// quotes when the file is quoted as CSV is; when it is not (a stray `"` inside an unquoted
+    /// field), a piece may end inside a quoted field, and its table then reports the field as
+    /// never closed, so the caller can read the file whole instead.
+    pub fn resume_over<'u>(&self, text: &'u str, start: usize, lines_before: usize) -> Table<'u> {
+        Table {
+            header: self.header,
+            complete: true,
+            width: self.width,
+            reading: self.reading,
+            records: Records::over(text, start, text.len(), lines_before),
+            row: Row {
+                line: 0,
+                span: Span::new(0, 0),
+                columns: self.row.columns,
+                present: self.row.present.clone(),
+                fields: Vec::with_capacity(self.width),
+            },
         }
-        let bytes = text.as_bytes();
-        // The nominal cuts, and the quotes and lines before each, counted a run per thread.
-        let nominal: Vec<usize> = (0..parts)
-            .map(|i| start + rest / parts * i)
-            .chain([text.len()])
-            .collect();
-        let counts: Vec<(usize, usize)> = std::thread::scope(|scope| {
-            let runs: Vec<_> = nominal
-                .windows(2)
-                .map(|w| {
-                    let run = w
-                        .first()
-                        .zip(w.get(1))
-                        .and_then(|(a, b)| bytes.get(*a..*b))
-                        .unwrap_or_default();
-                    scope.spawn(move || count_quotes_and_lines(run))
-                })
-                .collect();
-            runs.into_iter()
-                .map(|run| run.join().unwrap_or_default())
-                .collect()
-        });
-        // Each nominal cut moved forward to the next line end outside quotes.
-        let mut cuts: Vec<(usize, usize)> = vec![(start, first_line)];
-        let (mut quotes, mut lines) = (0usize, first_line);
-        for (at, (q, l)) in nominal.iter().skip(1).zip(&counts) {
-            quotes += q;
-            lines += l;
-            let (mut odd, mut line) = (quotes % 2 == 1, lines);
-            let Some(cut) = bytes.get(*at..).and_then(|tail| {
-                tail.iter().position(|b| {
-                    match b {
-                        b'"' => odd = !odd,
-                        b'\n' => line += 1,
-                        _ => {}
-                    }
-                    *b == b'\n' && !odd
-                })
-            }) else {
-                break;
-            };
-            let cut = at + cut + 1;
-            if cuts.last().is_some_and(|(last, _)| cut > *last) && cut < text.len() {
-                cuts.push((cut, line));
-            }
-        }
-        // The line after the last line end (text there is a line too).
-        let last = first_line + counts.iter().map(|(_, l)| l).sum::<usize>() + 1;
-        cuts.push((text.len(), last));
-        cuts.dedup_by_key(|(at, _)| *at);
-        cuts.windows(2)
-            .filter_map(|w| {
-                let ((from, line), (to, next)) = (w.first()?, w.get(1)?);
-                let table = Table {
-                    header: self.header,
-                    complete: true,
-                    width: self.width,
-                    reading: true,
-                    records: Records::over(text, *from, *to, line.saturating_sub(1)),
-                    row: Row {
-                        line: 0,
-                        span: Span::new(0, 0),
-                        columns: self.row.columns,
-                        present: self.row.present.clone(),
-                        fields: Vec::with_capacity(self.width),
-                    },
-                };
-                Some((table, next - line))
-            })
-            .collect()
+    }
+
+    /// Where the next row starts in the text, and how many lines are before it.
+    pub fn position(&self) -> (usize, usize) {
+        (self.records.at, self.records.line.saturating_sub(1))
     }
 }
 
-/// How many `"` and line ends a run of text holds.
-fn count_quotes_and_lines(run: &[u8]) -> (usize, usize) {
-    let quotes = run.iter().filter(|b| **b == b'"').count();
-    let lines = run.iter().filter(|b| **b == b'\n').count();
-    (quotes, lines)
+/// CSV text from a reader, cut into pieces of whole lines of about `size` bytes, so that a large
+/// file is read piece by piece on several threads and never held whole: a piece ends at its
+/// last line end with an even number of `"` in the piece before it (see
+/// [`Table::resume_over`]). The bytes are read into buffers the caller gives, so that it can
+/// reuse them.
+pub(super) struct Pieces<R> {
+    read: R,
+    size: usize,
+    /// What was read after the end of the last piece.
+    carry: Vec<u8>,
+    /// The lines before the next piece.
+    lines: usize,
+    /// Whether the reader is at its end.
+    ended: bool,
+}
+
+/// A piece of CSV text cut by [`Pieces`].
+pub(super) struct Piece {
+    pub bytes: Vec<u8>,
+    /// The lines of the file before it.
+    pub lines_before: usize,
+    /// Its line ends: an upper bound of its records.
+    pub lines: usize,
+}
+
+impl<R: std::io::Read> Pieces<R> {
+    pub fn new(read: R, size: usize) -> Self {
+        Self {
+            read,
+            size: size.max(1),
+            carry: Vec::new(),
+            lines: 0,
+            ended: false,
+        }
+    }
+
+    /// The next piece, read into `buffer`; `None` at the end of the text. A piece is longer
+    /// than `size` only when no cut is found in `size` bytes, or at the end of the text.
+    pub fn next(&mut self, mut buffer: Vec<u8>) -> std::io::Result<Option<Piece>> {
+        use std::io::Read;
+        buffer.clear();
+        buffer.append(&mut self.carry);
+        let mut want = self.size;
+        let cut = loop {
+            if buffer.len() < want && !self.ended {
+                let wanted = want - buffer.len();
+                buffer.reserve_exact(wanted);
+                let read = (&mut self.read)
+                    .take(wanted as u64)
+                    .read_to_end(&mut buffer)?;
+                self.ended = read < wanted;
+            }
+            if self.ended {
+                break buffer.len();
+            }
+            match last_cut(&buffer) {
+                Some(cut) => break cut,
+                None => want = want.saturating_mul(2),
+            }
+        };
+        if buffer.is_empty() {
+            return Ok(None);
+        }
+        self.carry
+            .extend_from_slice(buffer.get(cut..).unwrap_or_default());
+        buffer.truncate(cut);
+        let lines = buffer.iter().filter(|b| **b == b'\n').count();
+        let piece = Piece {
+            bytes: buffer,
+            lines_before: self.lines,
+            lines,
+        };
+        self.lines += lines;
+        Ok(Some(piece))
+    }
+}
+
+/// Where a piece of whole lines may end: after its last line end with an even number of `"`
+/// before it.
+fn last_cut(bytes: &[u8]) -> Option<usize> {
+    let quotes = |run: &[u8]| run.iter().filter(|b| **b == b'"').count();
+    let mut before = quotes(bytes);
+    let mut end = bytes.len();
+    while let Some(line_end) = bytes.get(..end)?.iter().rposition(|b| *b == b'\n') {
+        before -= quotes(bytes.get(line_end..end)?);
+        if before % 2 == 0 {
+            return Some(line_end + 1);
+        }
+        end = line_end;
+    }
+    None
 }
 
 /// One row of a CSV file.
@@ -769,52 +795,73 @@ mod tests {
         assert!(check.into_diagnostics().is_empty());
     }
 
-    /// Every row's line and fields, read from the parts of the table split at every chance.
-    fn read_split(text: &str, parts: usize) -> (Vec<Read>, usize, Vec<Diagnostic>) {
+    /// Every row's line and fields, read from the pieces [`Pieces`] cuts of about `size` bytes,
+    /// as the importer reads them: the header from the whole text, each piece on its own.
+    fn read_in_pieces(text: &str, size: usize) -> (Vec<Read>, usize, Vec<Diagnostic>) {
         let source = SourceFile::new("t.csv", text);
         let mut check = Checker::new(&source);
-        let tables = read(&mut check, &source, COLUMNS).split(parts, 0);
-        let count = tables.len();
-        let mut rows = Vec::new();
-        for (mut table, lines) in tables {
+        let header = read(&mut check, &source, COLUMNS);
+        let mut pieces = Pieces::new(text.as_bytes(), size);
+        let (mut rows, mut count) = (Vec::new(), 0);
+        while let Ok(Some(piece)) = pieces.next(Vec::new()) {
+            let piece_text = String::from_utf8(piece.bytes).unwrap_or_default();
+            let (start, lines_before) = if count == 0 {
+                header.position()
+            } else {
+                (0, piece.lines_before)
+            };
+            let mut table = header.resume_over(&piece_text, start, lines_before);
             let first = rows.len();
             while let Some(row) = table.next_row(&mut check) {
-                rows.push(read_row(row, text));
+                // Spans are within the piece: its text there is the field's.
+                rows.push(read_row(row, &piece_text));
             }
-            assert!(rows.len() - first <= lines, "{lines} lines hold more rows");
+            assert!(
+                rows.len() - first <= piece.lines + 1,
+                "a piece holds more rows than lines"
+            );
+            count += 1;
         }
         (rows, count, check.into_diagnostics())
     }
 
     #[test]
-    fn a_split_table_reads_as_the_whole() {
+    fn a_table_read_in_pieces_reads_as_the_whole() {
         let text = "\u{feff}id,name,note\r\na,\"x, \"\"y\"\"\",\"multi\nline\"\r\n\r\n b ,,\"\"\"\"\nc,\"two\n\nbreaks\",z\nd,e,f\n\ng,h,i";
         let (whole, _, diagnostics) = read_text(text);
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
-        for parts in 2..=text.len() {
-            let (rows, count, diagnostics) = read_split(text, parts);
-            assert!(diagnostics.is_empty(), "{parts} parts: {diagnostics:?}");
-            assert_eq!(rows, whole, "{parts} parts");
-            assert!(count > 1);
+        for size in 1..=text.len() {
+            let (rows, count, diagnostics) = read_in_pieces(text, size);
+            assert!(diagnostics.is_empty(), "pieces of {size}: {diagnostics:?}");
+            assert_eq!(rows, whole, "pieces of {size}");
+            assert!(count > 1 || size >= text.len() / 2, "pieces of {size}");
         }
     }
 
     #[test]
-    fn a_part_ending_inside_a_quoted_field_reports_it() {
-        // The stray quote in `x"y` makes the cut after it look outside quotes.
+    fn a_piece_ending_inside_a_quoted_field_reports_it() {
+        // The stray quote in `x"y` makes a cut after it look outside quotes.
         let text = "id,name,note\na,x\"y,1\nb,\"two\nlines\",2\nc,d,3\n";
         let (whole, _, diagnostics) = read_text(text);
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
-        let splits: Vec<_> = (2..=text.len())
-            .map(|parts| read_split(text, parts))
+        let reads: Vec<_> = (1..=text.len())
+            .map(|size| read_in_pieces(text, size))
             .collect();
-        let unreported = splits
+        let unreported = reads
             .iter()
             .filter(|(rows, _, diagnostics)| diagnostics.is_empty() && *rows != whole)
             .count();
-        assert_eq!(unreported, 0, "a wrong split went unreported");
-        let reported = splits.iter().filter(|(_, _, d)| !d.is_empty()).count();
-        assert!(reported > 0, "no split was cut inside the quoted field");
+        assert_eq!(unreported, 0, "a wrong cut went unreported");
+        let reported = reads.iter().filter(|(_, _, d)| !d.is_empty()).count();
+        assert!(reported > 0, "no piece was cut inside the quoted field");
+    }
+
+    #[test]
+    fn pieces_end_at_line_ends_outside_quotes() {
+        assert_eq!(last_cut(b"a,b\nc,d"), Some(4));
+        assert_eq!(last_cut(b"a,\"x\ny\"\nc,\"d\ne"), Some(8));
+        assert_eq!(last_cut(b"a,\"x\ny"), None);
+        assert_eq!(last_cut(b""), None);
     }
 
     /// Every record of `text` (line, span, and each field's text and span), whether reading

@@ -4,9 +4,9 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use tally_compiler::diagnostics::{self, Diagnostic, SourceFile, Span};
@@ -21,18 +21,62 @@ use super::model::{
 };
 use super::values::{self, Checker, Field, What, backticked};
 use crate::files;
+use in_pieces::InPieces;
 
-/// The files of an estate, as text.
+/// The files of an estate, as text; `evidence.csv` may be left in the folder until import.
 #[derive(Debug, Clone)]
 pub struct EstateFiles {
     pub devices: Arc<SourceFile>,
     pub users: Arc<SourceFile>,
-    pub evidence: Arc<SourceFile>,
+    pub evidence: EvidenceFile,
     pub licenses: Arc<SourceFile>,
     pub purchases: Arc<SourceFile>,
     /// `usage.csv`, which an estate may leave out.
     pub usage: Option<Arc<SourceFile>>,
 }
+
+/// `evidence.csv`, by far an estate's largest file: its text, or the file, read in pieces as it
+/// is imported.
+#[derive(Debug, Clone)]
+pub enum EvidenceFile {
+    /// The text, read whole.
+    Text(Arc<SourceFile>),
+    /// The file in this estate folder, left where it is: import reads it in pieces, so that the
+    /// text of a large estate is never held whole.
+    InFolder(PathBuf),
+}
+
+impl EvidenceFile {
+    /// The text, read whole from the folder when it was left there.
+    pub fn text(&self) -> Result<Arc<SourceFile>, Box<Diagnostic>> {
+        match self {
+            Self::Text(source) => Ok(Arc::clone(source)),
+            Self::InFolder(dir) => read_file(dir, EVIDENCE_FILE),
+        }
+    }
+
+    /// Reads the rows in pieces on every core; `None` when the file is small or reading it
+    /// so reports a problem (see [`in_pieces`]).
+    fn rows_in_pieces(&self) -> Option<Vec<Evidence>> {
+        let how = InPieces::here();
+        match self {
+            Self::Text(source) => {
+                let len = source.text.len() as u64;
+                in_pieces::read_evidence_in_pieces(source.text.as_bytes(), len, &source.path, how)
+            }
+            Self::InFolder(dir) => {
+                let path = dir.join(EVIDENCE_FILE);
+                let (file, len) = files::open(&path, dir, files::MAX_ESTATE_FILE).ok()?;
+                let shown = path.display().to_string();
+                // The file as long as it was when opened, as reading it whole would take it.
+                in_pieces::read_evidence_in_pieces(file.take(len), len, &shown, how)
+            }
+        }
+    }
+}
+
+/// The name of the estate file [`EvidenceFile`] stands for.
+const EVIDENCE_FILE: &str = "evidence.csv";
 
 /// The files an estate folder must have, in the order of [`EstateFiles::from_texts`].
 const FILE_NAMES: [&str; 5] = [
@@ -51,6 +95,17 @@ impl EstateFiles {
     /// unreadable file is a T0201 diagnostic, and so is a missing folder (once, not once for
     /// each of its files).
     pub fn read_dir(dir: &Path) -> Result<Self, Vec<Diagnostic>> {
+        Self::read_folder(dir, false)
+    }
+
+    /// As [`EstateFiles::read_dir`], but leaves `evidence.csv` in the folder, for import to
+    /// read in pieces ([`EvidenceFile::InFolder`]) once it is found to be a file that can be
+    /// read: how a command that imports a large estate once reads it.
+    pub fn open_dir(dir: &Path) -> Result<Self, Vec<Diagnostic>> {
+        Self::read_folder(dir, true)
+    }
+
+    fn read_folder(dir: &Path, evidence_in_folder: bool) -> Result<Self, Vec<Diagnostic>> {
         if !dir.is_dir() {
             let shown = dir.display().to_string();
             let what = if dir.exists() {
@@ -71,7 +126,13 @@ impl EstateFiles {
             return Err(vec![diagnostic]);
         }
         let mut errors = Vec::new();
+        let in_folder = evidence_in_folder
+            && files::open(&dir.join(EVIDENCE_FILE), dir, files::MAX_ESTATE_FILE).is_ok();
         let sources = FILE_NAMES.map(|name| {
+            if name == EVIDENCE_FILE && in_folder {
+                // Unread: `from_sources` sets the evidence in the folder.
+                return SourceFile::new(dir.join(name).display().to_string(), "");
+            }
             read_file(dir, name).unwrap_or_else(|d| {
                 errors.push(*d);
                 SourceFile::new(dir.join(name).display().to_string(), "")
@@ -86,9 +147,16 @@ impl EstateFiles {
             }
         };
         if errors.is_empty() {
+            let files = Self::from_sources(sources);
+            let evidence = if in_folder {
+                EvidenceFile::InFolder(dir.to_path_buf())
+            } else {
+                files.evidence
+            };
             Ok(Self {
                 usage,
-                ..Self::from_sources(sources)
+                evidence,
+                ..files
             })
         } else {
             diagnostics::sort(&mut errors);
@@ -133,7 +201,13 @@ impl EstateFiles {
         let slot = match name {
             "devices.csv" => &mut self.devices,
             "users.csv" => &mut self.users,
-            "evidence.csv" => &mut self.evidence,
+            EVIDENCE_FILE => {
+                let source = read_file(dir, name)?;
+                let changed =
+                    !matches!(&self.evidence, EvidenceFile::Text(held) if **held == *source);
+                self.evidence = EvidenceFile::Text(source);
+                return Ok(changed);
+            }
             "licenses.yaml" => &mut self.licenses,
             "purchases.csv" => &mut self.purchases,
             USAGE_FILE => {
@@ -162,7 +236,7 @@ impl EstateFiles {
         Self {
             devices,
             users,
-            evidence,
+            evidence: EvidenceFile::Text(evidence),
             licenses,
             purchases,
             usage: None,
@@ -226,7 +300,7 @@ pub fn import(files: &EstateFiles, pack: &CompiledPack) -> Result<Estate, Vec<Di
     let mut references = References::default();
     let devices = read_devices(&files.devices, &mut references);
     let users = read_users(&files.users);
-    let evidence = read_evidence(&files.evidence, &mut references);
+    let evidence = read_evidence(&files.evidence, devices.ids.as_ref(), &mut references);
     let licenses = licenses::read(&files.licenses, pack, &mut references);
     let purchases = read_purchases(&files.purchases, &licenses, &mut references);
     let usage = files.usage.as_ref().map(read_usage);
@@ -393,22 +467,6 @@ impl References {
             named.at.push((file, field.span));
         }
         Some(id)
-    }
-
-    /// Takes in the references another reader found, as if this one had read on.
-    pub fn append(&mut self, other: References) {
-        let files: Vec<usize> = other.sources.iter().map(|s| self.file(s)).collect();
-        for named in other.named {
-            let entry = self.entry(named.target, &named.id);
-            if let Some(mine) = self.named.get_mut(entry) {
-                mine.at.extend(
-                    named
-                        .at
-                        .into_iter()
-                        .filter_map(|(file, span)| Some((*files.get(file)?, span))),
-                );
-            }
-        }
     }
 
     /// The index of a file in `sources`, added when new.
@@ -792,144 +850,74 @@ fn kind_columns(kind: EvidenceKind) -> String {
         .join(", ")
 }
 
-/// How `evidence.csv` is read in parts.
-#[derive(Debug, Clone, Copy)]
-struct InParts {
-    /// Threads reading parts.
-    threads: usize,
-    /// Parts the file is cut into: a few per thread, so that the parts read but not yet
-    /// gathered, which add to the memory the rows take, stay small.
-    parts: usize,
-    /// Below this size the file is read in one go.
-    least: usize,
-}
-
-impl InParts {
-    fn here() -> Self {
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        Self {
-            threads,
-            parts: threads * 4,
-            least: 1 << 22,
+/// Reads `evidence.csv`: in pieces on every core when it is large, and in one go when it is
+/// small, when reading it in pieces reports a problem, or when a row names a device
+/// `devices.csv` does not have, so that problems are reported, and references recorded, by one
+/// reader.
+fn read_evidence(
+    file: &EvidenceFile,
+    devices: Option<&Ids>,
+    references: &mut References,
+) -> Imported<Evidence> {
+    if let Some(records) = file.rows_in_pieces()
+        && devices.is_none_or(|ids| devices_known(&records, ids))
+    {
+        // Evidence has no id of its own: nothing refers to it.
+        return Imported {
+            records,
+            ids: Some(Ids::default()),
+            diagnostics: Vec::new(),
+        };
+    }
+    let source = match file.text() {
+        Ok(source) => source,
+        Err(d) => {
+            return Imported {
+                records: Vec::new(),
+                ids: None,
+                diagnostics: vec![*d],
+            };
         }
-    }
-}
-
-fn read_evidence(source: &Arc<SourceFile>, references: &mut References) -> Imported<Evidence> {
-    if let Some(read) = read_evidence_in_parts(source, references, InParts::here()) {
-        return read;
-    }
-    let (mut check, mut table) = read_table(source, EVIDENCE_COLUMNS);
-    let (records, _) = read_evidence_rows(&mut table, &mut check, source, (references, 0));
-    // Evidence has no id of its own: nothing refers to it.
+    };
+    let (mut check, mut table) = read_table(&source, EVIDENCE_COLUMNS);
+    let mut records = Vec::new();
+    read_evidence_rows(
+        &mut table,
+        &mut check,
+        &source,
+        Some(references),
+        &mut records,
+    );
     Imported::new(records, Ids::default(), table.complete, check)
 }
 
-/// Reads every row `table` has left, with room for `room` rows: the rows, and the interner
-/// holding their texts.
+/// Whether every row names a device among `ids`; rows in a run naming one device share its
+/// text, so a run is looked up once.
+fn devices_known(rows: &[Evidence], ids: &Ids) -> bool {
+    let mut last: Option<&Arc<str>> = None;
+    rows.iter().all(|row| {
+        if last.is_some_and(|device| Arc::ptr_eq(device, &row.device)) {
+            return true;
+        }
+        last = Some(&row.device);
+        ids.contains(&row.device)
+    })
+}
+
+/// Reads every row `table` has left into `records`, recording each row's device reference
+/// when given `references`; returns the interner holding the rows' texts.
 fn read_evidence_rows<'t>(
     table: &mut Table<'t>,
     check: &mut Checker,
     source: &Arc<SourceFile>,
-    (references, room): (&mut References, usize),
-) -> (Vec<Evidence>, Interner) {
+    mut references: Option<&mut References>,
+    records: &mut Vec<Evidence>,
+) -> Interner {
     let mut reader = EvidenceReader::default();
-    let mut records = Vec::with_capacity(room);
     while let Some(row) = table.next_row(check) {
-        records.push(reader.read(check, row, source, references));
+        records.push(reader.read(check, row, source, references.as_deref_mut()));
     }
-    (records, reader.strings)
-}
-
-/// One part of `evidence.csv` as read: its rows, the references they make and their texts;
-/// `None` when reading it reported a problem.
-type Part = Option<(Vec<Evidence>, References, Interner)>;
-
-/// Reads `evidence.csv` in parts of whole lines on several threads, gathering each part in
-/// file order as soon as it and those before it are read: the rows, references and texts come
-/// out as reading it in one go gives them. `None` when it is small, or when any part reports
-/// a problem: the file is then read in one go, so that problems are reported exactly as always
-/// (and a part that a stray quote made end inside a quoted field is never taken for good).
-fn read_evidence_in_parts(
-    source: &Arc<SourceFile>,
-    references: &mut References,
-    how: InParts,
-) -> Option<Imported<Evidence>> {
-    let (check, table) = read_table(source, EVIDENCE_COLUMNS);
-    if !check.is_clean() {
-        return None;
-    }
-    let tables = table.split(how.parts, how.least);
-    if tables.len() < 2 {
-        return None;
-    }
-    let count = tables.len();
-    // The first part's list has room for every row, so the others are moved to its end rather
-    // than all copied into a new one; room not filled takes no memory.
-    let all: usize = tables.iter().map(|(_, lines)| lines).sum();
-    let queue = Mutex::new(tables.into_iter().enumerate());
-    let failed = AtomicBool::new(false);
-    let (send, receive) = mpsc::channel::<(usize, Part)>();
-    let gathered = std::thread::scope(|scope| {
-        for _ in 0..how.threads.clamp(1, count) {
-            let (queue, failed, send) = (&queue, &failed, send.clone());
-            scope.spawn(move || {
-                while let Some((i, (mut table, lines))) =
-                    queue.lock().ok().and_then(|mut q| q.next())
-                {
-                    if failed.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let mut check = Checker::new(source);
-                    let mut references = References::default();
-                    let room = if i == 0 { all } else { lines };
-                    let (records, strings) =
-                        read_evidence_rows(&mut table, &mut check, source, (&mut references, room));
-                    let part = (check.is_clean() && table.complete)
-                        .then_some((records, references, strings));
-                    if part.is_none() {
-                        failed.store(true, Ordering::Relaxed);
-                    }
-                    if send.send((i, part)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(send);
-        gather(receive, count, references)
-    });
-    Some(Imported::new(gathered?, Ids::default(), true, check))
-}
-
-/// Gathers the parts of [`read_evidence_in_parts`] in file order as they arrive: `None` as soon
-/// as one is missing.
-fn gather(
-    parts: mpsc::Receiver<(usize, Part)>,
-    count: usize,
-    references: &mut References,
-) -> Option<Vec<Evidence>> {
-    let mut waiting: BTreeMap<usize, (Vec<Evidence>, References, Interner)> = BTreeMap::new();
-    let mut gathered: Option<(Vec<Evidence>, Interner)> = None;
-    let mut next = 0;
-    while next < count {
-        let (i, part) = parts.recv().ok()?;
-        waiting.insert(i, part?);
-        while let Some((mut rows, theirs, texts)) = waiting.remove(&next) {
-            match &mut gathered {
-                None => gathered = Some((rows, texts)),
-                Some((records, strings)) => {
-                    // One copy of each text, as one reader would have made.
-                    let shared = strings.adopt(texts);
-                    rows.iter_mut().for_each(|row| row.share_texts(&shared));
-                    records.append(&mut rows);
-                }
-            }
-            references.append(theirs);
-            next += 1;
-        }
-    }
-    gathered.map(|(records, _)| records)
+    reader.strings
 }
 
 /// Reads evidence rows, sharing their texts and reusing its buffers from row to row.
@@ -980,12 +968,14 @@ impl<'t> EvidenceReader<'t> {
         check: &mut Checker,
         row: &Row<'t>,
         source: &Arc<SourceFile>,
-        references: &mut References,
+        references: Option<&mut References>,
     ) -> Evidence {
         let (strings, fields, columns) = (&mut self.strings, &mut self.fields, &self.columns);
-        let device = check
-            .required(row.at(columns.device), row.span, &EVIDENCE_DEVICE)
-            .and_then(|f| references.add(Target::Device, source, Some(f)));
+        let device = check.required(row.at(columns.device), row.span, &EVIDENCE_DEVICE);
+        let device = match references {
+            Some(references) => references.add(Target::Device, source, device),
+            None => device.and_then(Field::value),
+        };
         // An empty kind is an installer; an unknown one is reported and its fields are not
         // checked against a kind.
         let kind = match row.at(columns.kind).filter(|f| f.value().is_some()) {
@@ -1328,5 +1318,6 @@ pub(super) fn read_table<'t>(
     (check, table)
 }
 
+mod in_pieces;
 #[cfg(test)]
 mod tests;

@@ -1002,12 +1002,13 @@ fn yaml_numbers_are_exact_in_every_style() -> Result<(), Vec<Diagnostic>> {
         "licenses:\n  - id: A\n    metric: device\n    rights: visio.pro\n    unit_price: 12345678901234567.89\n    extra_entitlements: 0.1\n",
     ] {
         let files = estate_with(3, licenses);
+        let evidence = files.evidence.text().map_err(|d| vec![*d])?;
         let files = EstateFiles::from_texts(
             "estate",
             [
                 &files.devices.text,
                 &files.users.text,
-                &files.evidence.text,
+                &evidence.text,
                 &files.licenses.text,
                 "id,license,quantity\n",
             ],
@@ -1211,7 +1212,7 @@ fn reread_replaces_one_file_and_says_whether_it_changed() -> std::io::Result<()>
     let edited = format!("{EVIDENCE}\n");
     std::fs::write(dir.join("evidence.csv"), &edited)?;
     let changed = files.reread(&dir, "evidence.csv").ok();
-    let evidence = files.evidence.text.clone();
+    let evidence = files.evidence.text().map(|s| s.text.clone()).ok();
     std::fs::write(dir.join("usage.csv"), "application,at,in_use\n")?;
     let usage_added = files.reread(&dir, "usage.csv").ok();
     let has_usage = files.usage.is_some();
@@ -1223,7 +1224,7 @@ fn reread_replaces_one_file_and_says_whether_it_changed() -> std::io::Result<()>
     std::fs::remove_dir_all(&dir)?;
     assert_eq!(same, Some(false));
     assert_eq!(changed, Some(true));
-    assert_eq!(evidence, edited);
+    assert_eq!(evidence, Some(edited));
     assert_eq!((usage_added, has_usage), (Some(true), true));
     assert_eq!((usage_gone, files.usage.is_none()), (Some(true), true));
     // A file that cannot be read fails, and the one held is kept.
@@ -1234,10 +1235,11 @@ fn reread_replaces_one_file_and_says_whether_it_changed() -> std::io::Result<()>
     Ok(())
 }
 
-#[test]
-fn evidence_read_in_parts_is_evidence_read_in_one_go() {
+/// `lines` evidence rows over seven devices, with quoted fields that span lines, blank lines and
+/// rows of both kinds, after a header.
+fn varied_evidence(lines: usize) -> String {
     let mut text = String::from("device,kind,publisher,name,version,product_code,source\n");
-    for i in 0..300 {
+    for i in 0..lines {
         let device = format!("D{}", i % 7);
         let name = if i % 5 == 0 {
             format!("\"Tool, \"\"{}\"\"\nedition\"", i % 11)
@@ -1254,48 +1256,105 @@ fn evidence_read_in_parts_is_evidence_read_in_one_go() {
             text.push('\n');
         }
     }
+    text
+}
+
+#[test]
+fn evidence_read_in_pieces_is_evidence_read_in_one_go() {
+    let text = varied_evidence(300);
     let source = Arc::new(SourceFile::new("evidence.csv", text.as_str()));
-    let mut whole_refs = References::default();
     let (mut check, mut table) = read_table(&source, EVIDENCE_COLUMNS);
-    let mut reader = EvidenceReader::default();
     let mut whole = Vec::new();
-    while let Some(row) = table.next_row(&mut check) {
-        whole.push(reader.read(&mut check, row, &source, &mut whole_refs));
-    }
+    read_evidence_rows(&mut table, &mut check, &source, None, &mut whole);
     assert!(check.is_clean());
-    for parts in [2, 3, 8] {
-        let mut refs = References::default();
-        let how = InParts {
-            threads: 2,
-            parts,
-            least: 0,
-        };
-        let read = read_evidence_in_parts(&source, &mut refs, how);
-        let Some(read) = read else {
-            panic!("{parts} parts were not read");
-        };
-        assert_eq!(read.records, whole, "{parts} parts");
-        assert_eq!(
-            format!("{:?}", refs.named),
-            format!("{:?}", whole_refs.named),
-            "{parts} parts"
-        );
-        // Each distinct text is held once, across parts.
-        let first = read.records.iter().find(|e| &*e.device == "D0");
-        let last = read.records.iter().rev().find(|e| &*e.device == "D0");
-        assert!(
-            first
-                .zip(last)
-                .is_some_and(|(a, b)| Arc::ptr_eq(&a.device, &b.device))
-        );
+    for size in [1, 40, 700, 5000, text.len()] {
+        for threads in [1, 2, 3] {
+            let how = InPieces {
+                threads,
+                size,
+                least: 0,
+            };
+            let read = in_pieces::read_evidence_in_pieces(text.as_bytes(), 0, "e.csv", how);
+            let Some(read) = read else {
+                panic!("pieces of {size} were not read");
+            };
+            assert_eq!(read, whole, "pieces of {size} on {threads} threads");
+            // Each distinct text is held once, across pieces.
+            let first = read.iter().find(|e| &*e.device == "D0");
+            let last = read.iter().rev().find(|e| &*e.device == "D0");
+            assert!(
+                first
+                    .zip(last)
+                    .is_some_and(|(a, b)| Arc::ptr_eq(&a.device, &b.device))
+            );
+        }
     }
-    // A problem in any part: the file is read in one go, and its problems reported as always.
+    // A problem in any piece, or a small file: nothing is read in pieces.
     let broken = format!("{text}D1,installer,Acme,,1.0,,scan\n");
-    let source = Arc::new(SourceFile::new("evidence.csv", broken.as_str()));
-    let how = InParts {
+    let how = InPieces {
         threads: 2,
-        parts: 2,
+        size: 100,
         least: 0,
     };
-    assert!(read_evidence_in_parts(&source, &mut References::default(), how).is_none());
+    assert!(in_pieces::read_evidence_in_pieces(broken.as_bytes(), 0, "e.csv", how).is_none());
+    assert!(in_pieces::read_evidence_in_pieces(&b"\xff\xfe"[..], 0, "e.csv", how).is_none());
+    let small = InPieces {
+        least: 1 << 20,
+        ..how
+    };
+    assert!(in_pieces::read_evidence_in_pieces(text.as_bytes(), 10, "e.csv", small).is_none());
+}
+
+#[test]
+fn a_large_evidence_file_left_in_the_folder_imports_and_reports_as_its_text() -> std::io::Result<()>
+{
+    let dir = std::env::temp_dir().join(format!("tally-estate-pieces-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let devices = (0..7).fold(DEVICES.to_owned(), |text, i| {
+        format!("{text}D{i}{}\n", ",".repeat(16))
+    });
+    // Larger than the least size read in pieces.
+    let evidence = varied_evidence(120_000);
+    assert!(evidence.len() as u64 > InPieces::here().least);
+    for (name, text) in FILE_NAMES
+        .iter()
+        .zip([&devices, USERS, &evidence, LICENSES, PURCHASES])
+    {
+        std::fs::write(dir.join(name), text)?;
+    }
+    let imported = |dir: &Path| {
+        let open = EstateFiles::open_dir(dir).map_err(|e| format!("{e:?}"));
+        let read = EstateFiles::read_dir(dir).map_err(|e| format!("{e:?}"));
+        let import = |files: &EstateFiles| {
+            import(files, &pack())
+                .map(|estate| estate.evidence)
+                .map_err(|errors| errors.iter().map(Diagnostic::render).collect::<Vec<_>>())
+        };
+        Ok::<_, String>((open?, read?)).map(|(open, read)| {
+            let in_folder = matches!(open.evidence, EvidenceFile::InFolder(_));
+            (in_folder, import(&open), import(&read))
+        })
+    };
+    let good = imported(&dir);
+    // A row naming a device the estate lacks: reported as reading the text in one go reports it.
+    let unknown = format!("{evidence}D9,installer,Acme,App 1,1.0,,scan\n");
+    std::fs::write(dir.join("evidence.csv"), unknown)?;
+    let bad = imported(&dir);
+    std::fs::remove_dir_all(&dir)?;
+    let Ok((true, Ok(from_folder), Ok(from_text))) = good else {
+        panic!("the estate did not import from the folder: {good:?}");
+    };
+    assert_eq!(from_folder.len(), 120_000);
+    assert_eq!(from_folder, from_text);
+    let Ok((true, Err(from_folder), Err(from_text))) = bad else {
+        panic!("the unknown device was not reported: {bad:?}");
+    };
+    assert_eq!(from_folder.len(), 1);
+    assert!(
+        from_folder
+            .iter()
+            .all(|r| r.contains("unknown device `D9`"))
+    );
+    assert_eq!(from_folder, from_text);
+    Ok(())
 }
