@@ -1638,6 +1638,10 @@ impl State<'_> {
     /// needs on the same device. Restrictions reject; they never raise priority.
     fn restriction_failure(&self, l: usize, i: usize) -> Option<Rejection> {
         let terms = self.terms(l)?;
+        // Most licenses restrict nothing: their many checks cost no lookup.
+        if terms.upgrade_ended.is_empty() && terms.license.restrictions.are_none() {
+            return None;
+        }
         let install = self.install(i)?;
         let device = install.device.as_ref();
         if let Some(released) = terms.upgrade_ended.get(&*install.application) {
@@ -1838,7 +1842,6 @@ impl State<'_> {
         });
         for l in bundles {
             let id = self.license_id(l);
-            let mut by_device: BTreeMap<String, Vec<usize>> = BTreeMap::new();
             let mut covered: Vec<usize> = self
                 .terms(l)
                 .into_iter()
@@ -1847,18 +1850,20 @@ impl State<'_> {
                 .copied()
                 .collect();
             covered.sort_unstable();
-            for i in covered {
-                if !self.bound.contains_key(&i)
+            covered.retain(|&i| {
+                !self.bound.contains_key(&i)
                     && self.role(l, i).is_some()
                     && !self.settled.contains(&(i, l))
-                    && let Some(x) = self.install(i)
-                {
-                    by_device.entry(x.device.to_string()).or_default().push(i);
-                }
-            }
-            for (device, installs) in by_device {
+            });
+            let device_of = |i: usize| self.install(i).map(|x| Arc::clone(&x.device));
+            // Installations are sorted by device: each device's are one run, in device order.
+            let runs: Vec<(Arc<str>, &[usize])> = covered
+                .chunk_by(|a, b| device_of(*a) == device_of(*b))
+                .filter_map(|run| Some((device_of(*run.first()?)?, run)))
+                .collect();
+            for (device, installs) in runs {
                 let mut kept = Vec::new();
-                for i in installs {
+                for &i in installs {
                     match self.restriction_failure(l, i) {
                         Some((reason, message)) => {
                             self.settled.insert((i, l));

@@ -504,6 +504,18 @@ pub struct Restrictions {
     pub requires_installed: Option<String>,
 }
 
+impl Restrictions {
+    /// Whether these restrict nothing: every device passes them.
+    pub fn are_none(&self) -> bool {
+        self.os_type.is_none()
+            && self.groups.is_empty()
+            && self.cores.is_open()
+            && self.processors.is_open()
+            && self.sockets.is_open()
+            && self.requires_installed.is_none()
+    }
+}
+
 /// An inclusive range of a hardware count; either end may be open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Range {
