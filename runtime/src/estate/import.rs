@@ -360,6 +360,15 @@ impl<T> Imported<T> {
             diagnostics: check.into_diagnostics(),
         }
     }
+
+    /// A file that could not be read at all: no records, and the diagnostic saying why.
+    pub fn unreadable(diagnostic: Diagnostic) -> Self {
+        Self {
+            records: Vec::new(),
+            ids: None,
+            diagnostics: vec![diagnostic],
+        }
+    }
 }
 
 /// The ids of one file, with where each was first given.
@@ -871,13 +880,7 @@ fn read_evidence(
     }
     let source = match file.text() {
         Ok(source) => source,
-        Err(d) => {
-            return Imported {
-                records: Vec::new(),
-                ids: None,
-                diagnostics: vec![*d],
-            };
-        }
+        Err(d) => return Imported::unreadable(*d),
     };
     let (mut check, mut table) = read_table(&source, EVIDENCE_COLUMNS);
     let mut records = Vec::new();

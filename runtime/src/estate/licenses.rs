@@ -92,13 +92,7 @@ pub(super) fn read(
 ) -> Imported<License> {
     let document = match Document::parse(source) {
         Ok(document) => document,
-        Err(diagnostic) => {
-            return Imported {
-                records: Vec::new(),
-                ids: None,
-                diagnostics: vec![*diagnostic],
-            };
-        }
+        Err(diagnostic) => return Imported::unreadable(*diagnostic),
     };
     let mut check = Checker::new(source);
     let mut ids = Ids::default();
