@@ -96,31 +96,10 @@ pub struct Computation {
     pub notes: Vec<String>,
 }
 
-/// Computes a holder's quantity with a metric's quantity rule, with how it came out.
+/// Computes a holder's quantity with a metric's quantity rule. With `trace`, also how it came
+/// out: the formula, its inputs and its notes; without, only the quantity, the same quantity
+/// or the same error (the walk for positions reads the quantity only).
 pub fn compute(
-    quantity: &Quantity,
-    variable: &str,
-    holder: &Holder<'_>,
-    license: &LicenseFacts<'_>,
-    tables: &BTreeMap<String, Table>,
-) -> Result<Computation, EvalError> {
-    compute_traced(quantity, variable, holder, license, tables, true)
-}
-
-/// Computes a holder's quantity alone: the same quantity, or the same error, as [`compute`],
-/// without rendering the formula, its inputs or its notes (the walk for positions reads the
-/// quantity only).
-pub fn quantity(
-    quantity: &Quantity,
-    variable: &str,
-    holder: &Holder<'_>,
-    license: &LicenseFacts<'_>,
-    tables: &BTreeMap<String, Table>,
-) -> Result<Decimal, EvalError> {
-    compute_traced(quantity, variable, holder, license, tables, false).map(|c| c.quantity)
-}
-
-fn compute_traced(
     quantity: &Quantity,
     variable: &str,
     holder: &Holder<'_>,
@@ -996,11 +975,11 @@ mod tests {
         let (metric, tables) = compiled(text).ok_or(EvalError::Failed("no metric".into()))?;
         let holder = Holder::Machine(Machine::device(device, true));
         let (facts, variable) = (LicenseFacts::default(), metric.counts.as_str());
-        let traced = compute(&metric.quantity, variable, &holder, &facts, &tables);
-        let alone = quantity(&metric.quantity, variable, &holder, &facts, &tables);
+        let traced = compute(&metric.quantity, variable, &holder, &facts, &tables, true);
+        let alone = compute(&metric.quantity, variable, &holder, &facts, &tables, false);
         assert_eq!(
             format!("{:?}", traced.as_ref().map(|c| c.quantity)),
-            format!("{alone:?}"),
+            format!("{:?}", alone.map(|c| c.quantity)),
             "the quantity alone differs from the traced one"
         );
         traced
@@ -1015,7 +994,7 @@ mod tests {
         let device = server(1, cores, "x");
         let holder = Holder::Machine(Machine::device(&device, true));
         let facts = LicenseFacts::default();
-        compute(&quantity, "device", &holder, &facts, &BTreeMap::new())
+        compute(&quantity, "device", &holder, &facts, &BTreeMap::new(), true)
     }
 
     const SERVER_CORE: &str = "metric m { counts host  quantity max(16, sum(max(8, p.cores) for p in host.processor_list)) }";

@@ -1091,16 +1091,14 @@ impl State<'_> {
         let holder = self.holder(&unit, &members);
         // Without rows, how the quantity came out is shown nowhere: only the quantity is
         // computed.
-        let computed = if self.keep_rows {
-            metric::compute(quantity, variable, &holder, &facts, &self.input.tables)
-        } else {
-            metric::quantity(quantity, variable, &holder, &facts, &self.input.tables).map(
-                |quantity| Computation {
-                    quantity,
-                    ..Computation::default()
-                },
-            )
-        };
+        let computed = metric::compute(
+            quantity,
+            variable,
+            &holder,
+            &facts,
+            &self.input.tables,
+            self.keep_rows,
+        );
         let computation = computed.map_err(|e| match e {
             EvalError::Missing { hardware, machine } => missing(hardware, &machine),
             EvalError::Failed(why) => (
